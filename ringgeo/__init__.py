@@ -1,0 +1,45 @@
+"""ringgeo: reproducible maps and statistics of Ring's police partnerships.
+
+The package face re-exports the public API. Submodules are imported on first
+use, so ``import ringgeo`` stays fast and reads no file.
+
+Examples
+--------
+>>> import ringgeo
+>>> ringgeo.data.fetch("co-est2019-alldata.csv").name
+'co-est2019-alldata.csv'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    "load_partners": "partners",
+    "read_partners": "partners",
+    "quality_report": "partners",
+    "load_states": "geography",
+    "load_counties": "geography",
+    "load_municipalities": "geography",
+    "link_partners": "linking",
+}
+_SUBMODULES = ("data", "partners", "geography", "linking", "coverage", "plot", "runner",
+               "params", "exceptions", "cli")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ringgeo' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,280 @@
+"""The data registry: every source file ringgeo reads, pinned and verified.
+
+The registry (``ringgeo/sources.json``, shipped inside the package) names each
+source file with its sha256, a pinned download URL, its origin, licence and the
+credit line that figures must carry. :func:`fetch` returns a verified local
+copy:
+
+* if the environment variable ``RINGGEO_DATA_DIR`` is set, the file is read
+  from that folder (a local mirror for offline machines, classrooms and CI).
+  The folder may be read-only: ringgeo never writes into it;
+* otherwise the file is downloaded once, with a progress bar, into the user
+  cache (``pooch.os_cache("ringgeo")``, override with ``RINGGEO_CACHE_DIR``).
+
+Either way the file's sha256 is checked before it is used.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pathlib
+from importlib import resources
+
+import pooch
+
+from .exceptions import ChecksumError, DataNotFoundError, UnknownSourceError
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "CACHE_DIR_ENV",
+    "registry",
+    "source_info",
+    "credit",
+    "fetch",
+    "fetch_all",
+    "verify",
+    "cache_dir",
+]
+
+#: Environment variable naming a local mirror folder of the source files.
+DATA_DIR_ENV = "RINGGEO_DATA_DIR"
+#: Environment variable overriding the download cache folder.
+CACHE_DIR_ENV = "RINGGEO_CACHE_DIR"
+
+
+@functools.lru_cache(maxsize=1)
+def _sources() -> dict:
+    text = resources.files("ringgeo").joinpath("sources.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def registry() -> dict[str, str]:
+    """Return the registry as ``{name: sha256}``.
+
+    Returns
+    -------
+    dict
+        One entry per source file, in registry order.
+
+    Examples
+    --------
+    >>> reg = registry()
+    >>> reg["co-est2019-alldata.csv"][:12]
+    '654032fbb805'
+    >>> len(reg)
+    5
+    """
+    return {name: meta["sha256"] for name, meta in _sources().items()}
+
+
+def _check_name(name: str) -> dict:
+    sources = _sources()
+    if name not in sources:
+        known = ", ".join(sorted(sources))
+        raise UnknownSourceError(
+            f"Unknown data source {name!r}. Known sources are: {known}."
+        )
+    return sources[name]
+
+
+def source_info(name: str) -> dict:
+    """Return the registry metadata of one source file.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"atlas-of-surveillance-20201007.csv"``.
+
+    Returns
+    -------
+    dict
+        Keys ``name``, ``sha256``, ``url`` (pinned download), ``origin``,
+        ``licence``, ``credit``, ``description`` and, where known, ``nrows``
+        and ``ncols``.
+
+    Raises
+    ------
+    UnknownSourceError
+        If ``name`` is not in the registry; the message lists the known names.
+
+    Examples
+    --------
+    >>> source_info("atlas-of-surveillance-20201007.csv")["licence"]
+    'CC BY 4.0'
+    """
+    return {"name": name, **_check_name(name)}
+
+
+def credit(*names: str) -> str:
+    """Return the credit line for one or more sources, de-duplicated.
+
+    Examples
+    --------
+    >>> credit("cb_2019_us_state_20m.zip", "cb_2019_us_county_20m.zip")
+    'U.S. Census Bureau, 2019 cartographic boundary files'
+    """
+    lines = []
+    for name in names:
+        line = _check_name(name)["credit"]
+        if line not in lines:
+            lines.append(line)
+    return "; ".join(lines)
+
+
+def cache_dir() -> pathlib.Path:
+    """Return the folder where downloaded files are cached.
+
+    ``RINGGEO_CACHE_DIR`` if set, otherwise the user cache folder of the
+    operating system (``~/.cache/ringgeo`` on Linux).
+    """
+    override = os.environ.get(CACHE_DIR_ENV)
+    return pathlib.Path(override) if override else pathlib.Path(pooch.os_cache("ringgeo"))
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    # Memoized on (path, size, mtime): a file that changes is hashed again.
+    return pooch.file_hash(path, alg="sha256")
+
+
+def _file_sha256(path: pathlib.Path) -> str:
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _verify_file(name: str, path: pathlib.Path, *, in_mirror: bool) -> None:
+    expected = _check_name(name)["sha256"]
+    got = _file_sha256(path)
+    if got != expected:
+        if in_mirror:
+            fix = (
+                f"The mirror copy is damaged or is a different version: replace it "
+                f"with the file from {_check_name(name)['url']} (the folder comes from "
+                f"{DATA_DIR_ENV})."
+            )
+        else:
+            fix = (
+                "Delete it and fetch again (`ringgeo data fetch`). If it fails again, "
+                "the upstream file changed and the registry needs a new pinned URL."
+            )
+        raise ChecksumError(
+            f"Data file {name!r} at {path} does not match the registry: expected "
+            f"sha256 {expected} but got {got}. {fix}"
+        )
+
+
+def _mirror() -> pathlib.Path | None:
+    folder = os.environ.get(DATA_DIR_ENV)
+    return pathlib.Path(folder).expanduser() if folder else None
+
+
+def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
+    """Return the verified local path of a source file.
+
+    Parameters
+    ----------
+    name : str
+        Registry name of the file (see :func:`registry`).
+    progressbar : bool, default True
+        Show a download progress bar when the file has to be downloaded.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of a local copy whose sha256 matches the registry.
+
+    Raises
+    ------
+    UnknownSourceError
+        ``name`` is not in the registry.
+    DataNotFoundError
+        ``RINGGEO_DATA_DIR`` is set but the file is not in that folder, or the
+        file is not cached and cannot be downloaded (no network).
+    ChecksumError
+        The local copy does not match the registry's sha256.
+
+    Examples
+    --------
+    >>> path = fetch("co-est2019-alldata.csv")
+    >>> path.name
+    'co-est2019-alldata.csv'
+    """
+    meta = _check_name(name)
+    mirror = _mirror()
+    if mirror is not None:
+        path = mirror / name
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"Data file {name!r} is not in the mirror folder {mirror} "
+                f"(set by {DATA_DIR_ENV}). Copy it there (download it by hand from "
+                f"{meta['url']}), or unset {DATA_DIR_ENV} to download it into the cache."
+            )
+        _verify_file(name, path, in_mirror=True)
+        return path
+
+    folder = cache_dir()
+    path = folder / name
+    if path.is_file() and _file_sha256(path) == meta["sha256"]:
+        return path
+    try:
+        local = pooch.retrieve(
+            meta["url"],
+            known_hash=f"sha256:{meta['sha256']}",
+            fname=name,
+            path=folder,
+            progressbar=progressbar,
+        )
+    except ValueError as err:  # pooch's hash mismatch after download
+        raise ChecksumError(
+            f"Downloaded {name!r} from {meta['url']} but its sha256 does not match the "
+            f"registry ({meta['sha256']}); pooch deleted the download for safety. "
+            f"The upstream file changed: the registry needs a new pinned URL. ({err})"
+        ) from err
+    except Exception as err:  # network errors: requests, urllib3, OSError
+        raise DataNotFoundError(
+            f"Could not download {name!r} from {meta['url']} ({type(err).__name__}: "
+            f"{err}). If this machine is offline, download the file by hand from that "
+            f"URL into a folder and set {DATA_DIR_ENV} to that folder."
+        ) from err
+    path = pathlib.Path(local)
+    _verify_file(name, path, in_mirror=False)
+    return path
+
+
+def fetch_all(*, progressbar: bool = True) -> dict[str, pathlib.Path]:
+    """Fetch and verify every source file.
+
+    Returns
+    -------
+    dict
+        ``{name: path}`` for every file in the registry.
+
+    Examples
+    --------
+    >>> paths = fetch_all()
+    >>> sorted(paths)[0]
+    'atlas-of-surveillance-20201007.csv'
+    """
+    return {name: fetch(name, progressbar=progressbar) for name in _sources()}
+
+
+def verify() -> list[dict]:
+    """Check every source file without stopping at the first problem.
+
+    Returns
+    -------
+    list of dict
+        One record per file: ``name``, ``ok`` (bool), ``path`` (or ``None``)
+        and ``message`` (the error text when not ok).
+    """
+    results = []
+    for name in _sources():
+        try:
+            path = fetch(name)
+        except (ChecksumError, DataNotFoundError) as err:
+            results.append({"name": name, "ok": False, "path": None, "message": str(err)})
+        else:
+            results.append({"name": name, "ok": True, "path": path, "message": "verified"})
+    return results
