@@ -1,0 +1,390 @@
+"""Validation of notebook parameters.
+
+The notebooks' second code cell passes every parameter through these
+validators, so a bad value from papermill, ``ringgeo figures`` or a student
+fails in the first cells with a :class:`~ringgeo.exceptions.ParameterError`
+that lists the allowed values, instead of deep inside a plotting call.
+
+Each validator returns the value in canonical form (``"pa"`` becomes ``"PA"``,
+``"2019-08-28"`` becomes a date string, a folder becomes an absolute path).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from pathlib import Path
+
+from .exceptions import ParameterError
+from .states import validate_state as _validate_usps
+
+__all__ = [
+    "LEVELS", "METRICS", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
+    "validate_level", "validate_metric", "validate_as_of", "validate_state",
+    "validate_states", "validate_scheme", "validate_k", "validate_bins",
+    "validate_dpi", "validate_output_dir", "output_name", "schemes",
+]
+
+#: Map levels: one polygon per state, or one per county.
+LEVELS = ("state", "county")
+
+#: Columns of the coverage tables that a map or ranking can show, with the
+#: few words a figure's source line uses to define them.
+METRICS = {
+    "partners": "Ring partner agencies",
+    "partners_per_100k": "Ring partner agencies per 100,000 residents",
+    "police": "partnered police departments",
+    "sheriffs": "partnered sheriff's offices",
+    "pop_covered_min": "residents under a partnered agency (lower bound)",
+    "pop_covered_max": "residents under a partnered agency (upper bound)",
+    "share_covered_min": "share of residents under a partnered agency (lower bound)",
+    "share_covered_max": "share of residents under a partnered agency (upper bound)",
+}
+
+#: Before Ring's first published activation (2018-03-22), no partnership existed.
+FIRST_DATE = _dt.date(2018, 1, 1)
+#: The date of the one partner snapshot (the Atlas of Surveillance export).
+SNAPSHOT_DATE = _dt.date(2020, 10, 7)
+
+#: mapclassify schemes accepted when :mod:`ringgeo.plot` does not publish its
+#: own list as ``SCHEMES``.
+FALLBACK_SCHEMES = ("quantiles", "equal_interval", "fisher_jenks", "natural_breaks",
+                    "user_defined")
+
+_K_RANGE = (2, 9)        # ColorBrewer sequential ramps stop at 9 classes
+_DPI_RANGE = (50, 600)
+
+
+def _one_of(name: str, value, allowed) -> ParameterError:
+    listed = ", ".join(repr(a) for a in allowed)
+    return ParameterError(f"`{name}` was {value!r} but is expected to be one of {listed}.")
+
+
+def validate_level(level, *, state=None) -> str:
+    """Return a map level, ``"state"`` or ``"county"``.
+
+    Parameters
+    ----------
+    level : str
+        ``"state"`` or ``"county"`` (case-insensitive).
+    state : str, optional
+        The notebook's ``state`` parameter: a single-state map draws counties,
+        so ``level="state"`` with a state is refused.
+
+    Raises
+    ------
+    ParameterError
+        An unknown level (the allowed ones are listed), or a state map of one state.
+
+    Examples
+    --------
+    >>> validate_level("County")
+    'county'
+    >>> validate_level("tract")
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `level` was 'tract' but is expected to be one of 'state', 'county'.
+    """
+    key = level.strip().lower() if isinstance(level, str) else level
+    if key not in LEVELS:
+        raise _one_of("level", level, LEVELS)
+    if key == "state" and state is not None:
+        raise ParameterError(
+            f"`level` was 'state' with state={state!r}: a single-state map shows its counties; "
+            "use level='county' with a state, or state=None for the national state map."
+        )
+    return key
+
+
+def validate_metric(metric) -> str:
+    """Return a coverage-table column that a figure or ranking can show.
+
+    Raises
+    ------
+    ParameterError
+        A name that is not in :data:`METRICS` (the allowed names are listed).
+
+    Examples
+    --------
+    >>> validate_metric("partners_per_100k")
+    'partners_per_100k'
+    >>> validate_metric("per_capita")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `metric` was 'per_capita' but is expected to be one of 'partners', ...
+    """
+    key = metric.strip() if isinstance(metric, str) else metric
+    if key not in METRICS:
+        raise _one_of("metric", metric, METRICS)
+    return key
+
+
+def validate_as_of(as_of) -> str | None:
+    """Return an ``as_of`` date as an ISO string, or None for the whole snapshot.
+
+    Parameters
+    ----------
+    as_of : str, datetime.date, pandas.Timestamp or None
+        A date between 2018-01-01 and 2020-10-07 (the snapshot date).
+
+    Raises
+    ------
+    ParameterError
+        Not a date in ``YYYY-MM-DD`` form, or outside the range.
+
+    Examples
+    --------
+    >>> validate_as_of("2019-08-28")
+    '2019-08-28'
+    >>> validate_as_of(None) is None
+    True
+    >>> validate_as_of("2021-01-01")
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `as_of` was '2021-01-01' but must fall between 2018-01-01 and 2020-10-07 (the date of the Atlas of Surveillance snapshot); use None for every partnership in the snapshot.
+    """
+    if as_of is None:
+        return None
+    if isinstance(as_of, _dt.datetime):
+        day = as_of.date()
+    elif isinstance(as_of, _dt.date):
+        day = as_of
+    elif isinstance(as_of, str):
+        try:
+            day = _dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise ParameterError(
+                f"`as_of` was {as_of!r} but is expected to be a date written YYYY-MM-DD "
+                "(e.g. '2019-08-28') or None."
+            ) from None
+    else:
+        raise ParameterError(
+            f"`as_of` was {as_of!r} ({type(as_of).__name__}) but is expected to be a date "
+            "string YYYY-MM-DD or None."
+        )
+    if not FIRST_DATE <= day <= SNAPSHOT_DATE:
+        raise ParameterError(
+            f"`as_of` was {as_of!r} but must fall between {FIRST_DATE} and {SNAPSHOT_DATE} "
+            "(the date of the Atlas of Surveillance snapshot); use None for every "
+            "partnership in the snapshot."
+        )
+    return day.isoformat()
+
+
+def validate_state(state) -> str | None:
+    """Return the USPS code of a state, or None for a national figure.
+
+    Accepts names, USPS codes and FIPS codes (see :func:`ringgeo.states.validate_state`);
+    only the 50 states and DC, the places with population figures.
+
+    Examples
+    --------
+    >>> validate_state("new jersey")
+    'NJ'
+    >>> validate_state(None) is None
+    True
+    """
+    if state is None:
+        return None
+    return _validate_usps(state, allow_territories=False)
+
+
+def validate_states(states) -> list[str]:
+    """Return a list of USPS codes (a timeline's chosen states), without duplicates.
+
+    Examples
+    --------
+    >>> validate_states(["Illinois", "ca", "CA"])
+    ['IL', 'CA']
+    >>> validate_states("TX")
+    ['TX']
+    """
+    if states is None:
+        return []
+    if isinstance(states, (str, int)):
+        states = [states]
+    if not isinstance(states, (list, tuple)):
+        raise ParameterError(
+            f"`states` was {states!r} but is expected to be a list of states, e.g. ['IL', 'CA']."
+        )
+    codes = [_validate_usps(s, allow_territories=False) for s in states]
+    return list(dict.fromkeys(codes))
+
+
+def schemes() -> tuple[str, ...]:
+    """Return the class-break scheme names the figures accept.
+
+    The list comes from :mod:`ringgeo.plot` (``ringgeo.plot.SCHEMES``) so that the
+    notebook check and the plotting code never disagree.
+
+    Examples
+    --------
+    >>> "quantiles" in schemes()
+    True
+    """
+    try:
+        from .plot import SCHEMES
+    except ImportError:
+        return FALLBACK_SCHEMES
+    return tuple(SCHEMES)
+
+
+def validate_scheme(scheme) -> str:
+    """Return a mapclassify scheme name the figures accept.
+
+    Raises
+    ------
+    ParameterError
+        An unknown scheme; the message lists :func:`schemes`.
+
+    Examples
+    --------
+    >>> validate_scheme("Quantiles")
+    'quantiles'
+    """
+    allowed = schemes()
+    key = scheme.strip().lower().replace(" ", "_").replace("-", "_") if isinstance(
+        scheme, str) else scheme
+    if key not in allowed:
+        raise _one_of("scheme", scheme, allowed)
+    return key
+
+
+def _int_in(name: str, value, low: int, high: int, why: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"`{name}` was {value!r} but is expected to be a whole number "
+                             f"from {low} to {high}.")
+    if not low <= value <= high:
+        raise ParameterError(f"`{name}` was {value} but is expected to be from {low} to "
+                             f"{high} ({why}).")
+    return value
+
+
+def validate_k(k) -> int:
+    """Return the number of classes of a map (2 to 9).
+
+    Examples
+    --------
+    >>> validate_k(5)
+    5
+    >>> validate_k(12)
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `k` was 12 but is expected to be from 2 to 9 (readers cannot tell more shades apart).
+    """
+    return _int_in("k", k, *_K_RANGE, "readers cannot tell more shades apart")
+
+
+def validate_dpi(dpi) -> int:
+    """Return a figure resolution in dots per inch (50 to 600).
+
+    Examples
+    --------
+    >>> validate_dpi(200)
+    200
+    """
+    return _int_in("dpi", dpi, *_DPI_RANGE, "screen to print resolution")
+
+
+def validate_bins(bins, scheme: str) -> list[float] | None:
+    """Return the upper class bounds of a ``user_defined`` scheme, or None.
+
+    Parameters
+    ----------
+    bins : list of float or None
+        Increasing upper bounds; required with ``scheme="user_defined"`` and
+        refused with other schemes (they compute their own breaks).
+    scheme : str
+        The validated scheme name.
+
+    Examples
+    --------
+    >>> validate_bins([0.1, 0.25, 0.5, 1.0], "user_defined")
+    [0.1, 0.25, 0.5, 1.0]
+    >>> validate_bins(None, "quantiles") is None
+    True
+    >>> validate_bins([3, 1], "user_defined")
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `bins` was [3, 1] but is expected to be strictly increasing numbers, e.g. [0.1, 0.25, 0.5, 1.0].
+    """
+    if scheme != "user_defined":
+        if bins is not None:
+            raise ParameterError(f"`bins` was {bins!r} with scheme={scheme!r}: only "
+                                 "scheme='user_defined' takes bins; use bins=None.")
+        return None
+    bad = ParameterError(f"`bins` was {bins!r} but is expected to be strictly increasing "
+                         "numbers, e.g. [0.1, 0.25, 0.5, 1.0].")
+    if not isinstance(bins, (list, tuple)) or not bins:
+        raise bad
+    if any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in bins):
+        raise bad
+    if any(a >= b for a, b in zip(bins, bins[1:])):
+        raise bad
+    return [float(b) if isinstance(b, float) else b for b in bins]
+
+
+def validate_output_dir(output_dir, *, create: bool = True) -> Path:
+    """Return the output folder as an absolute path, created if needed.
+
+    Raises
+    ------
+    ParameterError
+        An empty value, or a path that exists and is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = validate_output_dir(tempfile.mkdtemp())
+    >>> folder.is_absolute() and folder.is_dir()
+    True
+    """
+    if output_dir is None or not str(output_dir).strip():
+        raise ParameterError("`output_dir` is empty: give a folder for figures and tables, "
+                             "e.g. 'output'.")
+    folder = Path(os.path.expanduser(str(output_dir))).resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"`output_dir` {str(folder)!r} exists and is not a folder: "
+                             "give a folder path.")
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+
+
+def output_name(*parts) -> str:
+    """Return a safe file stem built from parameter values.
+
+    Values are lower-cased; every run of characters outside ``[a-z0-9_-]``
+    (slashes, dots, spaces) becomes one ``_``; ``None`` and empty parts are
+    skipped. The result can never leave its folder.
+
+    Raises
+    ------
+    ParameterError
+        When nothing usable remains.
+
+    Examples
+    --------
+    >>> output_name("fig2", "county", "share_covered_max", "NJ", None)
+    'fig2_county_share_covered_max_nj'
+    >>> output_name("../../etc/passwd")
+    'etc_passwd'
+    >>> output_name("as of", "2019-08-28")
+    'as_of_2019-08-28'
+    """
+    words = []
+    for part in parts:
+        if part is None:
+            continue
+        word = _UNSAFE.sub("_", str(part).lower()).strip("_-")
+        if word:
+            words.append(word)
+    stem = re.sub(r"_{2,}", "_", "_".join(words))
+    if not stem:
+        raise ParameterError(f"cannot build a file name from {parts!r}: give a name made of "
+                             "letters, digits, '_' or '-'.")
+    return stem[:120].strip("_-")
