@@ -1,0 +1,185 @@
+"""Private cleaning of partner records: text, states, counties, dates, agency types.
+
+``ringgeo.partners`` calls :func:`clean_record` on every raw record that
+``ringgeo._readers`` returns. Each problem found becomes a flag
+``(field, reason)``; a reason starts with a short kind before the first
+colon (``"blank county"``, ``"unparseable date: ..."``), which the quality
+report counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import pandas as pd
+
+from .exceptions import ParameterError
+from .states import validate_state
+
+_BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "null", "-", "--", "unknown", "?"}
+_SPACES = re.compile(r"\s+")
+_LEA = {"police": "police", "police department": "police", "sheriff": "sheriff",
+        "sheriff's office": "sheriff", "constables": "other", "constable": "other",
+        "district attorney": "other", "prosecutor": "other", "other": "other"}
+_JURIS = {"municipal": "municipal", "city": "municipal", "town": "municipal",
+          "township": "municipal", "village": "municipal", "county": "county",
+          "parish": "county", "regional": "regional", "state": "other", "tribal": "other",
+          "university": "other", "college": "other", "other": "other"}
+# Ring's first police partnerships date from 2018; earlier dates are suspicious.
+_FIRST_YEAR = 2018
+
+
+# --------------------------------------------------------------------- cleaning helpers
+def _clean_text(value, legacy_encoding: bool = False) -> tuple[str, bool]:
+    """Return (cleaned text, whether characters lost to encoding were removed)."""
+    if value is None:
+        return "", False
+    text = str(value).replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch
+                   for ch in text if unicodedata.category(ch) != "Cf")
+    # U+FFFD, or "?" in a cp1252/Latin-1 file, stands for a character the encoding lost
+    lost = "\ufffd" in text or (legacy_encoding and "?" in text)
+    if lost:
+        text = text.replace("\ufffd", "")
+        text = text.replace("?", "") if legacy_encoding else text
+    return _SPACES.sub(" ", text).strip(), lost
+
+
+def _split_counties(text: str) -> list[str]:
+    """Split a multi-county field; keep each name as written."""
+    plural = re.search(r"\s+(Counties|Parishes)$", text, flags=re.IGNORECASE)
+    if plural:  # "Collin and Dallas Counties"
+        word = "County" if plural.group(1).lower() == "counties" else "Parish"
+        stem = text[:plural.start()]
+        return [f"{p} {word}" for p in re.split(r"\s*(?:,|;|/|&|\band\b)\s*", stem) if p]
+    names = []
+    for part in re.split(r"\s*[,;/]\s*", text):
+        # " and " / "&" separate counties only after a county word ("Lewis and Clark
+        # County" is one county).
+        marked = re.sub(r"\b(County|Parish|Borough)\s+(?:and|&)\s+", "\\1\0", part,
+                        flags=re.IGNORECASE)
+        pieces = marked.split("\0")
+        names.extend(p.strip() for p in pieces if p.strip())
+    return names
+
+
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
+
+
+def _parse_date(text: str) -> dt.date | None:
+    """Parse one activation date (US month-first); raise ValueError when impossible."""
+    match = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", text)
+    if match:
+        month, day, year = (int(g) for g in match.groups())
+        if len(match.group(3)) == 2:  # Excel's rule: 00-29 -> 2000s, 30-99 -> 1900s
+            year += 2000 if year < 30 else 1900
+        return dt.date(year, month, day)
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+Z?)?", text)
+    if match:
+        return dt.date(*(int(g) for g in match.groups()))
+    if re.fullmatch(r"\d{5}(?:\.0+)?", text):  # an Excel serial day number
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(float(text)))
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError(text)
+
+
+def _types_from_name(agency: str) -> tuple[str, str]:
+    """Derive (agency_type, jurisdiction_type) from an agency's name."""
+    name = agency.casefold().replace("\u2019", "'")
+    county = re.search(r"\b(county|parish)\b", name) is not None
+    if "sheriff" in name:
+        return "sheriff", "county"
+    if re.search(r"\b(constable|district attorney|prosecutor|attorney)", name):
+        return "other", "county" if county else "other"
+    if re.search(r"\b(police|public safety|law enforcement|marshal|security)\b", name):
+        if re.search(r"\b(university|college|school|campus|hospital|airport|transit|"
+                     r"state police|highway patrol|tribal|nation)\b", name):
+            return "police", "other"
+        if "regional" in name:
+            return "police", "regional"
+        return "police", "county" if county else "municipal"
+    return "other", "other"
+
+
+def dup_key(agency: str, state) -> str:
+    name = agency.casefold().replace("\u2019", "'").replace("&", " and ")
+    return f"{re.sub(r'[^a-z0-9]+', ' ', name).strip()}|{state}"
+
+
+def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict, list]:
+    """Clean one raw record; return (values, flags) where flags are (field, reason)."""
+    legacy = meta["encoding"] in ("cp1252", "latin-1")
+    flags = list(rec["problems"])
+    out = {"row": rec["row"]}
+    for field in ("agency", "city", "state", "county"):
+        raw = rec.get(field)
+        out[field + "_raw"] = raw
+        out[field], lost = _clean_text(raw, legacy)
+        if lost:
+            flags.append((field, f"encoding loss: removed characters the file's encoding "
+                                 f"({meta['encoding']}, e.g. an Excel re-save) could not "
+                                 f"hold from {raw!r}"))
+    pid = _clean_text(rec.get("partner_id"))[0]
+    out["partner_id"] = pid or f"{prefix}-{ordinal:04d}"
+    if rec.get("partner_id") is not None and not pid:
+        flags.append(("partner_id", f"blank id: using {out['partner_id']} instead"))
+
+    if out["state"]:
+        try:
+            out["state"] = validate_state(out["state"])
+        except ParameterError:
+            flags.append(("state", f"not a US state: {out['state']!r}; state left missing, "
+                                   f"fix the file (USPS code or state name)"))
+            out["state"] = None
+    else:
+        flags.append(("state", "blank state"))
+        out["state"] = None
+
+    county = out.pop("county")
+    if rec.get("county") is None:
+        out["county_names"] = []
+    elif county.casefold() in _BLANK_COUNTY:
+        out["county_names"] = []
+        flags.append(("county", "blank county" if not county else
+                      f"blank county: {county!r} treated as blank"))
+    else:
+        out["county_names"] = _split_counties(county)
+
+    derived = _types_from_name(out["agency"])
+    for field, vocab, pos in (("agency_type", _LEA, 0), ("jurisdiction_type", _JURIS, 1)):
+        raw = rec.get(field)
+        out[field + "_raw"] = raw
+        key = _clean_text(raw)[0].casefold()
+        if key in vocab:
+            out[field] = vocab[key]
+        else:
+            out[field] = derived[pos]
+            if raw is not None:
+                what = f"unknown type: {raw!r}," if key else "blank type:"
+                flags.append((field, f"{what} derived {derived[pos]!r} from the agency name"))
+
+    raw_date = rec.get("activated")
+    out["activated_raw"] = raw_date
+    date_text = _clean_text(raw_date)[0]
+    out["activated"] = None
+    if not date_text:
+        flags.append(("activated", "no activation date: kept with activated NaT, "
+                                   "excluded whenever as_of is given"))
+    else:
+        try:
+            out["activated"] = pd.Timestamp(_parse_date(date_text))
+        except (ValueError, OverflowError):
+            flags.append(("activated", f"unparseable date: {raw_date!r}; activated left NaT, "
+                                       f"expected M/D/YYYY, M/D/YY or YYYY-MM-DD"))
+        else:
+            if out["activated"].year < _FIRST_YEAR:
+                flags.append(("activated", f"implausible date: {date_text!r} is before "
+                                           f"{_FIRST_YEAR}, when Ring's police partnerships "
+                                           f"began; check it"))
+    return out, flags

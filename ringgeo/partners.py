@@ -1,0 +1,453 @@
+"""The partner table: read, clean and slice in time the list of Ring's police partners.
+
+:func:`load_partners` returns one row per partnership from the EFF Atlas of
+Surveillance export of 2020-10-07 (or from a file of your own), cleaned, with
+every input row accounted for in a quality report (:func:`quality_report`).
+:func:`read_partners` reads one file from disk and detects its format: the
+Atlas CSV export (also after an Excel re-save), Ring's Active Agency Map
+exported from Google My Maps as KML/KMZ, or a plain CSV with the columns
+``agency, city, state, activated``.
+
+The columns are documented in ``data/README.md`` ("Partner table") and
+``docs/design.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import pathlib
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import _cleaning, _readers
+from .exceptions import ParameterError
+
+__all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_report", "add_cli"]
+
+#: Partner datasets known by name -> registry file.
+SOURCES = {"atlas-2020-10-07": "atlas-of-surveillance-20201007.csv"}
+
+#: The columns of the partner table, in order (``*_raw`` columns follow them).
+COLUMNS = ["partner_id", "row", "agency", "agency_type", "jurisdiction_type", "city",
+           "state", "county_names", "activated", "source"]
+_RAW_ORDER = ["agency", "agency_type", "jurisdiction_type", "city", "state", "county",
+              "activated"]
+
+# flag fields/reasons that change values: worth a warning (blanks and duplicates are not)
+_SERIOUS = {"unparseable date", "not a US state", "encoding loss", "shifted fields",
+            "unknown type", "implausible date"}
+
+
+def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
+    prefix = {"ring-kml": "KML", "plain-csv": "CSV"}.get(meta["format"], "ROW")
+    rows, flagged, dropped = [], [], []
+    for ordinal, rec in enumerate(records, start=1):
+        out, flags = _cleaning.clean_record(rec, meta, ordinal, prefix)
+        if not (out["agency"] or out["city"] or out["state"]):
+            dropped.append({"row": out["row"], "partner_id": out["partner_id"],
+                            "reason": "empty partner: no agency, city or state identifies it"})
+            continue
+        rows.append(out)
+        flagged.extend({"row": out["row"], "partner_id": out["partner_id"], "field": f,
+                        "reason": r} for f, r in flags)
+
+    # duplicates: same normalized agency name and state (flagged, never dropped)
+    groups: dict[str, list[dict]] = {}
+    for out in rows:
+        groups.setdefault(_cleaning.dup_key(out["agency"], out["state"]), []).append(out)
+    duplicates = []
+    ids = [out["partner_id"] for out in rows]
+    for group in groups.values():
+        if len(group) > 1 and group[0]["agency"]:
+            duplicates.append({"agency": group[0]["agency"], "state": group[0]["state"],
+                               "rows": [g["row"] for g in group],
+                               "partner_ids": [g["partner_id"] for g in group]})
+            for g in group:
+                others = [f"{o['partner_id']} (row {o['row']})" for o in group if o is not g]
+                flagged.append({"row": g["row"], "partner_id": g["partner_id"],
+                                "field": "agency", "reason": "duplicate: same agency and state as "
+                                                             f"{', '.join(others)}"})
+    for pid in sorted({p for p in ids if ids.count(p) > 1}) if len(set(ids)) < len(ids) else []:
+        for out in rows:
+            if out["partner_id"] == pid:
+                flagged.append({"row": out["row"], "partner_id": pid, "field": "partner_id",
+                                "reason": "duplicate id: the same id is used by several rows"})
+    flagged.sort(key=lambda f: f["row"])
+
+    frame = pd.DataFrame({
+        "partner_id": pd.Series([r["partner_id"] for r in rows], dtype="str"),
+        "row": np.array([r["row"] for r in rows], dtype="int64"),
+        **{c: pd.Series([r[c] or None for r in rows], dtype="str")
+           for c in ("agency", "agency_type", "jurisdiction_type", "city", "state")},
+        "county_names": pd.Series([r["county_names"] for r in rows], dtype=object),
+        "activated": pd.Series(pd.to_datetime([r["activated"] for r in rows]),
+                               dtype="datetime64[ns]"),
+        "source": pd.Series([label] * len(rows), dtype="str"),
+    })
+    for field in _RAW_ORDER:
+        raws = [r.get(field + "_raw") for r in rows]
+        if all(v is None for v in raws):
+            continue
+        if field == "county":
+            changed = any(r["county_names"] != ([v] if v else []) for r, v in zip(rows, raws))
+        elif field in ("state", "agency", "city"):
+            changed = any((v or None) != frame.at[i, field] for i, v in enumerate(raws))
+        else:  # types and dates are always re-coded from the source's text
+            changed = True
+        if changed:
+            frame[field + "_raw"] = pd.Series(raws, dtype="str")
+
+    partner_rows = len(records)
+    quality = {
+        "file": str(path), "source": label, "format": meta["format"],
+        "encoding": meta["encoding"], "rows_read": meta["rows_read"],
+        "partner_rows": partner_rows, "other_technology": meta["other_technology"],
+        "blank_records": meta["blank_records"],
+        "non_partner_rows": meta["other_technology"] + meta["blank_records"],
+        "kept": len(frame),
+        "excluded_by_as_of": {"as_of": None, "count": 0, "undated": 0, "after": 0},
+        "flagged": flagged, "dropped": dropped, "duplicates": duplicates,
+        "notes": list(meta["notes"]),
+    }
+    frame.attrs.update(source=label, as_of=None, quality=quality)
+    serious = [f for f in flagged if _flag_kind(f["reason"]) in _SERIOUS]
+    messages = []
+    if serious or dropped:
+        messages.append(
+            f"{path.name}: {len(serious)} value(s) could not be read as written and "
+            f"{len(dropped)} row(s) were dropped (e.g. row {(serious or dropped)[0]['row']}: "
+            f"{(serious or dropped)[0]['reason']}); see ringgeo.quality_report(frame)."
+        )
+    if not rows and not dropped:
+        messages.append(f"{path.name} holds no Ring partnership row.")
+    return frame, messages
+
+
+@functools.lru_cache(maxsize=8)
+def _read_cached(path: str, size: int, mtime_ns: int, label: str):
+    # memoized on (path, size, mtime): a file that changes is read again
+    records, meta = _readers.read_records(pathlib.Path(path))
+    return _build(records, meta, pathlib.Path(path), label)
+
+
+def _fresh_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy(deep=True)
+    out["county_names"] = pd.Series([list(v) for v in frame["county_names"]],
+                                    index=frame.index, dtype=object)
+    out.attrs = copy.deepcopy(frame.attrs)
+    return out
+
+
+def _read(path, label: str | None) -> pd.DataFrame:
+    path = pathlib.Path(path).expanduser()
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or not path.is_file():
+        _readers.read_records(path)  # raises the InputError that explains the problem
+    frame, messages = _read_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                                   label or path.name)
+    for message in messages:
+        warnings.warn(message, stacklevel=3)
+    return _fresh_copy(frame)
+
+
+def read_partners(path) -> pd.DataFrame:
+    """Read a partner file from disk, detecting its format, and clean it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An Atlas of Surveillance CSV export (as downloaded, or re-saved by Excel:
+        BOM, CRLF, cp1252/Latin-1, any quoting, ``;`` or tab delimiters, ``M/D/YY``
+        dates), Ring's Active Agency Map exported from Google My Maps (``.kml`` or
+        ``.kmz``), or a plain CSV with at least the columns ``agency, city, state,
+        activated`` (case-insensitive; optional ``county``, ``agency_type``,
+        ``jurisdiction_type``, ``partner_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per partnership with the columns of :data:`COLUMNS` and a
+        ``*_raw`` column beside each cleaned column whose values changed.
+        ``attrs["quality"]`` holds the quality report (see :func:`quality_report`).
+        Nothing is dropped silently: rows with problems are kept and flagged.
+
+    Raises
+    ------
+    InputError
+        The file does not exist, is empty, is not in a known format, or lacks
+        a required column; the message names the file and what would fix it.
+
+    Warns
+    -----
+    UserWarning
+        When values could not be read as written (a date that does not parse,
+        a state that is not a US state, ...); the rows are kept and flagged.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> frame = read_partners(ringgeo.data.fetch("atlas-of-surveillance-20201007.csv"))
+    >>> len(frame), frame["state"].notna().all()
+    (1501, np.True_)
+    >>> frame.loc[0, ["partner_id", "agency", "state", "activated"]].tolist()
+    ['AOS3711', 'Greenfield Police Department', 'WI', Timestamp('2018-03-22 00:00:00')]
+    """
+    return _read(path, None)
+
+
+def _as_timestamp(as_of) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as err:
+        raise ParameterError(
+            f"as_of {as_of!r} is not a date: use a date such as '2019-08-28' (YYYY-MM-DD), "
+            f"a datetime.date or a pandas.Timestamp."
+        ) from err
+    if stamp is pd.NaT:
+        raise ParameterError(f"as_of {as_of!r} is not a date: use e.g. '2019-08-28' or None.")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp.normalize()
+
+
+def _apply_as_of(frame: pd.DataFrame, as_of) -> pd.DataFrame:
+    stamp = _as_timestamp(as_of)
+    undated = frame["activated"].isna()
+    keep = frame["activated"] <= stamp
+    out = frame.loc[keep].reset_index(drop=True)
+    out.attrs = frame.attrs
+    quality = out.attrs["quality"]
+    quality["excluded_by_as_of"] = {"as_of": stamp.date().isoformat(),
+                                    "count": int((~keep).sum()), "undated": int(undated.sum()),
+                                    "after": int((~keep & ~undated).sum())}
+    quality["kept"] = len(out)
+    out.attrs["as_of"] = stamp
+    if undated.any():
+        warnings.warn(
+            f"as_of={stamp.date()}: {int(undated.sum())} partnership(s) without an activation "
+            f"date were excluded (their dates are unknown, they may predate as_of); see "
+            f"quality_report(frame)['excluded_by_as_of'].", stacklevel=3)
+    return out
+
+
+def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.DataFrame:
+    """Return the partner table: one row per Ring police partnership.
+
+    Parameters
+    ----------
+    source : str or os.PathLike, default "atlas-2020-10-07"
+        A partner dataset known by name (``"atlas-2020-10-07"``: the EFF Atlas
+        of Surveillance export of 2020-10-07, read from the data registry) or
+        the path of a partner file (any format :func:`read_partners` reads).
+    as_of : str, datetime.date or pandas.Timestamp, optional
+        Keep only partnerships activated on or before this day. Partnerships
+        without an activation date are then excluded (and counted in the
+        quality report, with a warning). ``None`` keeps every partnership.
+    link : bool, default True
+        Link the partners to census counties and municipalities with
+        :func:`ringgeo.linking.link_partners`, adding its columns. Linking
+        comes after the ``as_of`` filter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`COLUMNS` (plus ``*_raw`` and, when linked, the
+        linking columns). ``attrs``: ``source``, ``as_of`` (Timestamp or None)
+        and ``quality`` (the report of :func:`quality_report`).
+
+    Raises
+    ------
+    ParameterError
+        ``source`` is neither a known dataset name nor an existing file, or
+        ``as_of`` is not a date.
+    InputError
+        The file cannot be read as a partner file (see :func:`read_partners`).
+
+    Examples
+    --------
+    >>> partners = load_partners(link=False)
+    >>> len(partners), partners.attrs["as_of"]
+    (1501, None)
+    >>> august = load_partners(as_of="2019-08-28", link=False)
+    >>> len(august), august["activated"].max()
+    (407, Timestamp('2019-08-27 00:00:00'))
+    """
+    if isinstance(source, str) and source in SOURCES:
+        from . import data
+
+        frame = _read(data.fetch(SOURCES[source]), source)
+    elif isinstance(source, (str, os.PathLike)) and pathlib.Path(source).expanduser().exists():
+        frame = _read(source, None)
+    else:
+        raise ParameterError(
+            f"source {source!r} is neither a known partner dataset nor an existing file: "
+            f"use one of {', '.join(repr(k) for k in SOURCES)} or the path of a partner file "
+            f"(Atlas CSV, Ring KML/KMZ or plain CSV)."
+        )
+    if as_of is not None:
+        frame = _apply_as_of(frame, as_of)
+    if not link:
+        return frame
+    try:
+        from . import linking
+    except ModuleNotFoundError as err:
+        if err.name != "ringgeo.linking":
+            raise
+        warnings.warn("ringgeo.linking is not installed: returning unlinked partners.",
+                      stacklevel=2)
+        return frame
+    linked = linking.link_partners(frame)
+    for key, value in frame.attrs.items():
+        linked.attrs.setdefault(key, value)
+    return linked
+
+
+# --------------------------------------------------------------------- quality report
+def quality_report(frame, *, kind: str = "dict"):
+    """Return the quality report of a partner table.
+
+    Every input row is accounted for: ``rows_read == partner_rows +
+    non_partner_rows`` and ``partner_rows == kept + len(dropped) +
+    excluded_by_as_of["count"]``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or dict
+        A table returned by :func:`load_partners` or :func:`read_partners`
+        (or its report dict).
+    kind : {"dict", "text", "flags"}, default "dict"
+        ``"dict"``: the report itself (``frame.attrs["quality"]``, a plain,
+        mutable dict); ``"text"``: a printable summary; ``"flags"``: a
+        DataFrame of flagged and dropped rows (``row, partner_id, field,
+        reason, status``).
+
+    Returns
+    -------
+    dict, str or pandas.DataFrame
+        The dict has the keys ``file``, ``source``, ``format``, ``encoding``,
+        ``rows_read``, ``partner_rows`` (for the Atlas: ``Technology ==
+        "Ring/Neighbors Partnership"``; for other formats every record),
+        ``other_technology``, ``blank_records``, ``non_partner_rows``, ``kept``,
+        ``excluded_by_as_of`` (``as_of``, ``count``, ``undated``, ``after``),
+        ``flagged`` (list of ``{row, partner_id, field, reason}``), ``dropped``
+        (list of ``{row, reason}``), ``duplicates`` (``{agency, state, rows,
+        partner_ids}``) and ``notes``; the linking step may add ``links``.
+
+    Raises
+    ------
+    ParameterError
+        ``frame`` carries no report (pandas drops ``attrs`` in some
+        operations), or ``kind`` is not one of the allowed values.
+
+    Examples
+    --------
+    >>> q = quality_report(load_partners(link=False))
+    >>> q["rows_read"], q["partner_rows"], q["kept"]
+    (5784, 1501, 1501)
+    >>> q["rows_read"] == q["partner_rows"] + q["non_partner_rows"]
+    True
+    """
+    report = frame if isinstance(frame, dict) else getattr(frame, "attrs", {}).get("quality")
+    if not isinstance(report, dict):
+        raise ParameterError(
+            "This table has no quality report in attrs['quality']: pandas drops attrs in "
+            "some operations (e.g. concat, merge). Call quality_report on the table that "
+            "load_partners or read_partners returned."
+        )
+    if kind == "dict":
+        return report
+    if kind == "flags":
+        rows = [{**f, "status": "flagged"} for f in report["flagged"]]
+        rows += [{"row": d["row"], "partner_id": d.get("partner_id"), "field": None,
+                  "reason": d["reason"], "status": "dropped"} for d in report["dropped"]]
+        columns = ["row", "partner_id", "field", "reason", "status"]
+        return pd.DataFrame(rows, columns=columns).sort_values("row", ignore_index=True)
+    if kind == "text":
+        return _summary_text(report)
+    raise ParameterError(f"kind was {kind!r} but is expected to be one of 'dict', 'text', "
+                         f"'flags'.")
+
+
+def _flag_kind(reason: str) -> str:
+    return reason.split(":", 1)[0]
+
+
+def _summary_text(q: dict) -> str:
+    ex = q["excluded_by_as_of"]
+    lines = [
+        f"file:             {q['file']} ({q['format']}, {q['encoding']})",
+        f"rows read:        {q['rows_read']:,}",
+        f"  partner rows:   {q['partner_rows']:,}",
+        f"  other rows:     {q['non_partner_rows']:,} ({q['other_technology']:,} other "
+        f"technology, {q['blank_records']:,} blank)",
+        f"partner rows:     {q['partner_rows']:,} = kept {q['kept']:,} + dropped "
+        f"{len(q['dropped']):,} + excluded by as_of {ex['count']:,}",
+    ]
+    if ex["as_of"]:
+        lines.append(f"  as_of {ex['as_of']}: {ex['after']:,} activated later, "
+                     f"{ex['undated']:,} undated")
+    kinds: dict[tuple[str, str], int] = {}
+    for flag in q["flagged"]:
+        key = (flag["field"], _flag_kind(flag["reason"]))
+        kinds[key] = kinds.get(key, 0) + 1
+    lines.append(f"flags:            {len(q['flagged']):,} "
+                 f"({len({f['row'] for f in q['flagged']}):,} rows)")
+    lines += [f"  {n:5,}  {field}: {reason}" for (field, reason), n in
+              sorted(kinds.items(), key=lambda kv: -kv[1])]
+    for dup in q["duplicates"]:
+        lines.append(f"  duplicate: {dup['agency']} ({dup['state']}): "
+                     f"{', '.join(dup['partner_ids'])}")
+    lines += [f"dropped: row {d['row']}: {d['reason']}" for d in q["dropped"]]
+    lines += [f"note: {note}" for note in q["notes"]]
+    if "links" in q:
+        lines.append(f"links: {q['links']}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- command line
+def _cli(args) -> int:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = load_partners(args.source, as_of=args.as_of, link=not args.no_link)
+    q = quality_report(frame)
+    when = f" as of {frame.attrs['as_of'].date()}" if frame.attrs["as_of"] is not None else ""
+    print(f"{len(frame):,} Ring partnerships{when} ({frame.attrs['source']})")
+    print(f"  by agency type: {frame['agency_type'].value_counts().to_dict()}")
+    if "link_method" in frame:
+        print(f"  by link method: {frame['link_method'].value_counts().to_dict()}")
+    years = frame["activated"].dt.year.astype("Int64").astype("str").fillna("undated")
+    print("\nby activation year:")
+    for year, n in years.value_counts().sort_index().items():
+        print(f"  {year:>8}  {n:6,}")
+    print("\nby state:")
+    states = frame["state"].fillna("??").value_counts()
+    cells = [f"{s} {n:4,}" for s, n in states.sort_index().items()]
+    for i in range(0, len(cells), 8):
+        print("  " + "   ".join(cells[i:i + 8]))
+    print("\nquality report:")
+    print(_summary_text(q))
+    for w in caught:
+        print(f"warning: {w.message}")
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    """Register ``ringgeo partners [--as-of DATE] [--source S] [--no-link]``."""
+    parser = subparsers.add_parser(
+        "partners", help="summary of the partner dataset and its quality report",
+        description="Print totals, counts by state and activation year, and the quality "
+                    "report of the partner dataset.")
+    parser.add_argument("--as-of", metavar="DATE", default=None,
+                        help="keep partnerships activated on or before DATE (YYYY-MM-DD)")
+    parser.add_argument("--source", default="atlas-2020-10-07",
+                        help=f"dataset name ({', '.join(SOURCES)}) or path of a partner file")
+    parser.add_argument("--no-link", action="store_true",
+                        help="skip linking to census geography (faster)")
+    parser.set_defaults(func=_cli)
