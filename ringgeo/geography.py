@@ -317,3 +317,372 @@ def load_counties() -> gpd.GeoDataFrame:
     frame = _build_counties(str(data.fetch(COUNTY_FILE)), str(data.fetch(POPEST_FILE)),
                             str(data.fetch(SUBEST_FILE)))
     return frame.copy()
+
+
+# --------------------------------------------------------------------------
+# municipalities: incorporated places and minor civil divisions
+# --------------------------------------------------------------------------
+
+#: Trailing legal descriptors that Census appends to place and MCD names, as
+#: they occur in ``sub-est2021_all.csv`` (case-sensitive: ``"Carson City"``
+#: keeps its ``City``). Longest first, so ``"charter township"`` wins over
+#: ``"township"``.
+NAME_DESCRIPTORS = (
+    "consolidated government (balance)", "metropolitan government (balance)",
+    "unified government (balance)", "metro government (balance)",
+    "metropolitan government", "consolidated government", "unified government",
+    "metro government", "city and borough", "charter township", "metro township",
+    "urban county", "city (balance)", "municipality", "corporation", "plantation",
+    "(balance)", "township", "location", "purchase", "borough", "village", "grant",
+    "city", "town", "gore", "CDP", "UT",
+)
+_DESCRIPTOR_RE = re.compile(
+    r"^(?P<base>.+?)\s+(?P<descriptor>"
+    + "|".join(re.escape(d) for d in sorted(NAME_DESCRIPTORS, key=len, reverse=True))
+    + r")$"
+)
+_ALIAS_RE = re.compile(r"^(?P<base>.+?)\s+\((?P<alias>[^()]+)\)$")
+
+#: FUNCSTAT codes kept by :func:`load_municipalities` (``governments_only=True``).
+#: Places: every incorporated place except statistical ones (``S``). MCDs:
+#: active governments with their own officials (``A``, ``B``).
+KEEP_FUNCSTAT = {"place": ("A", "B", "C", "F", "N"), "mcd": ("A", "B")}
+
+_FUNCSTAT_MEANING = {
+    "A": "active government",
+    "B": "active government partially consolidated with another, separate officials",
+    "C": "active government consolidated with another (single set of officials)",
+    "F": "fictitious entity filling the Census hierarchy",
+    "I": "inactive governmental unit",
+    "N": "nonfunctioning legal entity",
+    "S": "statistical entity",
+}
+
+
+def split_name(name: str) -> tuple[str, str, str | None]:
+    """Split a Census place or MCD name into base name, descriptor and alias.
+
+    Parameters
+    ----------
+    name : str
+        A name as Census writes it in the population estimates.
+
+    Returns
+    -------
+    tuple
+        ``(base_name, descriptor, alias)``: the name without its trailing legal
+        descriptor (see :data:`NAME_DESCRIPTORS`), the descriptor (``""`` when
+        there is none) and the alternative name Census gives in parentheses
+        (``None`` when there is none).
+
+    Examples
+    --------
+    >>> split_name("Castle Shannon borough")
+    ('Castle Shannon', 'borough', None)
+    >>> split_name("Nashville-Davidson metropolitan government (balance)")
+    ('Nashville-Davidson', 'metropolitan government (balance)', None)
+    >>> split_name("San Buenaventura (Ventura) city")
+    ('San Buenaventura', 'city', 'Ventura')
+    >>> split_name("Carson City")
+    ('Carson City', '', None)
+    """
+    text = " ".join(str(name).split())
+    match = _DESCRIPTOR_RE.match(text)
+    base, descriptor = (match["base"], match["descriptor"]) if match else (text, "")
+    alias_match = _ALIAS_RE.match(base)
+    if alias_match:
+        return alias_match["base"], descriptor, alias_match["alias"]
+    return base, descriptor, None
+
+
+def _rows(sub: pd.DataFrame, sumlev: str) -> pd.DataFrame:
+    return sub.loc[sub["SUMLEV"] == sumlev]
+
+
+def _check_parts(sub: pd.DataFrame, path, whole_lev: str, part_lev: str, key) -> None:
+    """Parts must sum to their whole (157 -> 162, 071 -> 061)."""
+    whole, parts = _rows(sub, whole_lev), _rows(sub, part_lev)
+    if part_lev == "157":
+        parts = parts.loc[parts["PLACE"] != "99990"]
+    totals = parts.groupby(key(parts))["ESTIMATESBASE2020"].sum()
+    expected = pd.Series(whole["ESTIMATESBASE2020"].to_numpy(), index=key(whole).to_numpy())
+    if part_lev == "071":  # MCDs not split by any place (PRIMGEO_FLAG 1) have no 071 rows
+        expected = expected.loc[expected.index.isin(totals.index)]
+    diff = totals.reindex(expected.index).fillna(0) != expected
+    if diff.any():
+        geoid = diff[diff].index[0]
+        raise InputError(
+            f"{pathlib.Path(path).name}: the SUMLEV {part_lev} parts of {geoid} sum to "
+            f"{int(totals.get(geoid, 0))} but its SUMLEV {whole_lev} row says "
+            f"{int(expected[geoid])}. The file is damaged; fetch it again."
+        )
+
+
+def _place_key(rows):
+    return rows["STATE"] + rows["PLACE"]
+
+
+def _mcd_key(rows):
+    return rows["STATE"] + rows["COUNTY"] + rows["COUSUB"]
+
+
+@functools.lru_cache(maxsize=4)
+def _build_municipalities(subest_path: str) -> dict:
+    """All tables derived from sub-est2021 (places, MCDs, parts, overlaps)."""
+    sub = _read_subest(subest_path)
+    known = {"040", "050", "061", "071", "157", "162", "170", "172"}
+    odd = ~sub["SUMLEV"].isin(known)
+    if odd.any():
+        pos = int(odd.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"{pathlib.Path(subest_path).name}, line {pos + 2}: unknown SUMLEV "
+            f"{sub['SUMLEV'].iloc[pos]!r} (expected one of {', '.join(sorted(known))})."
+        )
+    _check_parts(sub, subest_path, "162", "157", _place_key)
+    _check_parts(sub, subest_path, "061", "071", _mcd_key)
+    usps = dict(zip(STATES["fips"], STATES["state"]))
+
+    places, mcds = _rows(sub, "162"), _rows(sub, "061")
+    place_parts = _rows(sub, "157")
+    place_parts = place_parts.loc[place_parts["PLACE"] != "99990"]
+    place_parts = pd.DataFrame({
+        "muni_geoid": _place_key(place_parts).to_numpy(),
+        "kind": "place",
+        "county_fips": (place_parts["STATE"] + place_parts["COUNTY"]).to_numpy(),
+        "population": place_parts["ESTIMATESBASE2020"].to_numpy(),
+        "incorporated": True,
+    })
+    mcd_parts = pd.DataFrame({
+        "muni_geoid": _mcd_key(mcds).to_numpy(),
+        "kind": "mcd",
+        "county_fips": (mcds["STATE"] + mcds["COUNTY"]).to_numpy(),
+        "population": mcds["ESTIMATESBASE2020"].to_numpy(),
+        "incorporated": False,
+    })
+    parts = pd.concat([place_parts, mcd_parts], ignore_index=True)
+    parts = parts.sort_values(["muni_geoid", "population", "county_fips"],
+                              ascending=[True, False, True], ignore_index=True)
+    counties_of = parts.groupby("muni_geoid", sort=False)["county_fips"].agg(tuple)
+
+    frame = pd.DataFrame({
+        "GEOID": pd.concat([_place_key(places), _mcd_key(mcds)]).to_numpy(),
+        "kind": ["place"] * len(places) + ["mcd"] * len(mcds),
+        "name": pd.concat([places["NAME"], mcds["NAME"]]).to_numpy(),
+        "state_fips": pd.concat([places["STATE"], mcds["STATE"]]).to_numpy(),
+        "population": pd.concat([places["ESTIMATESBASE2020"],
+                                 mcds["ESTIMATESBASE2020"]]).to_numpy(),
+        "funcstat": pd.concat([places["FUNCSTAT"], mcds["FUNCSTAT"]]).to_numpy(),
+        "primgeo_flag": pd.concat([places["PRIMGEO_FLAG"], mcds["PRIMGEO_FLAG"]]).to_numpy()
+        == "1",
+    })
+    split = [split_name(n) for n in frame["name"]]
+    frame.insert(3, "base_name", [s[0] for s in split])
+    frame.insert(4, "descriptor", [s[1] for s in split])
+    frame.insert(5, "alt_name", [s[2] for s in split])
+    frame.insert(6, "state", frame.pop("state_fips").map(usps))
+    frame.insert(7, "county_fips", frame["GEOID"].map(counties_of))
+    frame["population"] = frame["population"].astype("Int64")
+
+    # MCD parts inside places (071), without the "Balance of" remainders
+    overlap_rows = _rows(sub, "071")
+    overlaps = pd.DataFrame({
+        "mcd_geoid": _mcd_key(overlap_rows).to_numpy(),
+        "place_geoid": _place_key(overlap_rows).to_numpy(),
+        "county_fips": (overlap_rows["STATE"] + overlap_rows["COUNTY"]).to_numpy(),
+        "population": overlap_rows["ESTIMATESBASE2020"].astype("Int64").to_numpy(),
+    })
+    balance = overlap_rows["PLACE"].to_numpy() == "99990"
+    n_balance = int(balance.sum())
+    overlaps = overlaps.loc[~balance].reset_index(drop=True)
+
+    # an MCD and a place are coextensive when the MCD is one single place part
+    # holding all of the place's residents (and all of the MCD's)
+    per_mcd = _rows(sub, "071").groupby(_mcd_key(_rows(sub, "071"))).size()
+    single = overlaps.loc[overlaps["mcd_geoid"].map(per_mcd) == 1]
+    pop = frame.set_index("GEOID")["population"]
+    same = (single["population"].to_numpy() == pop.reindex(single["mcd_geoid"]).to_numpy()) & (
+        single["population"].to_numpy() == pop.reindex(single["place_geoid"]).to_numpy())
+    pairs = single.loc[same, ["mcd_geoid", "place_geoid"]]
+    twin = dict(zip(pairs["mcd_geoid"], pairs["place_geoid"]))
+    twin.update(zip(pairs["place_geoid"], pairs["mcd_geoid"]))
+    frame["coextensive_geoid"] = frame["GEOID"].map(twin)
+
+    for col in ("GEOID", "kind", "name", "base_name", "descriptor", "alt_name", "state",
+                "funcstat", "coextensive_geoid"):
+        frame[col] = frame[col].astype("string")
+    for table in (parts, overlaps):
+        for col in table.columns:
+            if col not in ("population", "incorporated"):
+                table[col] = table[col].astype("string")
+    parts["population"] = parts["population"].astype("Int64")
+    overlaps["population"] = overlaps["population"].astype("Int64")
+    consolidated = _rows(sub, "170")
+    return {
+        "all": frame,
+        "parts": parts,
+        "overlaps": overlaps,
+        "overlap_balance_rows": n_balance,
+        "consolidated_rows": {"170": len(consolidated), "172": len(_rows(sub, "172"))},
+    }
+
+
+def _kept(frame: pd.DataFrame) -> pd.Series:
+    keep = pd.Series(False, index=frame.index)
+    for kind, codes in KEEP_FUNCSTAT.items():
+        keep |= (frame["kind"] == kind) & frame["funcstat"].isin(codes)
+    return keep
+
+
+def _exclusions(frame: pd.DataFrame) -> dict:
+    dropped = frame.loc[~_kept(frame)]
+    counts = dropped.groupby(["kind", "funcstat"]).size()
+    return {f"{kind} {code}: {_FUNCSTAT_MEANING.get(code, 'unknown code')}": int(n)
+            for (kind, code), n in counts.items()}
+
+
+def load_municipalities(*, governments_only: bool = True) -> pd.DataFrame:
+    """Load incorporated places and minor civil divisions with their population.
+
+    Built from the Census subcounty estimates of vintage 2021
+    (``sub-est2021_all.zip``): incorporated places (SUMLEV 162) and minor civil
+    divisions (SUMLEV 061: townships, towns, New England towns, ...). The
+    population is ``ESTIMATESBASE2020``, the April 1, 2020 estimates base: the
+    registry's only subcounty population, and the count closest to the 2019
+    boundaries and the 2018-2020 Ring partnerships (see ``docs/geography.md``).
+
+    With ``governments_only`` (the default) only the rows that can run a police
+    department are kept: every incorporated place except statistical ones
+    (Census lists one, Urban Honolulu CDP; Honolulu is governed by its county),
+    and the MCDs that are active governments with their own officials
+    (``FUNCSTAT`` A or B). Dropped MCDs are fictitious (F: e.g. a Pennsylvania
+    borough's MCD twin, whose government is the place), consolidated with a
+    place under one set of officials (C: Hartford town, CT), inactive (I),
+    nonfunctioning (N) or statistical (S: unorganized territories). Their
+    counts are in ``frame.attrs["excluded"]``. Consolidated cities (SUMLEV
+    170/172) are not rows: their balance (``"Indianapolis city (balance)"``)
+    and their member places are already incorporated places, so adding the
+    consolidated city would count its residents twice.
+
+    Parameters
+    ----------
+    governments_only : bool, default True
+        ``False`` returns every place and MCD row of the file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per municipality, places first, then MCDs, each by ``GEOID``.
+        Columns ``GEOID`` (place: state + place code, 7 characters; MCD: state
+        + county + county subdivision, 10), ``kind`` (``"place"``/``"mcd"``),
+        ``name`` (as Census writes it: ``"Upper Darby township"``),
+        ``base_name`` (``"Upper Darby"``, see :func:`split_name`),
+        ``descriptor`` (``"township"``), ``alt_name`` (Census's parenthesized
+        alternative, ``"Ventura"``, else ``<NA>``), ``state`` (USPS),
+        ``county_fips`` (tuple of 5-character county GEOIDs, the county with
+        most residents first), ``population`` (Int64), ``funcstat`` (Census
+        functional status code), ``primgeo_flag`` (bool: a primitive
+        geography, not split by another one), ``coextensive_geoid`` (the place
+        or MCD of the table holding exactly the same residents, e.g. a New
+        York town-village; else ``<NA>``). ``attrs["excluded"]`` counts the
+        rows left out, by kind and FUNCSTAT.
+
+    Raises
+    ------
+    InputError
+        The file lacks a column, has a non-numeric population, an unknown
+        summary level, or parts that do not sum to their whole.
+
+    Examples
+    --------
+    >>> munis = load_municipalities()
+    >>> row = munis.loc[munis["name"] == "Upper Darby township"].iloc[0]
+    >>> row["GEOID"], row["base_name"], row["county_fips"], int(row["population"])
+    ('4204579000', 'Upper Darby', ('42045',), 85472)
+    >>> kansas_city = munis.loc[munis["GEOID"] == "2938000"].iloc[0]
+    >>> kansas_city["county_fips"]
+    ('29095', '29047', '29165', '29037')
+    """
+    built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
+    frame = built["all"]
+    excluded = _exclusions(frame)
+    if governments_only:
+        frame = frame.loc[_kept(frame)].reset_index(drop=True)
+        frame["coextensive_geoid"] = frame["coextensive_geoid"].where(
+            frame["coextensive_geoid"].isin(frame["GEOID"]))
+    else:
+        frame = frame.copy()
+    frame.attrs = {"source": SUBEST_FILE, "population": "ESTIMATESBASE2020",
+                   "excluded": excluded if governments_only else {}}
+    return frame
+
+
+def load_municipality_parts(*, governments_only: bool = True) -> pd.DataFrame:
+    """Load one row per (municipality, county) piece, for coverage sums.
+
+    Places that cross county lines have one row per county (SUMLEV 157 place
+    parts of ``sub-est2021_all.zip``); an MCD lies in exactly one county and
+    has one row. Population is the April 1, 2020 estimates base of the piece.
+
+    Parameters
+    ----------
+    governments_only : bool, default True
+        Keep only the municipalities that :func:`load_municipalities` keeps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``muni_geoid``, ``kind``, ``county_fips`` (5 characters),
+        ``population`` (Int64) and ``incorporated`` (True for places). The
+        pieces of each municipality sum to its population.
+
+    Examples
+    --------
+    >>> parts = load_municipality_parts()
+    >>> kansas_city = parts.loc[parts["muni_geoid"] == "2938000"]
+    >>> kansas_city[["county_fips", "population"]].values.tolist()
+    [['29095', 316324], ['29047', 138134], ['29165', 53410], ['29037', 101]]
+    """
+    built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
+    parts = built["parts"]
+    if governments_only:
+        frame = built["all"]
+        kept = frame.loc[_kept(frame), "GEOID"]
+        parts = parts.loc[parts["muni_geoid"].isin(kept)].reset_index(drop=True)
+    return parts.copy()
+
+
+def load_mcd_place_overlaps(*, governments_only: bool = True) -> pd.DataFrame:
+    """Load the residents shared by a minor civil division and a place.
+
+    In many states a village or borough lies inside a town or township and
+    both govern (and may both partner with Ring). SUMLEV 071 rows of
+    ``sub-est2021_all.zip`` give each MCD's part inside each place; this table
+    keeps those pairs (the ``"Balance of ..."`` remainders outside any place
+    are left out), so coverage can count a resident once.
+
+    Parameters
+    ----------
+    governments_only : bool, default True
+        Keep only pairs whose MCD and place are both kept by
+        :func:`load_municipalities`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mcd_geoid`` (10), ``place_geoid`` (7), ``county_fips`` (5),
+        ``population`` (Int64, residents of the place inside the MCD).
+
+    Examples
+    --------
+    >>> overlaps = load_mcd_place_overlaps()
+    >>> overlaps.loc[overlaps["mcd_geoid"] == "0900152980"].values.tolist()
+    [['0900152980', '0952910', '09001', 1916]]
+    """
+    built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
+    overlaps = built["overlaps"]
+    if governments_only:
+        frame = built["all"]
+        kept = set(frame.loc[_kept(frame), "GEOID"])
+        both = overlaps["mcd_geoid"].isin(kept) & overlaps["place_geoid"].isin(kept)
+        overlaps = overlaps.loc[both].reset_index(drop=True)
+    return overlaps.copy()
