@@ -24,6 +24,8 @@ _EXPORTS = {
     "load_states": "geography",
     "load_counties": "geography",
     "load_municipalities": "geography",
+    "load_municipality_parts": "geography",
+    "load_mcd_place_overlaps": "geography",
     "link_partners": "linking",
 }
 _SUBMODULES = ("data", "partners", "geography", "linking", "coverage", "plot", "runner",

@@ -35,7 +35,13 @@ from .states import STATES
 __all__ = [
     "load_states",
     "load_counties",
+    "load_municipalities",
+    "load_municipality_parts",
+    "load_mcd_place_overlaps",
+    "split_name",
     "COUNTY_LSAD",
+    "NAME_DESCRIPTORS",
+    "KEEP_FUNCSTAT",
 ]
 
 STATE_FILE = "cb_2019_us_state_20m.zip"
@@ -80,6 +86,10 @@ def _require(frame: pd.DataFrame, columns, path) -> None:
 
 def _to_int(frame: pd.DataFrame, column: str, path, *, offset: int = 2) -> pd.Series:
     """Parse a count column as Int64; non-numbers raise an InputError naming the line."""
+    try:  # fast path: a clean column of digits
+        return frame[column].astype("Int64")
+    except (TypeError, ValueError):
+        pass
     text = frame[column].astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce").astype("Int64")
     bad = values.isna() & text.notna() & (text != "")
@@ -462,7 +472,10 @@ def _build_municipalities(subest_path: str) -> dict:
     parts = pd.concat([place_parts, mcd_parts], ignore_index=True)
     parts = parts.sort_values(["muni_geoid", "population", "county_fips"],
                               ascending=[True, False, True], ignore_index=True)
-    counties_of = parts.groupby("muni_geoid", sort=False)["county_fips"].agg(tuple)
+    grouped: dict[str, list] = {}
+    for geoid, county in zip(parts["muni_geoid"].tolist(), parts["county_fips"].tolist()):
+        grouped.setdefault(geoid, []).append(county)
+    counties_of = {geoid: tuple(counties) for geoid, counties in grouped.items()}
 
     frame = pd.DataFrame({
         "GEOID": pd.concat([_place_key(places), _mcd_key(mcds)]).to_numpy(),
@@ -475,7 +488,7 @@ def _build_municipalities(subest_path: str) -> dict:
         "primgeo_flag": pd.concat([places["PRIMGEO_FLAG"], mcds["PRIMGEO_FLAG"]]).to_numpy()
         == "1",
     })
-    split = [split_name(n) for n in frame["name"]]
+    split = [split_name(n) for n in frame["name"].tolist()]
     frame.insert(3, "base_name", [s[0] for s in split])
     frame.insert(4, "descriptor", [s[1] for s in split])
     frame.insert(5, "alt_name", [s[2] for s in split])
