@@ -1,0 +1,363 @@
+"""``ringgeo figures``: regenerate every standard figure and table.
+
+A batch file (``notebooks/runs.yaml``) lists papermill runs::
+
+    runs:
+      - name: fig1_state_partners_per_100k     # optional; file stem of the outputs
+        notebook: 02_coverage_map.ipynb        # relative to the batch file's folder
+        parameters: {level: state, metric: partners_per_100k}
+
+:func:`run_batch` checks the whole batch before running anything (unknown
+notebooks, keys or parameters are an :class:`~ringgeo.exceptions.InputError`
+naming the file and the run), executes the notebooks with papermill, writes
+each executed notebook to ``build_dir/<name>.ipynb`` and hands every notebook
+the absolute ``output_dir`` (and ``output_name``, when it declares them), where
+its figures and tables go. The first failure stops the batch with a
+:class:`~ringgeo.exceptions.NotebookError` naming the notebook, the cell and
+the error; runs not yet started are not executed.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import yaml
+
+from .exceptions import InputError, NotebookError, ParameterError
+from .params import output_name
+
+__all__ = ["Run", "RunResult", "load_batch", "run_batch", "add_cli", "DEFAULT_BATCH"]
+
+#: The standard batch, relative to the project root.
+DEFAULT_BATCH = Path("notebooks") / "runs.yaml"
+_RUN_KEYS = ("name", "notebook", "parameters")
+_BATCH_KEYS = ("runs",)
+# parameters the runner sets itself, when the notebook declares them
+_RUNNER_PARAMETERS = ("output_dir",)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One notebook execution of a batch (validated)."""
+
+    index: int                      # 1-based position in the batch file
+    name: str                       # sanitized stem of the executed notebook and outputs
+    notebook: Path                  # absolute path of the input notebook
+    parameters: dict = field(default_factory=dict)
+    declared: tuple = ()            # parameter names of the notebook's parameters cell
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a successful run produced."""
+
+    name: str
+    notebook: Path
+    executed: Path                  # the executed notebook in build_dir
+    parameters: dict                # as passed to papermill (output_dir included)
+    seconds: float
+
+
+def _where(source: str, index: int | None = None, name: str | None = None) -> str:
+    if index is None:
+        return source
+    return f"{source}, run {index}" + (f" ({name!r})" if name else "")
+
+
+def _read_batch(batch) -> tuple[dict, str, Path]:
+    """Return (mapping, label for messages, folder notebooks are relative to)."""
+    if isinstance(batch, dict):
+        return batch, "batch", Path.cwd()
+    path = Path(batch)
+    if not path.is_file():
+        raise InputError(f"batch file {str(path)!r} not found: run from the project's root "
+                         f"(where {DEFAULT_BATCH} is) or pass --batch FILE.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: not valid YAML: {err}") from None
+    return data, str(path), path.resolve().parent
+
+
+def _declared_parameters(notebook: Path, where: str) -> tuple[str, ...]:
+    import papermill
+
+    try:
+        found = papermill.inspect_notebook(str(notebook))
+    except Exception as err:  # a notebook papermill cannot read
+        raise InputError(f"{where}: cannot read notebook {str(notebook)!r}: {err}") from None
+    return tuple(found)
+
+
+def load_batch(batch=None) -> list[Run]:
+    """Read and check a batch of notebook runs.
+
+    Parameters
+    ----------
+    batch : str, Path or dict, optional
+        A YAML file (read with ``yaml.safe_load``; default ``notebooks/runs.yaml``
+        of the current folder, else of the ringgeo checkout) or the same structure as a
+        dict: ``{"runs": [{"notebook": ..., "parameters": {...}, "name": ...}]}``.
+        Notebook paths are relative to the batch file's folder (to the current
+        folder for a dict).
+
+    Returns
+    -------
+    list of Run
+        One per run, in batch order; ``name`` defaults to the notebook's stem
+        followed by the parameter values, sanitized by :func:`ringgeo.params.output_name`.
+
+    Raises
+    ------
+    InputError
+        Naming the batch file and run: a missing or unknown notebook, an unknown
+        key, a parameter the notebook does not declare, a duplicate name.
+
+    Examples
+    --------
+    >>> runs = load_batch()
+    >>> runs[0].name, runs[0].notebook.name
+    ('table0_partners_by_state_year', '01_partners_overview.ipynb')
+    """
+    data, source, root = _read_batch(_default_batch() if batch is None else batch)
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
+        raise InputError(f"{source}: expected a mapping with a non-empty list under 'runs:', "
+                         "each run a mapping with 'notebook' and optional 'parameters', 'name'.")
+    extra = sorted(set(data) - set(_BATCH_KEYS))
+    if extra:
+        raise InputError(f"{source}: unknown top-level key(s) {', '.join(map(repr, extra))}; "
+                         f"allowed: {', '.join(_BATCH_KEYS)}.")
+    runs, seen = [], {}
+    for index, spec in enumerate(data["runs"], start=1):
+        where = _where(source, index)
+        if not isinstance(spec, dict):
+            raise InputError(f"{where}: expected a mapping with 'notebook' and optional "
+                             f"'parameters', 'name'; got {spec!r}.")
+        where = _where(source, index, spec.get("name"))
+        unknown = sorted(set(map(str, spec)) - set(_RUN_KEYS))
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                             f"allowed keys: {', '.join(_RUN_KEYS)}.")
+        nb = spec.get("notebook")
+        if not isinstance(nb, str) or not nb.endswith(".ipynb"):
+            raise InputError(f"{where}: 'notebook' must name an .ipynb file; got {nb!r}.")
+        notebook = (root / nb).resolve()
+        if not notebook.is_file():
+            available = sorted(p.name for p in root.glob("*.ipynb"))
+            raise InputError(f"{where}: notebook {nb!r} not found in {str(root)!r}; "
+                             f"available: {', '.join(available) or 'none'}.")
+        parameters = spec.get("parameters") or {}
+        if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
+            raise InputError(f"{where}: 'parameters' must be a mapping of names to values; "
+                             f"got {parameters!r}.")
+        declared = _declared_parameters(notebook, where)
+        reserved = sorted(set(parameters) & set(_RUNNER_PARAMETERS))
+        if reserved:
+            raise InputError(f"{where}: {', '.join(reserved)} is set by the runner "
+                             "(--output-dir); remove it from the run's parameters.")
+        undeclared = sorted(set(parameters) - set(declared))
+        if undeclared:
+            raise InputError(f"{where}: {nb} has no parameter {', '.join(map(repr, undeclared))}; "
+                             f"its parameters cell declares: {', '.join(declared) or 'nothing'}.")
+        try:
+            name = output_name(*([spec["name"]] if spec.get("name") is not None else
+                                 [notebook.stem, *parameters.values()]))
+        except ParameterError as err:
+            raise InputError(f"{where}: {err}") from None
+        if name in seen:
+            raise InputError(f"{where}: name {name!r} is already used by run {seen[name]}; "
+                             "give each run its own 'name'.")
+        seen[name] = index
+        runs.append(Run(index, name, notebook, dict(parameters), declared))
+    return runs
+
+
+def _select(runs: list[Run], only, source: str) -> list[Run]:
+    if not only:
+        return runs
+    wanted = [only] if isinstance(only, str) else list(only)
+    names = {run.name for run in runs}
+    missing = [w for w in wanted if w not in names]
+    if missing:
+        raise InputError(f"{source}: no run named {', '.join(map(repr, missing))}; "
+                         f"runs: {', '.join(run.name for run in runs)}.")
+    return [run for run in runs if run.name in wanted]
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name) -> RunResult:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    parameters = dict(run.parameters)
+    if "output_dir" in run.declared:
+        parameters["output_dir"] = str(output_dir)
+    if "output_name" in run.declared and "output_name" not in parameters:
+        parameters["output_name"] = run.name
+    executed = build_dir / f"{run.name}.ipynb"
+    where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(run.notebook), str(executed), parameters=parameters, kernel_name=kernel_name,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            cwd=str(run.notebook.parent),
+        )
+    except PapermillExecutionError as err:
+        code = next((ln.strip() for ln in err.source.splitlines()
+                     if ln.strip() and not ln.lstrip().startswith("#")), "")
+        error = NotebookError(
+            f"{where} failed in cell [{err.exec_count}] (`{_first_line(code, 80)}`): "
+            f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}"
+        )
+        error.notebook, error.executed = run.notebook, executed
+        error.cell_index, error.exec_count = err.cell_index, err.exec_count
+        error.ename, error.evalue = err.ename, err.evalue
+        raise error from err
+    except Exception as err:  # kernel died, notebook unreadable, ...
+        error = NotebookError(f"{where} could not run: {type(err).__name__}: "
+                              f"{_first_line(err)}")
+        error.notebook, error.executed = run.notebook, executed
+        error.cell_index = error.exec_count = None
+        error.ename, error.evalue = type(err).__name__, str(err)
+        raise error from err
+    return RunResult(run.name, run.notebook, executed, parameters, time.perf_counter() - start)
+
+
+def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int = 1,
+              progress: bool = True, kernel_name: str | None = None, only=None) -> list[RunResult]:
+    """Execute a batch of parameterized notebooks with papermill.
+
+    Parameters
+    ----------
+    batch : str, Path or dict, optional
+        The batch (see :func:`load_batch`; default ``notebooks/runs.yaml``);
+        checked whole before any run starts.
+    output_dir : str or Path, default ``"output"``
+        Where the notebooks write figures and tables; passed to each notebook
+        that declares an ``output_dir`` parameter, as an absolute path.
+    build_dir : str or Path, default ``"build"``
+        Where the executed notebooks go, one ``<name>.ipynb`` per run.
+    jobs : int, default 1
+        Notebooks run at the same time (each in its own kernel process).
+    progress : bool, default True
+        Show a tqdm progress bar over the runs (on stderr).
+    kernel_name : str, optional
+        Jupyter kernel; by default the one named in each notebook (``python3``).
+    only : str or list of str, optional
+        Run only the runs with these names.
+
+    Returns
+    -------
+    list of RunResult
+        In batch order.
+
+    Raises
+    ------
+    InputError
+        A bad batch (nothing is run).
+    NotebookError
+        The first notebook that failed: its name, the cell and the error, and the
+        path of the executed notebook to inspect. Runs not yet started are not run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    ...     results = run_batch(output_dir=f"{tmp}/output", build_dir=f"{tmp}/build", jobs=2)
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
+    batch = _default_batch() if batch is None else batch
+    source = "batch" if isinstance(batch, dict) else str(batch)
+    runs = _select(load_batch(batch), only, source)
+    output_dir = Path(output_dir).resolve()
+    build_dir = Path(build_dir).resolve()
+    for folder, what in ((output_dir, "output"), (build_dir, "build")):
+        if folder.exists() and not folder.is_dir():
+            raise ParameterError(f"{what} folder {str(folder)!r} exists and is not a folder.")
+        folder.mkdir(parents=True, exist_ok=True)
+
+    from tqdm.auto import tqdm
+
+    results, failures = {}, {}
+    queue = iter(runs)
+    with tqdm(total=len(runs), unit="notebook", desc="ringgeo figures",
+              disable=not progress) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+
+        def submit(count):
+            for run in islice(queue, count):
+                in_flight[pool.submit(_execute, run, source, output_dir, build_dir,
+                                      kernel_name)] = run
+
+        in_flight: dict = {}
+        submit(jobs)
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = in_flight.pop(future)
+                try:
+                    results[run.index] = future.result()
+                except NotebookError as err:
+                    failures[run.index] = err
+                bar.update(1)
+                bar.set_postfix_str(run.name, refresh=False)
+            if not failures:
+                submit(len(done))
+    if failures:
+        first = failures[min(failures)]
+        skipped = sum(1 for _ in queue)
+        if skipped:
+            first.args = (f"{first.args[0]} ({skipped} later run(s) not executed)",)
+        raise first
+    return [results[i] for i in sorted(results)]
+
+
+def _default_batch() -> Path:
+    here = DEFAULT_BATCH
+    if here.is_file():
+        return here
+    checkout = Path(__file__).resolve().parent.parent / DEFAULT_BATCH
+    return checkout if checkout.is_file() else here
+
+
+def _figures_command(args) -> int:
+    results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
+                        jobs=args.jobs, progress=not args.no_progress,
+                        kernel_name=args.kernel, only=args.only)
+    for res in results:
+        print(f"ran {res.notebook.name:<26} -> {res.executed}  ({res.seconds:.1f} s)")
+    files = sorted(p.name for p in Path(args.output_dir).resolve().iterdir() if p.is_file())
+    print(f"{len(results)} notebook(s) run; {len(files)} file(s) in "
+          f"{Path(args.output_dir).resolve()}")
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    """Register ``ringgeo figures`` on the ``ringgeo`` command's sub-parsers."""
+    parser = subparsers.add_parser(
+        "figures", help="regenerate every standard figure and table (runs notebooks/runs.yaml)",
+        description="Run a batch of parameterized notebooks with papermill: executed notebooks "
+                    "go to the build folder, figures and tables to the output folder.")
+    parser.add_argument("--batch", metavar="FILE",
+                        help=f"batch file of runs (default: {DEFAULT_BATCH})")
+    parser.add_argument("--output-dir", metavar="DIR", default="output",
+                        help="folder for figures and tables (default: output)")
+    parser.add_argument("--build-dir", metavar="DIR", default="build",
+                        help="folder for the executed notebooks (default: build)")
+    parser.add_argument("--jobs", "-j", metavar="N", type=int, default=1,
+                        help="notebooks to run at the same time (default: 1)")
+    parser.add_argument("--only", metavar="NAME", action="append",
+                        help="run only this run (repeatable)")
+    parser.add_argument("--kernel", metavar="NAME", default=None,
+                        help="Jupyter kernel (default: the notebooks' own, python3)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=_figures_command)

@@ -1,0 +1,243 @@
+"""Tests of ringgeo.runner: the papermill batch behind ``ringgeo figures``.
+
+Tiny notebooks are written into tmp_path; they run in the ``python3`` kernel
+(the venv's, installed by ``python -m ipykernel install --sys-prefix``).
+"""
+
+import json
+import pathlib
+
+import nbformat
+import pytest
+import yaml
+
+from ringgeo import cli, runner
+from ringgeo.exceptions import InputError, NotebookError, ParameterError
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
+KERNEL = "python3"
+
+
+def make_notebook(path, parameters, *cells):
+    """Write a notebook: a tagged parameters cell, then the given code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# tiny"), params]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+WRITER = (
+    "import json, pathlib, time\n"
+    "start = time.time()\n"
+    "time.sleep(pause)\n"
+    "out = pathlib.Path(output_dir) / f'{output_name}.json'\n"
+    "out.write_text(json.dumps({'value': value, 'output_dir': output_dir,\n"
+    "                           'start': start, 'end': time.time()}))"
+)
+WRITER_PARAMS = ("value: int = 1  # a number to write\n"
+                 "pause: float = 0.0  # seconds to sleep\n"
+                 "output_dir: str = 'output'  # folder\n"
+                 "output_name: str = 'tiny'  # file stem")
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A folder with a writer notebook and a failing notebook."""
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "writer.ipynb", WRITER_PARAMS, WRITER)
+    make_notebook(folder / "failing.ipynb", "divisor: int = 0  # zero fails",
+                  "x = 1", "ratio = 10 / divisor", "print('unreachable')")
+    return folder
+
+
+def write_batch(folder, runs, name="runs.yaml"):
+    path = folder / name
+    path.write_text(yaml.safe_dump({"runs": runs}, sort_keys=False))
+    return path
+
+
+def run(batch, tmp_path, **kwargs):
+    kwargs.setdefault("progress", False)
+    kwargs.setdefault("kernel_name", KERNEL)
+    return runner.run_batch(batch, output_dir=tmp_path / "out", build_dir=tmp_path / "build",
+                            **kwargs)
+
+
+def test_batch_writes_outputs_and_executed_notebooks(tiny, tmp_path):
+    batch = write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": "first", "parameters": {"value": 7}},
+        {"notebook": "writer.ipynb", "parameters": {"value": 8}},
+    ])
+    results = run(batch, tmp_path)
+    assert [r.name for r in results] == ["first", "writer_8"]
+    first = json.loads((tmp_path / "out" / "first.json").read_text())
+    assert first["value"] == 7
+    # the runner hands the notebook an absolute output folder
+    assert first["output_dir"] == str((tmp_path / "out").resolve())
+    assert json.loads((tmp_path / "out" / "writer_8.json").read_text())["value"] == 8
+    for res in results:
+        assert res.executed == (tmp_path / "build" / f"{res.name}.ipynb").resolve()
+        executed = nbformat.read(res.executed, as_version=4)
+        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and "output_name" in injected[0].source
+        assert res.seconds > 0
+
+
+def test_failure_names_notebook_cell_and_error_and_stops(tiny, tmp_path):
+    batch = write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": "before"},
+        {"notebook": "failing.ipynb", "name": "broken"},
+        {"notebook": "writer.ipynb", "name": "after"},
+    ])
+    with pytest.raises(NotebookError) as info:
+        run(batch, tmp_path)
+    err = info.value
+    message = str(err)
+    assert "notebook failing.ipynb" in message
+    assert f"{batch}, run 2 ('broken')" in message
+    # parameters [1], x = 1 [2], the division [3] (nothing to inject: no parameters given)
+    assert "failed in cell [3] (`ratio = 10 / divisor`)" in message
+    assert "ZeroDivisionError: division by zero" in message
+    assert "(1 later run(s) not executed)" in message
+    assert str(tmp_path / "build" / "broken.ipynb") in message
+    assert err.ename == "ZeroDivisionError" and err.exec_count == 3
+    assert err.executed.is_file()  # the executed notebook, traceback included, to inspect
+    assert (tmp_path / "out" / "before.json").is_file()
+    assert not (tmp_path / "out" / "after.json").exists()
+    assert not (tmp_path / "build" / "after.ipynb").exists()
+
+
+def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
+    batch = write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": "a", "parameters": {"value": 1, "pause": 2.0}},
+        {"notebook": "writer.ipynb", "name": "b", "parameters": {"value": 2, "pause": 2.0}},
+    ])
+    results = run(batch, tmp_path, jobs=2)
+    assert [r.name for r in results] == ["a", "b"]
+    a, b = (json.loads((tmp_path / "out" / f"{n}.json").read_text()) for n in "ab")
+    assert (a["value"], b["value"]) == (1, 2)
+    assert a["start"] < b["end"] and b["start"] < a["end"]  # the runs overlapped
+
+
+def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
+    runs = [{"notebook": "failing.ipynb", "name": "broken"},
+            {"notebook": "writer.ipynb", "name": "slow", "parameters": {"pause": 3.0}}]
+    runs += [{"notebook": "writer.ipynb", "name": f"later{i}"} for i in range(3)]
+    with pytest.raises(NotebookError, match=r"failing\.ipynb.*ZeroDivisionError.*"
+                                            r"\(3 later run\(s\) not executed\)"):
+        run(write_batch(tiny, runs), tmp_path, jobs=2)
+    assert (tmp_path / "out" / "slow.json").is_file()   # already running: allowed to finish
+    assert not list((tmp_path / "out").glob("later*"))
+
+
+def test_names_are_sanitized_and_stay_in_their_folders(tiny, tmp_path):
+    batch = write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": "../../Escape/Me"},
+        {"notebook": "writer.ipynb", "parameters": {"value": 3, "output_name": "../../../x"}},
+    ])
+    runs = runner.load_batch(batch)
+    assert runs[0].name == "escape_me"
+    assert runs[1].name == "writer_3_x"
+    run(batch, tmp_path, only="escape_me")
+    assert (tmp_path / "build" / "escape_me.ipynb").is_file()
+    assert (tmp_path / "out" / "escape_me.json").is_file()
+    assert sorted(p.name for p in tmp_path.rglob("*.json")) == ["escape_me.json"]
+
+
+def test_only_selects_runs_and_rejects_unknown_names(tiny, tmp_path):
+    batch = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "a"},
+                               {"notebook": "writer.ipynb", "name": "b"}])
+    assert [r.name for r in run(batch, tmp_path, only=["b"])] == ["b"]
+    assert not (tmp_path / "out" / "a.json").exists()
+    with pytest.raises(InputError, match=r"no run named 'c'; runs: a, b"):
+        run(batch, tmp_path, only="c")
+
+
+@pytest.mark.parametrize("content, pattern", [
+    ("runs: [", r"not valid YAML"),
+    ("{}", r"non-empty list under 'runs:'"),
+    ("runs: []", r"non-empty list under 'runs:'"),
+    ("runs:\n  - writer.ipynb", r"run 1: expected a mapping"),
+    ("runs:\n  - notebook: writer.ipynb\nfigures: 2", r"unknown top-level key\(s\) 'figures'"),
+    ("runs:\n  - notebook: writer.ipynb\n    paramters: {value: 2}",
+     r"run 1: unknown key\(s\) 'paramters'; allowed keys: name, notebook, parameters"),
+    ("runs:\n  - notebook: writer.ipynb\n  - name: x", r"run 2 \('x'\): 'notebook' must name"),
+    ("runs:\n  - notebook: missing.ipynb",
+     r"run 1: notebook 'missing.ipynb' not found .*available: failing.ipynb, writer.ipynb"),
+    ("runs:\n  - notebook: writer.ipynb\n    parameters: [1]", r"'parameters' must be a mapping"),
+    ("runs:\n  - notebook: writer.ipynb\n    parameters: {valu: 2}",
+     r"writer.ipynb has no parameter 'valu'; its parameters cell declares: value, pause, "
+     r"output_dir, output_name"),
+    ("runs:\n  - notebook: writer.ipynb\n    parameters: {output_dir: /tmp}",
+     r"output_dir is set by the runner"),
+    ("runs:\n  - {notebook: writer.ipynb, name: a}\n  - {notebook: writer.ipynb, name: A}",
+     r"run 2 \('A'\): name 'a' is already used by run 1"),
+    ("runs:\n  - {notebook: writer.ipynb, name: '../..'}", r"cannot build a file name"),
+])
+def test_bad_batch_files(tiny, tmp_path, content, pattern):
+    batch = tiny / "bad.yaml"
+    batch.write_text(content)
+    with pytest.raises(InputError, match=rf"{batch}.*{pattern}"):
+        run(batch, tmp_path)
+    assert not (tmp_path / "build").exists()  # nothing ran
+
+
+def test_missing_batch_file(tmp_path):
+    with pytest.raises(InputError, match=r"batch file .*nope.yaml' not found.*--batch FILE"):
+        run(tmp_path / "nope.yaml", tmp_path)
+
+
+def test_bad_jobs(tiny, tmp_path):
+    batch = write_batch(tiny, [{"notebook": "writer.ipynb"}])
+    with pytest.raises(ParameterError, match=r"`jobs` was 0"):
+        run(batch, tmp_path, jobs=0)
+
+
+def test_cli_success_and_failure(tiny, tmp_path, capsys):
+    good = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "ok"}], "good.yaml")
+    args = ["--output-dir", str(tmp_path / "out"), "--build-dir", str(tmp_path / "build"),
+            "--no-progress", "--kernel", KERNEL]
+    assert cli.main(["figures", "--batch", str(good), *args]) == 0
+    out = capsys.readouterr().out
+    assert "writer.ipynb" in out and str(tmp_path / "build" / "ok.ipynb") in out
+    assert "1 notebook(s) run; 1 file(s) in" in out
+    bad = write_batch(tiny, [{"notebook": "failing.ipynb"}], "bad.yaml")
+    assert cli.main(["figures", "--batch", str(bad), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ringgeo: error: notebook failing.ipynb")
+    assert "ZeroDivisionError" in err and len(err.strip().splitlines()) == 1
+
+
+def test_standard_batch_is_valid():
+    runs = runner.load_batch(NOTEBOOKS / "runs.yaml")
+    by_notebook = {}
+    for r in runs:
+        by_notebook.setdefault(r.notebook.name, []).append(r)
+    maps = by_notebook["02_coverage_map.ipynb"]
+    national_state = {r.parameters["metric"] for r in maps
+                      if r.parameters.get("level") == "state"}
+    assert {"partners_per_100k", "share_covered_min", "share_covered_max"} <= national_state
+    assert any(r.parameters.get("level") == "county" and not r.parameters.get("state")
+               for r in maps)
+    assert len({r.parameters["state"] for r in maps if r.parameters.get("state")}) >= 2
+    assert "04_growth_timeline.ipynb" in by_notebook
+    assert "03_per_capita_tables.ipynb" in by_notebook
+    assert all(r.name.startswith(("fig", "table")) for r in runs)
+
+
+def test_notebook_with_bad_parameter_fails_in_validation_cell(tmp_path):
+    batch = {"runs": [{"notebook": str(NOTEBOOKS / "02_coverage_map.ipynb"),
+                       "parameters": {"metric": "bogus"}}]}
+    with pytest.raises(NotebookError) as info:
+        run(batch, tmp_path)
+    err = info.value
+    assert err.ename == "ParameterError"
+    assert "`metric` was 'bogus'" in err.evalue and "'partners_per_100k'" in err.evalue
+    # parameters [1], injected parameters [2], imports and validation [3]: nothing loaded yet
+    assert err.exec_count == 3
+    assert "02_coverage_map.ipynb" in str(err)
