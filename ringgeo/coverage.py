@@ -1,0 +1,547 @@
+"""Per-capita and covered-population statistics of Ring's police partners.
+
+Four tables, all built on the *linked* partner table
+(``ringgeo.load_partners(as_of=...)``):
+
+* :func:`by_state` and :func:`by_county`: partners, partners per 100,000
+  residents, and the population covered by a partnered agency, as a range;
+* :func:`national`: the same measures for the 50 states and DC in one row;
+* :func:`timeline`: cumulative partners and covered population over time.
+
+Every measure is defined in ``docs/methodology.md``; in short:
+
+* ``pop_covered_max`` (upper bound): residents of every municipality with a
+  partnered municipal agency, plus every resident of a county with a partnered
+  sheriff or county police;
+* ``pop_covered_min`` (lower bound): residents of partnered municipalities,
+  plus, for a partnered sheriff or county police, only the part of its county
+  outside incorporated places;
+* a resident is counted once (a city inside a partnered county, a village
+  inside a partnered town, two agencies in one city); populations are July 1,
+  2019 estimates: each county's 2020-base municipal parts are rescaled to its
+  2019 total.
+
+The tables have a named index and a fixed column order, so
+``table.to_csv(path)`` writes a clean file for a newsroom.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import _coverage_cells as _cells
+from .exceptions import InputError, ParameterError
+from .states import STATES
+
+__all__ = ["COLUMNS", "FREQUENCIES", "by_state", "by_county", "national", "timeline"]
+
+#: Columns of the by_state / by_county / national tables, in order.
+COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
+           "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max",
+           "other"]
+#: Allowed ``freq`` values of :func:`timeline` (day, week ending Sunday, month,
+#: quarter, year); each period is labelled by its last day.
+FREQUENCIES = ("D", "W", "M", "Q", "Y")
+_BY = (None, "state")
+_TIMELINE_COLUMNS = ["partners", "new_partners", "pop_covered_min", "pop_covered_max"]
+_REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_fips",
+             "muni_geoid", "activated")
+_AGENCY_TYPES = ("police", "sheriff", "other")
+_JURISDICTION_TYPES = ("municipal", "county", "regional", "other")
+_GEOGRAPHY_KEYS = ("states", "counties", "municipality_parts", "mcd_place_overlaps")
+_IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
+_UNDATED = pd.Timestamp("1900-01-01")  # stands for "dated, but unknown when" in static tables
+_METHOD = "docs/methodology.md"
+
+
+# ------------------------------------------------------------------ inputs
+def _geography(geography) -> _cells.Geography:
+    if geography is None:
+        return _default_geography(os.environ.get("RINGGEO_DATA_DIR"),
+                                  os.environ.get("RINGGEO_CACHE_DIR"))
+    if not isinstance(geography, dict) or set(geography) != set(_GEOGRAPHY_KEYS):
+        found = sorted(geography) if isinstance(geography, dict) else type(geography).__name__
+        raise ParameterError(
+            f"geography must be None (load the Census tables) or a dict with exactly the "
+            f"keys {', '.join(_GEOGRAPHY_KEYS)}; got {found}."
+        )
+    return _cells.build(*(geography[key] for key in _GEOGRAPHY_KEYS))
+
+
+@functools.lru_cache(maxsize=2)
+def _default_geography(data_dir, cache_dir) -> _cells.Geography:
+    from . import geography as geo  # the cache key: where the files are read from
+
+    return _cells.build(geo.load_states(), geo.load_counties(),
+                        geo.load_municipality_parts(), geo.load_mcd_place_overlaps())
+
+
+def _counties_of(value) -> tuple:
+    if isinstance(value, (tuple, list, np.ndarray)):
+        items = value
+    elif value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        items = ()
+    else:
+        items = (value,)
+    return tuple(dict.fromkeys(_cells.COUNTY_SUCCESSORS.get(str(v), str(v)) for v in items))
+
+
+def _prepare(partners) -> pd.DataFrame:
+    """Check the linked partner table and keep what coverage needs."""
+    if not isinstance(partners, pd.DataFrame):
+        raise ParameterError(f"partners must be a DataFrame from ringgeo.load_partners(), "
+                             f"not {type(partners).__name__}.")
+    missing = [col for col in _REQUIRED if col not in partners.columns]
+    if missing:
+        raise InputError(
+            f"partner table lacks column(s) {', '.join(missing)}; coverage needs the linked "
+            f"table: pass ringgeo.load_partners() (link=True, the default) or the output "
+            f"of ringgeo.link_partners()."
+        )
+    frame = pd.DataFrame({
+        "partner_id": partners["partner_id"].astype("string").to_numpy(),
+        "agency_type": partners["agency_type"].astype("string").to_numpy(),
+        "jurisdiction_type": partners["jurisdiction_type"].astype("string").to_numpy(),
+        "state": partners["state"].astype("string").to_numpy(),
+        "counties": [_counties_of(v) for v in partners["county_fips"]],
+        "muni": partners["muni_geoid"].astype("string").to_numpy(),
+        "activated": pd.to_datetime(partners["activated"]).to_numpy(dtype="datetime64[ns]"),
+    })
+    for column, allowed in (("agency_type", _AGENCY_TYPES),
+                            ("jurisdiction_type", _JURISDICTION_TYPES)):
+        bad = ~frame[column].isin(allowed)
+        if bad.any():
+            row = frame.loc[bad].iloc[0]
+            raise InputError(
+                f"partner {row['partner_id']}: field {column} is {row[column]!r}; expected "
+                f"one of {', '.join(allowed)} (as ringgeo.load_partners() cleans it)."
+            )
+    bad = frame["state"].isna()
+    if bad.any():
+        raise InputError(f"partner {frame.loc[bad, 'partner_id'].iloc[0]}: field state is "
+                         f"blank; every partner needs a USPS state code.")
+    return frame
+
+
+# ----------------------------------------------------------- covered population
+def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
+    """Earliest coverage date per place, MCD and county, and partners adding nobody."""
+    notes: dict[str, list] = {}
+    county_level = p["jurisdiction_type"] == "county"
+    muni = p.loc[~county_level & p["muni"].notna()]
+    known = set(geo.cells["place"]) | set(geo.cells["mcd"])
+    unknown = ~muni["muni"].isin(known)
+    if unknown.any():
+        notes["municipality not in the Census tables"] = list(muni.loc[unknown, "partner_id"])
+        muni = muni.loc[~unknown]
+    dates = when.loc[muni.index]
+    places = dates.groupby(muni["muni"].where(muni["muni"].str.len() == 7)).min()
+    mcds = dates.groupby(muni["muni"].where(muni["muni"].str.len() == 10)).min()
+
+    sworn = county_level & p["agency_type"].isin(["police", "sheriff"])
+    counties = p.loc[sworn, ["counties"]].assign(when=when[sworn]).explode("counties")
+    counties = counties.loc[counties["counties"].isin(geo.counties.index)]
+    county_dates = counties.groupby("counties")["when"].min()
+
+    reasons = {
+        "county-level agency that is neither police nor sheriff":
+            county_level & ~sworn,
+        "county-level agency without a county in the county table":
+            sworn & ~p["partner_id"].isin(p.loc[counties.index, "partner_id"]),
+        "agency without a linked municipality": ~county_level & p["muni"].isna(),
+    }
+    for reason, mask in reasons.items():
+        if mask.any():
+            notes[reason] = list(p.loc[mask, "partner_id"])
+    return places, mcds, county_dates, notes
+
+
+def _county_coverage(p, geo):
+    when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
+    places, mcds, counties, notes = _units(p, geo, when)
+    upper, lower = _cells.cover_dates(geo, places, mcds, counties)
+    cmin = _cells.covered_by_county(geo, ~np.isnat(lower))
+    cmax = _cells.covered_by_county(geo, ~np.isnat(upper))
+    return cmin, cmax, notes
+
+
+# ------------------------------------------------------------------ tables
+def _counts(frame: pd.DataFrame, key: str, index: pd.Index) -> pd.DataFrame:
+    kinds = frame["agency_type"]
+    table = pd.DataFrame({
+        "partners": frame.groupby(key).size(),
+        "police": (kinds == "police").groupby(frame[key]).sum(),
+        "sheriffs": (kinds == "sheriff").groupby(frame[key]).sum(),
+        "other": (kinds == "other").groupby(frame[key]).sum(),
+    })
+    return table.reindex(index).fillna(0).astype("int64")
+
+
+def _table(counts, population, cmin, cmax) -> pd.DataFrame:
+    pop = population.astype("Int64")
+    cmin = cmin.astype("Int64").where(pop.notna())
+    cmax = cmax.astype("Int64").where(pop.notna())
+    denom = pop.astype("float64").where(pop > 0)
+    table = pd.DataFrame({
+        "partners": counts["partners"],
+        "police": counts["police"],
+        "sheriffs": counts["sheriffs"],
+        "population": pop,
+        "partners_per_100k": counts["partners"] / denom * 1e5,
+        "pop_covered_min": cmin,
+        "pop_covered_max": cmax,
+        "share_covered_min": (cmin.astype("float64") / denom).clip(0, 1),
+        "share_covered_max": (cmax.astype("float64") / denom).clip(0, 1),
+        "other": counts["other"],
+    }, index=counts.index)
+    for col in ("partners_per_100k", "share_covered_min", "share_covered_max"):
+        table[col] = table[col].astype("float64")
+    return table
+
+
+def _attrs(table, partners, notes, **extra):
+    table.attrs = {"as_of": partners.attrs.get("as_of"), "methodology": _METHOD,
+                   "no_covered_population": notes, **extra}
+    return table
+
+
+def _warn_unlisted(ids, where: str, stacklevel: int = 3) -> None:
+    warnings.warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}"
+                  f"{', ...' if len(ids) > 5 else ''}) {where}", stacklevel=stacklevel)
+
+
+def by_state(partners, *, geography=None) -> pd.DataFrame:
+    """Partners, partners per 100,000 residents and covered population by state.
+
+    A partner counts in the state of its ``state`` field, once. The covered
+    population is the range defined in ``docs/methodology.md`` (section
+    "Population covered"): ``pop_covered_max`` adds every resident of a county
+    with a partnered sheriff or county police, ``pop_covered_min`` only the
+    part of such a county outside incorporated places; residents of partnered
+    municipalities count in both; nobody is counted twice.
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
+    geography : dict, optional
+        Census tables keyed ``states``, ``counties``, ``municipality_parts``,
+        ``mcd_place_overlaps`` (as the ``ringgeo.geography`` loaders return
+        them); by default they are loaded from the registry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by USPS code (index name ``state``), sorted: the 50 states, DC
+        and Puerto Rico (whose population is missing, so its per-capita values
+        are NaN), plus any other state code the partners carry. Columns, in
+        order: ``partners``, ``police``, ``sheriffs``, ``population`` (July 1,
+        2019), ``partners_per_100k``, ``pop_covered_min``, ``pop_covered_max``,
+        ``share_covered_min``, ``share_covered_max``, ``other`` (partners that
+        are neither police nor sheriffs), ``name``. ``attrs``: ``as_of``,
+        ``methodology``, ``no_covered_population`` (reason -> partner ids of
+        partners that count as partners but add no covered population).
+
+    Raises
+    ------
+    InputError
+        The partner table is not linked or carries an unknown agency type.
+    ParameterError
+        ``partners`` is not a DataFrame or ``geography`` lacks a table.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> partners = ringgeo.load_partners(as_of="2020-01-01")
+    >>> table = by_state(partners)
+    >>> int(table["partners"].sum()) == len(partners)
+    True
+    >>> int(table["population"].sum())  # 50 states + DC; Puerto Rico is <NA>
+    328239523
+    >>> bool((table["pop_covered_min"] <= table["pop_covered_max"]).all())
+    True
+    """
+    p = _prepare(partners)
+    geo = _geography(geography)
+    index = geo.states.index.union(pd.Index(p["state"].unique(), dtype="string")).sort_values()
+    index.name = "state"
+    extra = sorted(set(index) - set(geo.states.index))
+    if extra:
+        _warn_unlisted(list(p.loc[p["state"].isin(extra), "partner_id"]),
+                       f"carry state code(s) {', '.join(extra)} that have no population in "
+                       f"the Census tables; they are shown with missing population.")
+    cmin, cmax, notes = _county_coverage(p, geo)
+    state_of = geo.counties["state"]
+    table = _table(_counts(p, "state", index),
+                   geo.states["population"].reindex(index),
+                   cmin.groupby(state_of).sum().reindex(index),
+                   cmax.groupby(state_of).sum().reindex(index))
+    table["name"] = geo.states["name"].reindex(index)
+    return _attrs(table, partners, notes)
+
+
+def by_county(partners, *, geography=None) -> pd.DataFrame:
+    """Partners, partners per 100,000 residents and covered population by county.
+
+    A partner naming several counties (``county_fips`` holds them all) counts
+    as one partner **in each** of them, so county counts can add up to more
+    than the state and national totals, which count every partner once. The
+    covered population counts each resident once, in the county where the
+    resident lives: a city spanning two counties adds its part in each. See
+    ``docs/methodology.md`` (sections "Counting partners" and "Population
+    covered").
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
+    geography : dict, optional
+        Census tables, as for :func:`by_state`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by 5-character county GEOID (index name ``GEOID``), sorted: all
+        3,220 counties and equivalents (Puerto Rico's 78 municipios with missing
+        population). Columns as :func:`by_state` (``partners`` ... ``other``),
+        then ``state`` (USPS) and ``name``. ``attrs`` as :func:`by_state`, plus
+        ``no_county`` (ids of partners with no county GEOID in the county
+        table, counted in no county).
+
+    Raises
+    ------
+    InputError, ParameterError
+        As :func:`by_state`.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> table = by_county(ringgeo.load_partners())
+    >>> len(table)
+    3220
+    >>> table.index.name, table.index.str.len().unique().tolist()
+    ('GEOID', [5])
+    >>> bool((table["share_covered_max"].dropna() <= 1).all())
+    True
+    """
+    p = _prepare(partners)
+    geo = _geography(geography)
+    exploded = p.explode("counties")
+    placed = exploded["counties"].isin(geo.counties.index)
+    lost = sorted(set(p["partner_id"]) - set(exploded.loc[placed, "partner_id"]))
+    if lost:
+        _warn_unlisted(lost, "have no county GEOID of the county table and count in no "
+                       "county (see attrs['no_county']).")
+    cmin, cmax, notes = _county_coverage(p, geo)
+    table = _table(_counts(exploded.loc[placed], "counties", geo.counties.index),
+                   geo.counties["population"], cmin, cmax)
+    table["state"] = geo.counties["state"]
+    table["name"] = geo.counties["name"]
+    table.index.name = "GEOID"
+    return _attrs(table, partners, notes, no_county=lost)
+
+
+def national(partners, *, geography=None) -> pd.DataFrame:
+    """Partners, partners per 100,000 and covered population for the nation.
+
+    "The nation" is the 50 states and the District of Columbia (328,239,523
+    residents on July 1, 2019). Partners elsewhere (Puerto Rico: none in the
+    2020 snapshot) are left out of this row, with a warning, because the
+    population they serve is not in the denominator. See
+    ``docs/methodology.md`` (section "National figures").
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
+    geography : dict, optional
+        Census tables, as for :func:`by_state`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row, index ``"US"`` (index name ``area``), the columns of
+        :func:`by_state` (``partners`` ... ``other``). ``attrs`` as
+        :func:`by_state`, plus ``excluded`` (ids of partners outside the 50
+        states and DC).
+
+    Raises
+    ------
+    InputError, ParameterError
+        As :func:`by_state`.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> row = national(ringgeo.load_partners(as_of="2019-08-28"))
+    >>> row.index.tolist(), int(row.at["US", "population"])
+    (['US'], 328239523)
+    """
+    p = _prepare(partners)
+    geo = _geography(geography)
+    inside = p["state"].isin(_IN_51)
+    excluded = list(p.loc[~inside, "partner_id"])
+    if excluded:
+        _warn_unlisted(excluded, "are outside the 50 states and DC and are left out of the "
+                       "national figures (see attrs['excluded']).")
+    p = p.loc[inside]
+    cmin, cmax, notes = _county_coverage(p, geo)
+    counties51 = geo.counties["state"].isin(_IN_51)
+    index = pd.Index(["US"], name="area")
+    p = p.assign(area="US")
+    table = _table(_counts(p, "area", index),
+                   pd.Series([geo.states.loc[geo.states.index.isin(_IN_51), "population"].sum()],
+                             index=index),
+                   pd.Series([cmin[counties51].sum()], index=index),
+                   pd.Series([cmax[counties51].sum()], index=index))
+    return _attrs(table, partners, notes, excluded=excluded)
+
+
+# ------------------------------------------------------------------ timeline
+def _cumulative(geo, dates, start, freq, periods, states):
+    """Cumulative covered population per period (rows) and state (columns)."""
+    mask = ~np.isnat(dates)
+    out = np.zeros((periods, len(states)))
+    if mask.any():
+        k = pd.DatetimeIndex(dates[mask]).to_period(freq).asi8 - start.ordinal
+        pos = geo.cells["county_pos"].to_numpy()[mask]
+        used, inverse = np.unique(pos, return_inverse=True)
+        grid = np.zeros((periods, len(used)))
+        np.add.at(grid, (k, inverse), geo.cells["pop"].to_numpy()[mask])
+        grid = np.round(np.cumsum(grid, axis=0) * geo.counties["scale"].to_numpy()[used])
+        state_pos = pd.Index(states).get_indexer(geo.counties["state"].to_numpy()[used])
+        keep = state_pos >= 0
+        onehot = np.zeros((len(used), len(states)))
+        onehot[np.nonzero(keep)[0], state_pos[keep]] = 1.0
+        out = np.nan_to_num(grid) @ onehot  # NaN: no 2019 population (Puerto Rico)
+    pop = geo.states["population"].reindex(pd.Index(states, dtype="string"))
+    out[:, pop.isna().to_numpy()] = np.nan  # no population, no covered population
+    return out
+
+
+def timeline(partners, freq: str = "M", by: str | None = None, *,
+             geography=None) -> pd.DataFrame:
+    """Cumulative partners and covered population over time, from activation dates.
+
+    Each period is labelled by its last day; a partner counts from the period
+    of its activation date on. The data has no end dates (Ring never published
+    them), so the curve only rises: it shows when the partnerships still listed
+    in October 2020 began. Partners without an activation date cannot be
+    placed in time: they are left out, counted in ``attrs["undated"]``, and a
+    warning says so. Covered population bounds as in :func:`by_state`. See
+    ``docs/methodology.md`` (section "Timeline").
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
+    freq : {"M", "D", "W", "Q", "Y"}, default "M"
+        Period length: day, week (ending Sunday), month, quarter, year.
+    by : {None, "state"}, default None
+        None: the nation (50 states and DC, as :func:`national`); ``"state"``:
+        one row per period and state (every state of :func:`by_state`).
+    geography : dict, optional
+        Census tables, as for :func:`by_state`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by period end (``DatetimeIndex`` named ``date``), from the
+        period of the first activation to the period of the last activation or
+        of ``attrs["as_of"]``, whichever is later. Columns ``partners``
+        (cumulative), ``new_partners`` (activated in the period),
+        ``pop_covered_min``, ``pop_covered_max`` (cumulative). With
+        ``by="state"`` a long table: the same index repeated, a ``state``
+        column first, rows sorted by date then state. ``attrs``: ``as_of``,
+        ``methodology``, ``freq``, ``undated`` (how many partners lack a date),
+        ``undated_ids``, ``no_covered_population``, ``excluded`` (by=None:
+        partners outside the 50 states and DC).
+
+    Raises
+    ------
+    ParameterError
+        ``freq`` or ``by`` is not one of the allowed values.
+    InputError
+        As :func:`by_state`.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> partners = ringgeo.load_partners()
+    >>> line = timeline(partners, freq="Q")
+    >>> int(line["partners"].iloc[-1]) + line.attrs["undated"] == len(partners)
+    True
+    >>> bool(line["partners"].is_monotonic_increasing)
+    True
+    """
+    if freq not in FREQUENCIES:
+        raise ParameterError(f"freq was {freq!r} but is expected to be one of "
+                             f"{', '.join(map(repr, FREQUENCIES))}.")
+    if by not in _BY:
+        raise ParameterError(f"by was {by!r} but is expected to be one of None, 'state'.")
+    p = _prepare(partners)
+    geo = _geography(geography)
+    excluded = []
+    if by is None:
+        excluded = list(p.loc[~p["state"].isin(_IN_51), "partner_id"])
+        if excluded:
+            _warn_unlisted(excluded, "are outside the 50 states and DC and are left out "
+                           "of the national timeline (see attrs['excluded']).", 2)
+        p = p.loc[p["state"].isin(_IN_51)]
+    dated = p.loc[~np.isnat(p["activated"].to_numpy())]
+    undated = list(p.loc[np.isnat(p["activated"].to_numpy()), "partner_id"])
+    if undated:
+        _warn_unlisted(undated, "have no activation date and are left out of the timeline "
+                       "(see attrs['undated']).", 2)
+    if by is None:  # the partner counts go in one column, the coverage sums over the 51
+        states = sorted(set(geo.states.index) & _IN_51)
+    else:
+        states = sorted(set(geo.states.index) | set(p["state"]))
+
+    as_of = partners.attrs.get("as_of")
+    if len(dated):
+        start = pd.Timestamp(dated["activated"].min()).to_period(freq)
+        last = max(pd.Timestamp(dated["activated"].max()),
+                   pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.min)
+        periods = pd.period_range(start, last.to_period(freq), freq=freq)
+    else:
+        start, periods = None, pd.PeriodIndex([], freq=freq)
+    n = len(periods)
+    counts = np.zeros((n, len(states)), dtype="int64")
+    if n:
+        k = pd.DatetimeIndex(dated["activated"]).to_period(freq).asi8 - start.ordinal
+        col = (pd.Index(states).get_indexer(dated["state"]) if by == "state"
+               else np.zeros(len(dated), dtype="int64"))
+        np.add.at(counts, (k, col), 1)
+        places, mcds, counties, notes = _units(dated, geo, dated["activated"])
+        upper, lower = _cells.cover_dates(geo, places, mcds, counties)
+        cmin = _cumulative(geo, lower, start, freq, n, states)
+        cmax = _cumulative(geo, upper, start, freq, n, states)
+    else:
+        cmin = cmax = np.zeros((0, len(states)))
+        notes = {}
+    dates = pd.DatetimeIndex(periods.to_timestamp(how="end").normalize(), name="date")
+    if by is None:
+        table = pd.DataFrame({"partners": counts.sum(axis=1).cumsum(),
+                              "new_partners": counts.sum(axis=1),
+                              "pop_covered_min": cmin.sum(axis=1),
+                              "pop_covered_max": cmax.sum(axis=1)}, index=dates)
+    else:
+        table = pd.DataFrame({
+            "state": pd.array(np.tile(states, n), dtype="string"),
+            "partners": counts.cumsum(axis=0).ravel(),
+            "new_partners": counts.ravel(),
+            "pop_covered_min": cmin.ravel(),
+            "pop_covered_max": cmax.ravel(),
+        }, index=pd.DatetimeIndex(np.repeat(dates.to_numpy(), len(states)), name="date"))
+    for col in ("pop_covered_min", "pop_covered_max"):
+        table[col] = pd.array(np.round(table[col].to_numpy(dtype="float64")), dtype="Int64")
+    table.attrs = {"as_of": as_of, "methodology": _METHOD, "freq": freq,
+                   "undated": len(undated), "undated_ids": undated,
+                   "no_covered_population": notes, "excluded": excluded}
+    return table

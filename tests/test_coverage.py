@@ -1,0 +1,297 @@
+"""Tests of ringgeo.coverage: hand-built cases with known answers, then the real data."""
+
+import csv
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ringgeo
+from ringgeo import coverage
+from ringgeo.exceptions import InputError, ParameterError
+
+REQUIRED = ["partners", "police", "sheriffs", "population", "partners_per_100k",
+            "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max"]
+
+
+# --------------------------------------------------------------------------- crafted data
+@pytest.fixture
+def geo():
+    """Two Texas counties, one Pennsylvania county with towns, a Puerto Rico municipio.
+
+    48001 Alpha: 2019 pop 1,100, 2020 base 1,000 (scale 1.1): Bigcity part 600,
+    Smalltown 100, unincorporated 300. 48003 Beta: 500 / 500: Bigcity part 200,
+    unincorporated 300. 42001 Gamma: 2,000 / 2,000: Oak township 1,200 holding
+    the borough of Oakvillage (400), Elm township 800.
+    """
+    states = pd.DataFrame({"GEOID": ["42", "48", "72"], "state": ["PA", "TX", "PR"],
+                           "name": ["Pennsylvania", "Texas", "Puerto Rico"],
+                           "population": pd.array([2000, 1600, None], dtype="Int64")})
+    counties = pd.DataFrame({
+        "GEOID": ["42001", "48001", "48003", "72001"], "state": ["PA", "TX", "TX", "PR"],
+        "name": ["Gamma", "Alpha", "Beta", "Adjuntas"],
+        "population": pd.array([2000, 1100, 500, None], dtype="Int64"),
+        "population_2020base": pd.array([2000, 1000, 500, None], dtype="Int64")})
+    parts = pd.DataFrame({
+        "muni_geoid": ["4800100", "4800100", "4800200", "4899990", "4200300",
+                       "4200100001", "4200100002"],
+        "kind": ["place"] * 5 + ["mcd"] * 2,
+        "county_fips": ["48001", "48003", "48001", "48001", "42001", "42001", "42001"],
+        "population": [600, 200, 100, 300, 400, 1200, 800],
+        "incorporated": [True, True, True, False, True, False, False]})
+    overlaps = pd.DataFrame({"mcd_geoid": ["4200100001", "4200100001"],
+                             "place_geoid": ["4200300", "4299990"],
+                             "county_fips": ["42001", "42001"], "population": [400, 800]})
+    return {"states": states, "counties": counties, "municipality_parts": parts,
+            "mcd_place_overlaps": overlaps}
+
+
+def make(rows, as_of=None):
+    """Partner table from (id, agency_type, jurisdiction_type, state, counties, muni, date)."""
+    frame = pd.DataFrame(rows, columns=["partner_id", "agency_type", "jurisdiction_type",
+                                        "state", "county_fips", "muni_geoid", "activated"])
+    frame["county_fips"] = [tuple(c) for c in frame["county_fips"]]
+    frame["activated"] = pd.to_datetime(frame["activated"])
+    frame.attrs["as_of"] = None if as_of is None else pd.Timestamp(as_of)
+    return frame
+
+
+BIGCITY = ("P1", "police", "municipal", "TX", ["48001"], "4800100", "2019-01-15")
+ALPHA_SHERIFF = ("S1", "sheriff", "county", "TX", ["48001"], None, "2019-03-02")
+SMALLTOWN = ("P2", "police", "municipal", "TX", ["48001"], "4800200", None)
+
+
+def test_place_spanning_two_counties_adds_its_part_in_each(geo):
+    table = coverage.by_county(make([BIGCITY]), geography=geo)
+    # 600 of the 2020 base in Alpha, rescaled by 1,100/1,000; 200 in Beta
+    assert table.loc["48001", ["pop_covered_min", "pop_covered_max"]].tolist() == [660, 660]
+    assert table.loc["48003", ["pop_covered_min", "pop_covered_max"]].tolist() == [200, 200]
+    # the partner counts in the county it names only
+    assert table.loc["48001", "partners"] == 1 and table.loc["48003", "partners"] == 0
+    state = coverage.by_state(make([BIGCITY]), geography=geo)
+    assert state.loc["TX", "pop_covered_max"] == 860
+    assert state.loc["TX", "share_covered_max"] == pytest.approx(860 / 1600)
+
+
+def test_city_inside_partnered_county_counts_once(geo):
+    table = coverage.by_county(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+    alpha = table.loc["48001"]
+    assert alpha["pop_covered_max"] == 1100  # the whole county, not 1,100 + 660
+    assert alpha["pop_covered_min"] == 990  # Bigcity 600 + unincorporated 300, x 1.1
+    assert (alpha["partners"], alpha["police"], alpha["sheriffs"]) == (2, 1, 1)
+    state = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+    assert state.loc["TX", ["pop_covered_min", "pop_covered_max"]].tolist() == [1190, 1300]
+
+
+def test_sheriff_alone_covers_unincorporated_part_at_least(geo):
+    table = coverage.by_county(make([ALPHA_SHERIFF]), geography=geo)
+    assert table.loc["48001", ["pop_covered_min", "pop_covered_max"]].tolist() == [330, 1100]
+    assert table.loc["48001", "share_covered_min"] == pytest.approx(0.3)
+    assert table.loc["48001", "share_covered_max"] == pytest.approx(1.0)
+
+
+def test_two_agencies_in_one_city(geo):
+    marshal = ("P9", "other", "municipal", "TX", ["48001"], "4800100", "2019-02-01")
+    one = coverage.by_state(make([BIGCITY]), geography=geo)
+    two = coverage.by_state(make([BIGCITY, marshal]), geography=geo)
+    assert two.loc["TX", "partners"] == 2 and two.loc["TX", "other"] == 1
+    assert two.loc["TX", "pop_covered_max"] == one.loc["TX", "pop_covered_max"] == 860
+    assert two.loc["TX", "partners_per_100k"] == pytest.approx(2 / 1600 * 1e5)
+
+
+def test_multi_county_agency_counts_in_each_county_once_in_state(geo):
+    county_police = ("C1", "police", "county", "TX", ["48001", "48003"], None, "2020-02-02")
+    partners = make([county_police])
+    counties = coverage.by_county(partners, geography=geo)
+    assert counties.loc[["48001", "48003"], "partners"].tolist() == [1, 1]
+    assert counties["partners"].sum() == 2
+    states = coverage.by_state(partners, geography=geo)
+    assert states.loc["TX", "partners"] == 1
+    assert coverage.national(partners, geography=geo).at["US", "partners"] == 1
+    assert states.loc["TX", "pop_covered_max"] == 1600
+    assert states.loc["TX", "pop_covered_min"] == 330 + 300
+
+
+def test_village_inside_town_counts_once(geo):
+    town = ("P3", "police", "municipal", "PA", ["42001"], "4200100001", "2019-05-05")
+    village = ("P4", "police", "municipal", "PA", ["42001"], "4200300", "2019-06-06")
+    table = coverage.by_county(make([town, village]), geography=geo)
+    assert table.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [1200, 1200]
+    only_village = coverage.by_county(make([village]), geography=geo)
+    assert only_village.loc["42001", "pop_covered_max"] == 400
+    # a sheriff's lower bound in Gamma: everything outside the borough (1,600)
+    sheriff = ("S2", "sheriff", "county", "PA", ["42001"], None, "2019-07-07")
+    both = coverage.by_county(make([village, sheriff]), geography=geo)
+    assert both.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [2000, 2000]
+    alone = coverage.by_county(make([sheriff]), geography=geo)
+    assert alone.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [1600, 2000]
+
+
+def test_agencies_adding_no_population_are_listed(geo):
+    constable = ("O1", "other", "county", "TX", ["48003"], None, "2019-04-04")
+    regional = ("R1", "police", "regional", "TX", ["48003"], None, "2019-04-04")
+    table = coverage.by_state(make([constable, regional]), geography=geo)
+    assert table.loc["TX", "partners"] == 2
+    assert table.loc["TX", "pop_covered_max"] == 0
+    notes = table.attrs["no_covered_population"]
+    assert notes == {"county-level agency that is neither police nor sheriff": ["O1"],
+                     "agency without a linked municipality": ["R1"]}
+
+
+def test_tables_shape_order_and_puerto_rico(geo):
+    partners = make([BIGCITY, ALPHA_SHERIFF, SMALLTOWN], as_of="2020-10-07")
+    states = coverage.by_state(partners, geography=geo)
+    assert list(states.columns[:9]) == REQUIRED
+    assert list(states.columns) == coverage.COLUMNS + ["name"]
+    assert states.index.name == "state" and list(states.index) == ["PA", "PR", "TX"]
+    assert states.loc["PR", ["population", "pop_covered_max"]].isna().all()
+    assert np.isnan(states.loc["PR", "partners_per_100k"])
+    assert states.attrs["as_of"] == pd.Timestamp("2020-10-07")
+    counties = coverage.by_county(partners, geography=geo)
+    assert list(counties.columns) == coverage.COLUMNS + ["state", "name"]
+    assert counties.index.name == "GEOID"
+    assert counties.loc["72001", "partners"] == 0
+    row = coverage.national(partners, geography=geo)
+    assert list(row.columns) == coverage.COLUMNS and row.index.tolist() == ["US"]
+    assert row.at["US", "population"] == 3600 and row.at["US", "partners"] == 3
+
+
+def test_csv_export_round_trips(geo, tmp_path):
+    table = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+    path = tmp_path / "states.csv"
+    table.to_csv(path)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["state"] + list(table.columns)
+    back = pd.read_csv(path, index_col="state", keep_default_na=False, na_values=[""])
+    assert back.loc["TX", "pop_covered_min"] == 1190 and back.loc["PR", "population"] != 0
+    assert math.isnan(back.loc["PR", "population"])
+
+
+def test_partner_outside_the_51_is_reported(geo):
+    pr = ("X1", "police", "municipal", "PR", ["72001"], None, "2019-01-01")
+    partners = make([BIGCITY, pr])
+    with pytest.warns(UserWarning, match=r"X1\) are outside the 50 states and DC"):
+        row = coverage.national(partners, geography=geo)
+    assert row.at["US", "partners"] == 1 and row.attrs["excluded"] == ["X1"]
+    states = coverage.by_state(partners, geography=geo)
+    assert states.loc["PR", "partners"] == 1 and pd.isna(states.loc["PR", "pop_covered_max"])
+    guam = ("G1", "police", "municipal", "GU", [], None, "2019-01-01")
+    with pytest.warns(UserWarning, match="GU that have no population"):
+        states = coverage.by_state(make([guam]), geography=geo)
+    assert states.loc["GU", "partners"] == 1 and pd.isna(states.loc["GU", "population"])
+    with pytest.warns(UserWarning, match=r"G1\) have no county GEOID"):
+        counties = coverage.by_county(make([guam]), geography=geo)
+    assert counties.attrs["no_county"] == ["G1"] and counties["partners"].sum() == 0
+
+
+def test_timeline_monthly_with_undated_partner(geo):
+    partners = make([BIGCITY, ALPHA_SHERIFF, SMALLTOWN], as_of="2019-05-10")
+    with pytest.warns(UserWarning, match=r"1 partner\(s\) \(P2\) have no activation date"):
+        line = coverage.timeline(partners, geography=geo)
+    assert line.index.name == "date"
+    assert list(line.index.strftime("%Y-%m-%d")) == [
+        "2019-01-31", "2019-02-28", "2019-03-31", "2019-04-30", "2019-05-31"]
+    assert list(line.columns) == ["partners", "new_partners", "pop_covered_min",
+                                  "pop_covered_max"]
+    assert line["partners"].tolist() == [1, 1, 2, 2, 2]
+    assert line["new_partners"].tolist() == [1, 0, 1, 0, 0]
+    assert line["pop_covered_max"].tolist() == [860, 860, 1300, 1300, 1300]
+    assert line["pop_covered_min"].tolist() == [860, 860, 1190, 1190, 1190]
+    assert line.attrs["undated"] == 1 and line.attrs["undated_ids"] == ["P2"]
+
+
+def test_timeline_by_state_is_long(geo):
+    town = ("P3", "police", "municipal", "PA", ["42001"], "4200100001", "2019-05-05")
+    partners = make([BIGCITY, ALPHA_SHERIFF, town])
+    line = coverage.timeline(partners, freq="Q", by="state", geography=geo)
+    assert list(line.columns) == ["state", "partners", "new_partners", "pop_covered_min",
+                                  "pop_covered_max"]
+    assert len(line) == 2 * 3  # two quarters x PA, PR, TX
+    last = line.loc[line.index == line.index.max()].set_index("state")
+    assert last.loc["TX", "partners"] == 2 and last.loc["PA", "partners"] == 1
+    assert last.loc["PA", "pop_covered_max"] == 1200
+    assert pd.isna(last.loc["PR", "pop_covered_max"])
+    first = line.loc[line.index == line.index.min()].set_index("state")
+    assert first.loc["TX", "pop_covered_min"] == 1190 and first.loc["PA", "partners"] == 0
+    national = coverage.timeline(partners, freq="Q", geography=geo)
+    assert national["pop_covered_max"].tolist() == [1300, 2500]
+
+
+def test_timeline_without_dated_partners(geo):
+    with pytest.warns(UserWarning, match="no activation date"):
+        line = coverage.timeline(make([SMALLTOWN]), geography=geo)
+    assert len(line) == 0 and line.attrs["undated"] == 1
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"freq": "ME"}, r"freq was 'ME' but is expected to be one of 'D', 'W', 'M', 'Q', 'Y'"),
+    ({"by": "county"}, r"by was 'county' but is expected to be one of None, 'state'"),
+])
+def test_timeline_bad_parameters(geo, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        coverage.timeline(make([BIGCITY]), geography=geo, **kwargs)
+
+
+def test_bad_inputs(geo):
+    with pytest.raises(ParameterError, match="partners must be a DataFrame"):
+        coverage.by_state([BIGCITY], geography=geo)
+    unlinked = make([BIGCITY]).drop(columns=["county_fips", "muni_geoid"])
+    with pytest.raises(InputError, match="lacks column\\(s\\) county_fips, muni_geoid"):
+        coverage.by_county(unlinked, geography=geo)
+    odd = make([("Z1", "marshal", "municipal", "TX", [], None, None)])
+    with pytest.raises(InputError, match="partner Z1: field agency_type is 'marshal'"):
+        coverage.national(odd, geography=geo)
+    blank = make([("Z2", "police", "municipal", None, [], None, None)])
+    with pytest.raises(InputError, match="partner Z2: field state is blank"):
+        coverage.by_state(blank, geography=geo)
+    with pytest.raises(ParameterError, match="geography must be None .* got \\['states'\\]"):
+        coverage.by_state(make([BIGCITY]), geography={"states": geo["states"]})
+    broken = dict(geo, counties=geo["counties"].drop(columns="population_2020base"))
+    with pytest.raises(InputError, match="'counties' lacks column\\(s\\) population_2020base"):
+        coverage.by_state(make([BIGCITY]), geography=broken)
+
+
+def test_inconsistent_geography_is_an_error(geo):
+    too_many = geo["mcd_place_overlaps"].assign(population=[1500, 0])
+    with pytest.raises(InputError, match="place 4200300 in county 42001: its MCD/place "
+                       "overlap rows \\(SUMLEV 071\\) hold 1100 more people"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, mcd_place_overlaps=too_many))
+    small_town = geo["municipality_parts"].copy()
+    small_town.loc[small_town["muni_geoid"] == "4200100001", "population"] = 300
+    with pytest.raises(InputError, match="MCD 4200100001 in county 42001: .* hold 100 more"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=small_town))
+    crowded = geo["municipality_parts"].copy()
+    crowded.loc[crowded["muni_geoid"] == "4800200", "population"] = 500
+    with pytest.raises(InputError, match="county 48001: its place and MCD parts hold 100 more"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=crowded))
+    elsewhere = geo["municipality_parts"].assign(county_fips="99999")
+    with pytest.raises(InputError, match="county GEOID\\(s\\) 99999"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=elsewhere))
+
+
+def test_unknown_municipality_is_listed(geo):
+    ghost = ("P7", "police", "municipal", "TX", ["48001"], "4876543", "2019-01-01")
+    table = coverage.by_state(make([ghost]), geography=geo)
+    assert table.attrs["no_covered_population"] == {
+        "municipality not in the Census tables": ["P7"]}
+    assert table.loc["TX", "pop_covered_max"] == 0
+
+
+def test_valdez_cordova_successors_map_to_2019_county(geo):
+    counties = pd.concat([geo["counties"], pd.DataFrame({
+        "GEOID": ["02261"], "state": ["AK"], "name": ["Valdez-Cordova"],
+        "population": pd.array([90], dtype="Int64"),
+        "population_2020base": pd.array([100], dtype="Int64")})], ignore_index=True)
+    parts = pd.concat([geo["municipality_parts"], pd.DataFrame({
+        "muni_geoid": ["0282200"], "kind": ["place"], "county_fips": ["02063"],
+        "population": [40], "incorporated": [True]})], ignore_index=True)
+    states = pd.concat([geo["states"], pd.DataFrame({
+        "GEOID": ["02"], "state": ["AK"], "name": ["Alaska"],
+        "population": pd.array([90], dtype="Int64")})], ignore_index=True)
+    tables = dict(geo, counties=counties, municipality_parts=parts, states=states)
+    valdez = ("V1", "police", "municipal", "AK", ["02063"], "0282200", "2019-01-01")
+    table = coverage.by_county(make([valdez]), geography=tables)
+    assert table.loc["02261", ["partners", "pop_covered_max"]].tolist() == [1, 36]
