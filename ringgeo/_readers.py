@@ -47,6 +47,10 @@ ATLAS_FIELDS = {
     "activated": "link 1 date",
 }
 
+ATLAS_HEADERS = {"partner_id": "AOSNUMBER", "agency": "Agency", "agency_type": "Type of LEA",
+                 "jurisdiction_type": "Type of Juris", "city": "City", "county": "County",
+                 "state": "State", "technology": "Technology", "activated": "Link 1 Date"}
+
 # canonical field -> accepted headers of a plain CSV (normalized)
 PLAIN_ALIASES = {
     "agency": ("agency", "agency name", "department", "name"),
@@ -166,7 +170,7 @@ def _delimiter(header_line: str) -> str:
 def _read_csv(text: str, encoding: str, path: pathlib.Path) -> tuple[list[dict], dict]:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header = None
     header_line = 0
     end_of_previous = 0
@@ -183,8 +187,9 @@ def _read_csv(text: str, encoding: str, path: pathlib.Path) -> tuple[list[dict],
             body.append((start, fields))
     except csv.Error as err:
         raise InputError(
-            f"{path}: cannot parse the CSV near line {reader.line_num} ({err}). A quote is "
-            f"probably not closed; fix that line or re-export the file."
+            f"{path}: cannot parse the CSV record starting at line {end_of_previous + 1} "
+            f"({err}). A quote is probably not closed or stray; fix that record or "
+            f"re-export the file."
         ) from err
     if header is None:
         raise InputError(f"Partner file {path} is empty. {_FORMATS_HELP}.")
@@ -221,7 +226,7 @@ def _take(fields: list[str], index: dict[str, int], width: int, row: int) -> dic
 
 
 def _atlas_records(header, normalized, body, meta, path):
-    missing = [h for h in ATLAS_FIELDS.values() if h not in normalized]
+    missing = [ATLAS_HEADERS[f] for f, h in ATLAS_FIELDS.items() if h not in normalized]
     if missing:
         raise InputError(
             f"{path} looks like an Atlas of Surveillance export (it has an AOSNUMBER or "

@@ -276,8 +276,8 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     >>> len(partners), partners.attrs["as_of"]
     (1501, None)
     >>> august = load_partners(as_of="2019-08-28", link=False)
-    >>> len(august), august["activated"].max()
-    (407, Timestamp('2019-08-27 00:00:00'))
+    >>> len(august), quality_report(august)["excluded_by_as_of"]["undated"]
+    (407, 170)
     """
     if isinstance(source, str) and source in SOURCES:
         from . import data
