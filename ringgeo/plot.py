@@ -18,14 +18,16 @@ import math
 import os
 import pathlib
 import tempfile
+import sys
 import textwrap
 import warnings
 
-import matplotlib
-
 import geopandas as gpd
 import mapclassify
+import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.dates
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
@@ -124,11 +126,9 @@ def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
         if np.any(np.diff(edges) <= 0):
             raise ParameterError(f"bins must increase strictly, got {bins!r}.")
         if values.size and values.max() > edges[-1]:
-            warnings.warn(
-                f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
-                f"({edges[-1]:g}); a class up to the maximum ({values.max():g}) was added. "
-                "Raise the last bin to keep legends shared between maps identical.",
-                stacklevel=3)
+            _warn(f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
+                  f"({edges[-1]:g}); a class up to the maximum ({values.max():g}) was added. "
+                  "Raise the last bin to keep legends shared between maps identical.")
             edges = np.append(edges, values.max())
         return edges
     if bins is not None:
@@ -368,9 +368,9 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
                              f"{list(frame.index[:3])}): {hint}.")
     if (~matched).any():
         extra = list(keys[~matched])
-        warnings.warn(f"{len(extra)} row(s) of the frame match no {level} on the map and are "
-                      f"not drawn: {', '.join(map(str, extra[:10]))}"
-                      f"{' ...' if len(extra) > 10 else ''}.", stacklevel=3)
+        _warn(f"{len(extra)} row(s) of the frame match no {level} on the map and are "
+              f"not drawn: {', '.join(map(str, extra[:10]))}"
+              f"{' ...' if len(extra) > 10 else ''}.")
     values = pd.Series(pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy(),
                        index=keys)
     values = values.where(np.isfinite(values))
@@ -467,11 +467,23 @@ def _wrap(text: str, width_in: float, size: float) -> str:
 
 
 # --------------------------------------------------------------------------- drawing
-def _colours(cmap, n: int):
+def _colours(cmap, n: int, zero: bool = False):
+    """Class colours; a zero class keeps the palest colour, set apart from the others."""
     cmap = plt.get_cmap(cmap) if isinstance(cmap, str) else cmap
     if n == 1:
-        return [cmap(0.6)]
+        return [cmap(0.0 if zero else 0.6)]
+    if zero:
+        rest = np.linspace(0.25, 1.0, n - 1) if n > 2 else [0.6]
+        return [cmap(0.0)] + [cmap(x) for x in rest]
     return [cmap(x) for x in np.linspace(0.0, 1.0, n)]
+
+
+def _warn(message: str) -> None:
+    """Warn, pointing at the caller's line outside ringgeo."""
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, stacklevel=2, skip_file_prefixes=(os.path.dirname(__file__),))
+    else:
+        warnings.warn(message, stacklevel=4)
 
 
 def _figure(ax, title, subtitle, legend_outside):
@@ -585,7 +597,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     level, usps = table.attrs["level"], table.attrs["state"]
     fig, ax, own = _figure(ax, title, subtitle, legend_outside=usps is not None)
     labels = table.attrs["labels"]
-    colours = _colours(cmap, len(labels))
+    colours = _colours(cmap, len(labels), table.attrs["zero_class"])
     county = level == "county"
     edge_width = 0.6 if not county else (0.12 if usps is None else 0.4)
     missing = table[table["class"] < 0]
@@ -642,3 +654,238 @@ def _dc_callout(ax, table, colours):
             markeredgewidth=0.5, linestyle="none")
     ax.annotate("D.C.", xy=(x, y), xytext=(8, 0), textcoords="offset points", va="center",
                 fontsize=FONT["legend"], color="#262626")
+
+
+# --------------------------------------------------------------------------- timeline
+#: Dated events that :func:`timeline` can mark (date, label).
+EVENTS = [("2019-08-28", "Aug. 2019: The Washington Post reports\nRing partnerships with 400+ police forces")]
+
+
+def _timeline_table(frame, states) -> pd.DataFrame:
+    """Return a wide table: one column per line (``"US"`` or state codes), DatetimeIndex."""
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame("partners")
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"frame must be a DataFrame or Series, got {type(frame).__name__}.")
+    frame = frame.copy()
+    if not isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        for name in ("date", "period"):
+            if name in frame.columns:
+                frame = frame.set_index(name)
+                break
+    index = frame.index
+    if isinstance(index, pd.PeriodIndex):
+        index = index.to_timestamp(how="end").normalize()
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ParameterError("timeline needs dates: a DatetimeIndex (as "
+                             "ringgeo.coverage.timeline returns) or a 'date' column, "
+                             f"got an index of {index.dtype}.")
+    frame.index = index
+    if "state" in frame.columns:  # long: coverage.timeline(..., by="state")
+        if "partners" not in frame.columns:
+            raise ParameterError("A long timeline frame needs columns 'state' and 'partners'.")
+        wide = frame.pivot_table(index=frame.index, columns="state", values="partners",
+                                 aggfunc="sum")
+    elif "partners" in frame.columns:
+        wide = frame[["partners"]].rename(columns={"partners": "US"})
+    else:  # wide: one column per state
+        wide = frame.rename(columns=lambda c: validate_state(c))
+    wide.columns = [str(c) for c in wide.columns]
+    if states is None:
+        if list(wide.columns) != ["US"]:
+            wide = wide.sum(axis=1, min_count=1).to_frame("US")
+        return wide.sort_index()
+    chosen = [validate_state(s) for s in ([states] if isinstance(states, str) else states)]
+    missing = [s for s in chosen if s not in wide.columns]
+    if missing:
+        raise ParameterError(f"states {missing} are not in the timeline frame; it holds "
+                             f"{', '.join(c for c in wide.columns if c != 'US') or 'no states'}"
+                             " (use ringgeo.coverage.timeline(partners, by='state')).")
+    return wide[chosen].sort_index()
+
+
+def _label_line_ends(ax, wide: pd.DataFrame) -> None:
+    """Name each line at its right end, nudging labels apart so none overlap."""
+    ends = []
+    for i, name in enumerate(wide.columns):
+        line = wide[name].dropna()
+        if len(line):
+            ends.append((float(line.iloc[-1]), i, name, line.index[-1]))
+    bottom, top = ax.get_ylim()
+    gap = 1.15 * FONT["legend"] / 72 / (ax.get_position().height * ax.figure.get_figheight())
+    placed = []
+    for value, i, name, when in sorted(ends):
+        frac = (value - bottom) / (top - bottom)
+        if placed and frac < placed[-1] + gap:
+            frac = placed[-1] + gap
+        placed.append(frac)
+        ax.annotate(f"{state_name(name)} {value:,.0f}", xy=(when, value),
+                    xytext=(6, frac), textcoords=("offset points", "axes fraction"),
+                    va="center", fontsize=FONT["legend"], color=plt.get_cmap("tab10")(i % 10),
+                    annotation_clip=False)
+
+
+def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=None, note=None,
+             credit=None, annotate=True):
+    """Draw the cumulative number of partner agencies over time.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or Series
+        Output of ``ringgeo.coverage.timeline(partners)`` (a ``DatetimeIndex``
+        of period ends and a cumulative ``partners`` column), or of
+        ``timeline(partners, by="state")`` (the same plus a ``state`` column,
+        one row per period and state), or a wide frame with one column per
+        state, or a Series of cumulative counts. Period indexes are drawn at
+        the end of each period.
+    states : str or list of str, optional
+        Draw one labelled line per state. None: one national line (a by-state
+        frame is summed over its states).
+    ax : matplotlib Axes, optional
+    title, subtitle : str, optional
+    as_of, note, credit
+        As for :func:`choropleth`; ``as_of`` defaults to ``frame.attrs["as_of"]``.
+        Partners without an activation date cannot be drawn; when
+        ``frame.attrs["undated"]`` counts them, the source line says how many.
+    annotate : bool, default True
+        Mark the August 2019 reporting that made the partnerships public
+        (national line only).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    ParameterError
+        No dates in the frame, or unknown states.
+
+    Examples
+    --------
+    >>> counts = pd.Series([10, 250, 400, 1200],
+    ...                    index=pd.to_datetime(["2018-06-30", "2019-03-31",
+    ...                                          "2019-08-31", "2020-09-30"]))
+    >>> fig, ax = timeline(counts, title="Ring partnerships kept growing")
+    >>> ax.get_lines()[0].get_ydata().tolist()
+    [10, 250, 400, 1200]
+    >>> plt.close(fig)
+    """
+    wide = _timeline_table(frame, states)
+    own = ax is None
+    if own:
+        fig = plt.figure(figsize=FIGSIZE)
+        top = 0.97
+        if title:
+            fig.text(0.015, top, title, ha="left", va="top", fontsize=FONT["title"],
+                     fontweight="bold")
+            top -= 0.055
+        if subtitle:
+            fig.text(0.015, top, subtitle, ha="left", va="top", fontsize=FONT["subtitle"])
+            top -= 0.045
+        ax = fig.add_axes((0.07, 0.17, 0.76, top - 0.22))
+    else:
+        fig = ax.figure
+        if title:
+            ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
+    many = len(wide.columns) > 1
+    for i, name in enumerate(wide.columns):
+        line = wide[name].dropna()
+        colour = plt.get_cmap("tab10")(i % 10) if many else "#bd0026"
+        ax.plot(line.index, line.to_numpy(), color=colour, linewidth=2, label=name)
+    ax.set_ylim(bottom=0)
+    if many:
+        _label_line_ends(ax, wide)
+    if annotate and list(wide.columns) == ["US"]:
+        for date, text in EVENTS:
+            when = pd.Timestamp(date)
+            if len(wide) and wide.index.min() <= when <= wide.index.max():
+                ax.axvline(when, color="#737373", linewidth=0.8, linestyle="--")
+                ax.annotate(text, xy=(when, 0.95), xycoords=("data", "axes fraction"),
+                            xytext=(-6, 0), textcoords="offset points", ha="right", va="top",
+                            fontsize=FONT["legend"], color="#404040")
+    ax.set_ylabel("Partner agencies (cumulative)", fontsize=FONT["legend"])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    locator = matplotlib.dates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+    ax.tick_params(labelsize=FONT["legend"])
+    ax.grid(axis="y", color="#d9d9d9", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if as_of is None and isinstance(frame, (pd.DataFrame, pd.Series)):
+        as_of = frame.attrs.get("as_of")
+    if note is None:
+        note = "Cumulative count by activation date as Ring published it"
+        undated = frame.attrs.get("undated") if hasattr(frame, "attrs") else None
+        if undated:
+            note += f"; {undated:,} partnerships without an activation date are not shown"
+    _draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
+                 own)
+    return fig, ax
+
+
+# --------------------------------------------------------------------------- saving
+_FORMATS = {
+    ".png": {"Software": None},
+    ".svg": {"Date": None, "Creator": None},
+    ".pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
+}
+
+
+def save(fig, path, *, dpi=DPI):
+    """Write a figure to PNG, SVG or PDF with the same bytes every time.
+
+    No timestamps or software versions are written, SVG element ids come from a
+    fixed salt, and the resolution is fixed. The file is first written to a
+    temporary file in the same folder and then moved into place, so an
+    interrupted save never leaves a half-written figure. Missing folders are
+    created.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or path-like
+        Ends with ``.png``, ``.svg`` or ``.pdf``.
+    dpi : int, default 200
+        Resolution of PNG files (10 x 6.5 inches at 200 dpi: 2,000 x 1,300 pixels).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ParameterError
+        Another file extension.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig, ax = plt.subplots(figsize=(2, 2))
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> a = save(fig, folder / "a.png").read_bytes()
+    >>> a == save(fig, folder / "figs" / "b.png").read_bytes()
+    True
+    >>> plt.close(fig)
+    """
+    path = pathlib.Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise ParameterError(f"Cannot save {path.name!r}: the file name must end with "
+                             f"{', '.join(_FORMATS)}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
+    os.close(handle)
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "ringgeo", "svg.fonttype": "path",
+                                    "pdf.compression": 6}):
+            fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_FORMATS[suffix])
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
