@@ -1,0 +1,212 @@
+"""Lookup tables and matchers behind :func:`ringgeo.linking.link_partners` (private).
+
+:class:`GeoIndex` holds, per state, the counties and municipalities of
+:mod:`ringgeo.geography` under the keys of :mod:`ringgeo._names`, and answers
+two questions:
+
+* :meth:`GeoIndex.match_county`: which county does this text name in this
+  state? (exact, normalized, fuzzy, or nothing, with the candidates);
+* :meth:`GeoIndex.muni_candidates`: which places or minor civil divisions
+  carry this (folded) name in this state?
+
+Every method is a dictionary lookup except the fuzzy fallback (rapidfuzz),
+which only runs on misses.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
+
+#: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
+COUNTY_FUZZY_CUTOFF = 85.0
+#: Lowest rapidfuzz ``ratio`` accepted for a misspelled municipality name.
+MUNI_FUZZY_CUTOFF = 90.0
+
+#: County GEOIDs of the vintage-2021 municipality file that the 2019 county
+#: boundaries do not have, and the 2019 county that covered them: the
+#: Valdez-Cordova Census Area, AK (02261) was split on 2019-01-02 into Chugach
+#: (02063) and Copper River (02066) census areas (Census Bureau, "Substantial
+#: Changes to Counties and County Equivalent Entities: 1970-Present").
+COUNTY_SUCCESSORS = {"02063": "02261", "02066": "02261"}
+
+_LSAD_KIND = {"00": None, "03": "city and borough", "04": "borough", "05": "census area",
+              "06": "county", "12": "municipality", "13": "municipio", "15": "parish",
+              "25": "city"}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+@dataclass(frozen=True)
+class County:
+    geoid: str
+    state: str
+    full_name: str
+    base: str  # folded name without descriptor
+    kind: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Muni:
+    geoid: str
+    kind: str  # "place" / "mcd"
+    name: str
+    state: str
+    counties: tuple
+    population: int | None
+    base: str  # folded name without descriptor
+    base_raw: str  # the name as Census writes it, without descriptor
+    word: str | None  # descriptor: city, town, township, village, borough...
+
+
+@dataclass
+class CountyHit:
+    text: str
+    geoid: str | None = None
+    method: str = "unmatched"
+    score: float | None = None
+    note: str | None = None
+    candidates: list = field(default_factory=list)
+    other_states: list = field(default_factory=list)
+
+
+class GeoIndex:
+    """Counties and municipalities keyed for lookup (see the module docstring)."""
+
+    def __init__(self, counties, municipalities):
+        self.counties: dict[str, County] = {}
+        self.county_exact: dict[tuple, str] = {}
+        self.county_base: dict[tuple, list] = {}
+        self.county_states: dict[str, set] = {}
+        self.county_choices: dict[str, dict] = {}
+        for geoid, state, name, full, lsad in zip(
+                counties["GEOID"], counties["state"], counties["name"],
+                counties["full_name"], counties["lsad"]):
+            kind = _LSAD_KIND.get(str(lsad), fold(str(lsad)) or None)
+            county = County(str(geoid), str(state), str(full), fold(name), kind)
+            self.counties[county.geoid] = county
+            self.county_exact[(county.state, clean(full))] = county.geoid
+            self.county_base.setdefault((county.state, compact(county.base)), []).append(
+                county.geoid)
+            self.county_states.setdefault(compact(county.base), set()).add(county.state)
+            self.county_choices.setdefault(county.state, {}).setdefault(
+                county.base, []).append(county.geoid)
+
+        self.munis: dict[str, Muni] = {}
+        self.muni_base: dict[tuple, list] = {}
+        self.muni_choices: dict[str, dict] = {}
+        base_names = (municipalities["base_name"] if "base_name" in municipalities
+                      else [None] * len(municipalities))
+        columns = [list(municipalities[c]) if not hasattr(municipalities[c], "tolist")
+                   else municipalities[c].tolist()
+                   for c in ("GEOID", "kind", "name", "state", "county_fips", "population")]
+        base_names = list(base_names)
+        successors = COUNTY_SUCCESSORS
+        for geoid, kind, name, state, cfips, pop, base_name in zip(*columns, base_names):
+            base, word = split_muni(name)
+            raw = clean(name)
+            raw_base = raw[: len(raw) - len(word) - 1] if word and len(raw) > len(word) else raw
+            cfips = () if _missing(cfips) else tuple(cfips)
+            if any(c in successors for c in cfips):
+                cfips = tuple(dict.fromkeys(successors.get(c, c) for c in cfips))
+            muni = Muni(str(geoid), str(kind), raw, str(state), cfips,
+                        None if _missing(pop) else int(pop), base,
+                        raw_base, word)
+            self.munis[muni.geoid] = muni
+            keys = {compact(alias) for alias in muni_aliases(name)}
+            if not _missing(base_name):
+                keys.add(compact(fold(base_name)))
+            for key in keys:
+                self.muni_base.setdefault((muni.state, key), []).append(muni.geoid)
+            self.muni_choices.setdefault(muni.state, {}).setdefault(base, []).append(muni.geoid)
+
+    # ------------------------------------------------------------------ counties
+    def match_county(self, text: str, state: str) -> CountyHit:
+        """Find the county ``text`` names in ``state`` (see the module docstring)."""
+        hit = CountyHit(text=clean(text))
+        geoid = self.county_exact.get((state, hit.text))
+        if geoid:
+            hit.geoid, hit.method = geoid, "exact"
+            return hit
+        readings = split_county(hit.text)
+        for base, kind in readings:
+            ids = self.county_base.get((state, compact(base)))
+            if not ids:
+                continue
+            same = [g for g in ids if self.counties[g].kind == kind]
+            if len(same) == 1:
+                hit.geoid = same[0]
+            elif len(ids) == 1:
+                hit.geoid = ids[0]
+                if kind is not None:
+                    hit.note = (f"{hit.text!r} read as {self.counties[ids[0]].full_name!r} "
+                                f"(Census calls it a {self.counties[ids[0]].kind})")
+            else:  # e.g. "Fairfax" alone: the county and the independent city
+                named = ", ".join(f"{self.counties[g].full_name} {g}" for g in ids)
+                hit.geoid = next((g for g in ids if self.counties[g].kind == "county"), ids[0])
+                hit.note = f"{hit.text!r} is ambiguous ({named}); took the county"
+                hit.candidates = ids
+            hit.method = "normalized"
+            return hit
+        base = readings[0][0]
+        choices = self.county_choices.get(state, {})
+        best = process.extract(base, list(choices), scorer=fuzz.ratio, limit=3)
+        hit.candidates = [(self.counties[choices[name][0]].full_name, choices[name][0],
+                           round(score, 1)) for name, score, _ in best]
+        if best and best[0][1] >= COUNTY_FUZZY_CUTOFF:
+            ids = choices[best[0][0]]
+            kind = readings[0][1]
+            hit.geoid = next((g for g in ids if self.counties[g].kind == kind), ids[0])
+            hit.method, hit.score = "fuzzy", round(float(best[0][1]), 1)
+            hit.note = (f"{hit.text!r} read as {self.counties[hit.geoid].full_name!r} "
+                        f"(fuzzy score {hit.score})")
+            return hit
+        for reading, _ in readings:
+            others = sorted(self.county_states.get(compact(reading), set()) - {state})
+            if others:
+                hit.other_states = others
+                break
+        return hit
+
+    def county_by_name(self, base: str, kind: str | None, state: str) -> str | None:
+        """The county ``base`` (folded) of ``kind`` in ``state``, by lookup only."""
+        ids = self.county_base.get((state, compact(base)), [])
+        same = [g for g in ids if kind is None or self.counties[g].kind == kind]
+        return same[0] if len(same) == 1 else None
+
+    # ------------------------------------------------------------------ municipalities
+    def muni_candidates(self, base: str, state: str) -> list[Muni]:
+        """Municipalities of ``state`` whose folded name is ``base``."""
+        return [self.munis[g] for g in self.muni_base.get((state, compact(base)), [])]
+
+    def muni_fuzzy(self, bases, state: str, within: set | None):
+        """Best fuzzy municipality for any of ``bases``: ``(Muni, score)`` or None."""
+        choices = self.muni_choices.get(state, {})
+        if within:
+            choices = {name: ids for name, ids in choices.items()
+                       if any(set(self.munis[g].counties) & within for g in ids)}
+        best = None
+        for base in bases:
+            found = process.extractOne(base, list(choices), scorer=fuzz.ratio,
+                                       score_cutoff=MUNI_FUZZY_CUTOFF)
+            if found and (best is None or found[1] > best[1]):
+                ids = choices[found[0]]
+                muni = max((self.munis[g] for g in ids),
+                           key=lambda m: (m.kind == "place", m.population or 0))
+                best = (muni, round(float(found[1]), 1))
+        return best
+
+
+@functools.lru_cache(maxsize=1)
+def default_index() -> GeoIndex:
+    """The index of the registry's geography, built once per process."""
+    from . import geography
+
+    return GeoIndex(geography.load_counties(), geography.load_municipalities())

@@ -1,0 +1,489 @@
+"""Link every partner to the counties and the municipality it serves.
+
+:func:`link_partners` takes the partner table of :func:`ringgeo.load_partners`
+(``link=False``) or :func:`ringgeo.read_partners` and returns a new table with
+the Census county GEOIDs each record names and, for municipal agencies, the
+incorporated place or minor civil division (township, town) the department
+serves. Every link says how it was made (``link_method``,
+``muni_link_method``), misses are listed in ``attrs["quality"]["links"]``, and
+source errors are fixed only through the corrections table
+(``ringgeo/corrections.csv``, see :func:`read_corrections`). ``docs/linking.md``
+explains each method.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import pathlib
+import re
+from collections import Counter
+from importlib import resources
+
+import pandas as pd
+
+from ._linkgeo import GeoIndex, Muni, default_index
+from ._names import AGENCY_KINDS, clean, fold, parse_agency
+from .exceptions import InputError, ParameterError
+
+__all__ = ["link_partners", "read_corrections", "CORRECTION_FIELDS", "LINK_METHODS",
+           "LINK_COLUMNS",
+           "TOWN_POLICE_STATES"]
+
+#: Values of ``link_method`` (how the counties were found), strongest first.
+LINK_METHODS = ("exact", "normalized", "agency-name", "municipality", "fuzzy", "correction",
+                "unmatched")
+#: Columns :func:`link_partners` adds.
+LINK_COLUMNS = ("county_fips", "primary_county_fips", "muni_geoid", "muni_name", "muni_kind",
+                "muni_population", "link_method", "link_score", "muni_link_method",
+                "link_note")
+#: Fields a correction may change. ``muni_geoid`` overrides the municipality
+#: the methods chose (its ``old_value`` is that choice, empty if none).
+CORRECTION_FIELDS = ("state", "city", "county_names", "muni_geoid")
+_CORRECTION_COLUMNS = ("partner_id", "field", "old_value", "new_value", "reason", "evidence")
+_REQUIRED = ("partner_id", "agency", "jurisdiction_type", "city", "state", "county_names")
+_BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "unknown", "-"}
+_REGIONAL = re.compile(r"\b(regional|authority|metro police authority)\b", re.IGNORECASE)
+_AGENCY_COUNTY = re.compile(r"^(.+?) (county|parish|borough)\b")
+#: States whose towns or townships commonly run a police department named
+#: just "X Police Department" beside a village, borough or city of the same
+#: name: a municipal match there without a stated kind is listed for review.
+TOWN_POLICE_STATES = {"NY", "NJ", "PA", "CT", "MA", "RI", "VT", "NH", "ME"}
+
+
+# ---------------------------------------------------------------------- corrections
+def _default_corrections() -> pathlib.Path:
+    return pathlib.Path(str(resources.files("ringgeo").joinpath("corrections.csv")))
+
+
+def read_corrections(path=None) -> pd.DataFrame:
+    """Read and check a corrections table.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A CSV with columns ``partner_id, field, old_value, new_value, reason,
+        evidence``; default the project's ``ringgeo/corrections.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The corrections as strings (blank cells are ``""``), plus ``line``
+        (line number in the file, header = 1) and ``file``.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, a field that cannot be corrected, a blank
+        reason or evidence, or two corrections of the same field of one partner.
+
+    Examples
+    --------
+    >>> table = read_corrections()
+    >>> sorted(set(table["field"])) <= sorted(CORRECTION_FIELDS)
+    True
+    >>> bool((table["evidence"] != "").all())
+    True
+    """
+    path = pathlib.Path(path) if path is not None else _default_corrections()
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+            header = list(rows[0].keys()) if rows else []
+            if not rows:
+                handle.seek(0)
+                header = next(csv.reader(handle), [])
+    except OSError as err:
+        raise InputError(f"corrections file {path}: cannot be read ({err}).") from err
+    missing = [c for c in _CORRECTION_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"corrections file {path}: missing column(s) {', '.join(missing)}; a corrections "
+            f"table has the columns {', '.join(_CORRECTION_COLUMNS)}.")
+    table = pd.DataFrame([{c: clean(r.get(c) or "") for c in _CORRECTION_COLUMNS}
+                          for r in rows], columns=list(_CORRECTION_COLUMNS), dtype="str")
+    table["line"] = range(2, len(table) + 2)
+    table["file"] = str(path)
+    for rec in table.itertuples():
+        where = f"corrections file {path}, line {rec.line} ({rec.partner_id or 'no partner_id'})"
+        if rec.field not in CORRECTION_FIELDS:
+            raise InputError(f"{where}: field {rec.field!r} cannot be corrected; use one of "
+                             f"{', '.join(CORRECTION_FIELDS)}.")
+        for column in ("partner_id", "reason", "evidence"):
+            if not getattr(rec, column):
+                raise InputError(f"{where}: {column} is blank; every correction names its "
+                                 f"partner and states its reason and evidence.")
+    dup = table.duplicated(["partner_id", "field"], keep=False)
+    if dup.any():
+        lines = table.loc[dup, "line"].tolist()
+        raise InputError(f"corrections file {path}, lines {lines}: the same field of one "
+                         f"partner is corrected twice; keep one row.")
+    return table
+
+
+def _as_text(field: str, value) -> str:
+    if field == "county_names":
+        return ", ".join(clean(v) for v in (value if isinstance(value, (list, tuple)) else []))
+    return clean(value)
+
+
+def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
+    """Apply state/city/county_names corrections in place; return what was applied."""
+    applied: dict[int, list] = {}
+    position = {pid: i for i, pid in enumerate(frame["partner_id"])}
+    muni_overrides = {}
+    for rec in table.itertuples():
+        if rec.partner_id not in position:
+            continue  # partner not in this table (e.g. sliced with as_of)
+        i = position[rec.partner_id]
+        if rec.field == "muni_geoid":
+            muni_overrides[i] = rec
+            continue
+        current = _as_text(rec.field, frame[rec.field].iat[i])
+        if current != rec.old_value:
+            raise InputError(
+                f"corrections file {rec.file}, line {rec.line}: stale correction of "
+                f"{rec.partner_id} {rec.field}: expected old_value {rec.old_value!r} but the "
+                f"data now say {current!r}. Check the source and update or delete that row.")
+        raw = "county_raw" if rec.field == "county_names" else f"{rec.field}_raw"
+        if raw not in frame:
+            frame[raw] = pd.Series([_as_text(rec.field, v) or None for v in frame[rec.field]],
+                                   index=frame.index, dtype="str")
+        if rec.field == "county_names":
+            new = [part.strip() for part in rec.new_value.split(",") if part.strip()]
+            frame[rec.field] = [new if j == i else v for j, v in enumerate(frame[rec.field])]
+        else:
+            frame.iloc[i, frame.columns.get_loc(rec.field)] = rec.new_value or None
+        applied.setdefault(i, []).append(rec)
+    return applied, muni_overrides
+
+
+# ---------------------------------------------------------------------- one row
+def _county_parts(value) -> list[str]:
+    parts = value if isinstance(value, (list, tuple)) else []
+    return [clean(p) for p in parts if clean(p).lower() not in _BLANK_COUNTY]
+
+
+def _agency_county(geo: GeoIndex, agency: str, state: str) -> str | None:
+    match = _AGENCY_COUNTY.match(fold(agency))
+    return geo.county_by_name(match.group(1), match.group(2), state) if match else None
+
+
+def _rank(muni: Muni, kind: str | None):
+    return (muni.kind == "place" if kind is None else True, muni.population or 0)
+
+
+def _named(geo: GeoIndex, text: str, state: str) -> list:
+    """Municipalities a name (agency or city) names: the first reading that finds any."""
+    found = []
+    for base, kind in parse_agency(text) if text else []:
+        cands = geo.muni_candidates(base, state)
+        if kind is not None:  # "X Township": only townships; "Union City": not "Union"
+            cands = [m for m in cands if m.word in AGENCY_KINDS[kind]]
+        found += [(m, kind) for m in cands if m.geoid not in {f.geoid for f, _ in found}]
+        if found and " / " not in fold(text):
+            break
+    return found
+
+
+def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
+    """Choose the municipality an agency serves; return (Muni, method, note, review).
+
+    Order: the agency-name municipality inside the record's counties, then the
+    city inside them, then (reported) the agency-name municipality elsewhere in
+    the state, then the city elsewhere. Within a tier the place or MCD of the
+    kind the name states wins; without a stated kind an incorporated place,
+    then the larger population.
+    """
+    tiers = {"agency": _named(geo, agency, state), "city": _named(geo, city, state)}
+    review, ordered = [], []
+    for inside in ((True, False) if within else (True,)):
+        for source in ("agency", "city"):
+            cands = [(m, k) for m, k in tiers[source]
+                     if not within or bool(set(m.counties) & within) == inside]
+            if cands:
+                ordered.append((source, inside, cands))
+    if within and tiers["agency"] and not any(s == "agency" and i for s, i, _ in ordered):
+        review.append(("agency name names a municipality outside the record's counties",
+                       [f"{m.name} {m.geoid} in {','.join(m.counties)}"
+                        for m, _ in tiers["agency"]]))
+    if not ordered:
+        return None, "unmatched", None, review
+    source, inside, cands = ordered[0]
+    muni, kind = max(cands, key=lambda mk: _rank(*mk))
+    note = None
+    if len({m.geoid for m, _ in cands}) > 1 and source == "agency" and " / " in fold(agency):
+        note = (f"the agency name names several municipalities: "
+                + ", ".join(f"{m.name} {m.geoid}" for m, _ in cands) + f"; took {muni.name}")
+        review.append(("agency serves several municipalities", [m.name for m, _ in cands]))
+    rivals = [m for m, k in cands if m.geoid != muni.geoid and m.base == muni.base
+              and m.kind == "mcd" and m.population != muni.population]
+    if kind is None and rivals and state in TOWN_POLICE_STATES:
+        note = (f"{muni.name} chosen over " + ", ".join(f"{m.name} {m.geoid}" for m in rivals)
+                + ": the agency name states no kind, the incorporated place is preferred")
+        review.append(("ambiguous municipality (town or township of the same name)",
+                       [f"{m.name} {m.geoid} pop {m.population}" for m in [muni] + rivals]))
+    if not inside:
+        review.append(("municipality lies outside the record's counties",
+                       [f"{muni.name} {muni.geoid} in {','.join(muni.counties)}"]))
+    if source == "agency":
+        method = "agency-name"
+    else:
+        method = "exact" if clean(city) == muni.base_raw else "normalized"
+    return muni, method, note, review
+
+
+def _link_row(geo: GeoIndex, rec: dict) -> dict:
+    state, agency, city = rec["state"] or "", clean(rec["agency"]), clean(rec["city"])
+    juris = rec["jurisdiction_type"] or "other"
+    out = {"county_fips": (), "primary_county_fips": None, "muni_geoid": None,
+           "muni_name": None, "muni_kind": None, "muni_population": None,
+           "link_method": "unmatched", "link_score": float("nan"),
+           "muni_link_method": None, "notes": [], "review": []}
+    hits = [geo.match_county(part, state) for part in _county_parts(rec["county_names"])]
+    fips = list(dict.fromkeys(h.geoid for h in hits if h.geoid))
+    methods = [h.method for h in hits if h.geoid]
+    for h in hits:
+        if h.note:
+            out["notes"].append(h.note)
+        if h.method == "fuzzy":
+            out["review"].append((f"county {h.text!r} matched by fuzzy score {h.score}",
+                                  h.candidates))
+        elif h.geoid is None:
+            what = f"county {h.text!r} not found in {state}"
+            cands = [f"{name} {g} ({score})" for name, g, score in h.candidates]
+            if h.other_states:
+                homes = [s for s in h.other_states if _city_in(geo, agency, city, s)]
+                what += (f"; a county of that name exists in {', '.join(h.other_states)}"
+                         + (f"; proposed state {', '.join(homes)} (county and city both exist "
+                            f"there): fix through corrections.csv" if homes else ""))
+            out["review"].append((what, cands))
+    within = set(fips)
+    agency_county = _agency_county(geo, agency, state)
+    if agency_county and fips and agency_county not in within:
+        out["review"].append((f"agency name names {geo.counties[agency_county].full_name} "
+                              f"{agency_county}, not among the record's counties",
+                              [agency_county]))
+    muni = None
+    if juris == "municipal" and (agency_county or _REGIONAL.search(agency)):
+        out["muni_link_method"] = "unmatched"
+        why = (f"a county agency ({geo.counties[agency_county].full_name})" if agency_county
+               else "a regional agency serving several municipalities")
+        out["review"].append((f"jurisdiction is municipal but the agency name says {why}: "
+                              f"no municipality linked", []))
+    elif juris == "municipal" or not fips:
+        muni, mmethod, mnote, mreview = _find_muni(geo, agency, city, state, within)
+        if muni is None and juris == "municipal":
+            bases = [b for b, _ in parse_agency(agency) + parse_agency(city)]
+            found = geo.muni_fuzzy(bases, state, within)
+            if found:
+                muni, score = found
+                mmethod, mnote = "fuzzy", f"municipality {muni.name} by fuzzy score {score}"
+                mreview.append((f"municipality matched by fuzzy score {score}", [muni.name]))
+        if mnote:
+            out["notes"].append(mnote)
+        out["review"].extend(mreview)
+        if juris == "municipal":
+            out["muni_link_method"] = mmethod
+            if muni is None:
+                out["review"].append(("no municipality found for the agency or its city",
+                                      [agency, city]))
+    if not fips and agency_county:
+        fips, methods = [agency_county], ["agency-name"]
+    if not fips and muni is not None and muni.counties:
+        fips, methods = [c for c in muni.counties if c in geo.counties], ["municipality"]
+        if len(fips) > 1:
+            out["notes"].append(f"counties of {muni.name}: the record names none")
+    if juris == "municipal" and muni is not None:
+        out.update(muni_geoid=muni.geoid, muni_name=muni.name, muni_kind=muni.kind,
+                   muni_population=muni.population)
+    if fips:
+        out["county_fips"] = tuple(fips)
+        out["link_method"] = max(methods, key=LINK_METHODS.index)
+        scores = [h.score for h in hits if h.score is not None]
+        out["link_score"] = min(scores) if scores else float("nan")
+        out["primary_county_fips"] = _primary(fips, agency_county, muni)
+    else:
+        out["review"].append(("no county found", [rec["county_names"], city]))
+    return out
+
+
+def _city_in(geo: GeoIndex, agency: str, city: str, state: str) -> bool:
+    names = parse_agency(agency) + (parse_agency(city) if city else [])
+    return any(geo.muni_candidates(base, state) for base, _ in names)
+
+
+def _primary(fips: list, agency_county: str | None, muni: Muni | None) -> str:
+    if agency_county in fips:
+        return agency_county
+    if muni is not None:  # the municipality's first county that the record names
+        for county in muni.counties:
+            if county in fips:
+                return county
+    return fips[0]
+
+
+# ---------------------------------------------------------------------- public
+def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
+    """Link each partner to its Census counties and, if municipal, its municipality.
+
+    Corrections are applied first (only through the corrections table), then
+    every county the record names is looked up in the row's state: ``exact``
+    (the Census name as written), ``normalized`` (case, diacritics, St./Saint,
+    ``"(city)"``, descriptor and spacing differences), ``fuzzy`` (rapidfuzz
+    ratio >= 85, listed for review). A record without a usable county takes
+    the county from the agency's name (``agency-name``, "X County Sheriff's
+    Office") or from its municipality (``municipality``). Municipal agencies are
+    linked to the place or minor civil division their own name names (inside
+    the record's counties first), else to their city; an incorporated place is
+    preferred unless the agency name says township, town, village or borough.
+    County agencies get counties only. Nothing is dropped: misses are
+    ``unmatched`` and listed in ``attrs["quality"]["links"]["review"]``.
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        A partner table (columns ``partner_id, agency, jurisdiction_type, city,
+        state, county_names``; ``row`` used in the report when present). It is
+        not modified.
+    corrections : str, path-like, pandas.DataFrame or False, optional
+        The corrections table (see :func:`read_corrections`); default the
+        project's ``ringgeo/corrections.csv``; ``False`` applies none.
+        Corrections of partners absent from ``partners`` are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``partners`` plus :data:`LINK_COLUMNS`: ``county_fips``
+        (tuple of 5-character GEOIDs), ``primary_county_fips``, ``muni_geoid``
+        (7 characters for a place, 10 for a minor civil division), ``muni_name``,
+        ``muni_kind`` (``place``/``mcd``), ``muni_population`` (Int64, April 1,
+        2020 estimates base), ``link_method`` (one of :data:`LINK_METHODS`),
+        ``link_score`` (fuzzy only), ``muni_link_method`` (NA for non-municipal
+        agencies) and ``link_note``. Corrected columns keep their ``*_raw``
+        value; ``attrs["quality"]["links"]`` holds the counts by method, the
+        corrections applied and every unmatched or low-confidence row.
+
+    Raises
+    ------
+    InputError
+        A required column is missing, or a correction is stale (its
+        ``old_value`` no longer matches the data) or names an unknown GEOID.
+    ParameterError
+        ``corrections`` is not a path, a table or False.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({
+    ...     "partner_id": ["X1", "X2"], "agency": ["Norfolk Police Department",
+    ...     "Upper Darby Township Police Department"], "jurisdiction_type": ["municipal"] * 2,
+    ...     "city": ["Norfolk", "Upper Darby"], "state": ["VA", "PA"],
+    ...     "county_names": [["Norfolk (city) County"], ["Delaware County"]]})
+    >>> linked = link_partners(rows, corrections=False)
+    >>> linked[["county_fips", "link_method", "muni_geoid", "muni_name"]].values.tolist()
+    [[('51710',), 'normalized', '5157000', 'Norfolk city'], [('42045',), 'exact', '4204579000', 'Upper Darby township']]
+    """
+    if not isinstance(partners, pd.DataFrame):
+        raise ParameterError(f"partners must be a pandas DataFrame, not "
+                             f"{type(partners).__name__}.")
+    missing = [c for c in _REQUIRED if c not in partners]
+    if missing:
+        raise InputError(f"the partner table lacks column(s) {', '.join(missing)}: pass the "
+                         f"table of ringgeo.load_partners(link=False) or read_partners().")
+    if corrections is False:
+        table = pd.DataFrame(columns=list(_CORRECTION_COLUMNS) + ["line", "file"])
+    elif corrections is None or isinstance(corrections, (str, pathlib.PurePath)):
+        table = read_corrections(corrections)
+    elif isinstance(corrections, pd.DataFrame):
+        table = corrections
+        missing = [c for c in _CORRECTION_COLUMNS if c not in table]
+        if missing:
+            raise InputError(f"corrections table lacks column(s) {', '.join(missing)}.")
+        if "line" not in table:
+            table = table.assign(line=range(2, len(table) + 2))
+        if "file" not in table:
+            table = table.assign(file="<DataFrame>")
+        table = table.fillna("")
+    else:
+        raise ParameterError(f"corrections must be a path, a DataFrame or False, not "
+                             f"{type(corrections).__name__}.")
+
+    frame = partners.copy()
+    frame.attrs = copy.deepcopy(partners.attrs)
+    frame["county_names"] = [list(v) if isinstance(v, (list, tuple)) else []
+                             for v in frame["county_names"]]
+    applied, overrides = _apply_corrections(frame, table)
+    geo = default_index()
+    records = frame[list(_REQUIRED)].to_dict("records")
+    results = [_link_row(geo, rec) for rec in records]
+
+    for i, rec in overrides.items():
+        res = results[i]
+        if (res["muni_geoid"] or "") != rec.old_value:
+            raise InputError(
+                f"corrections file {rec.file}, line {rec.line}: stale correction of "
+                f"{rec.partner_id} muni_geoid: expected the methods to give "
+                f"{rec.old_value!r} but they give {res['muni_geoid'] or ''!r}. Update or "
+                f"delete that row.")
+        muni = geo.munis.get(rec.new_value)
+        if rec.new_value and muni is None:
+            raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
+                             f"{rec.new_value!r} is not a municipality GEOID.")
+        res.update(muni_geoid=rec.new_value or None, muni_name=muni and muni.name,
+                   muni_kind=muni and muni.kind, muni_population=muni and muni.population,
+                   muni_link_method="correction")
+        res["review"] = [r for r in res["review"] if "municipalit" not in r[0]]
+        applied.setdefault(i, []).append(rec)
+    for i, recs in applied.items():
+        res = results[i]
+        fields = {r.field for r in recs}
+        if fields & {"state", "county_names"} and res["county_fips"]:
+            res["link_method"] = "correction"
+        if "city" in fields and res["muni_geoid"] and res["muni_link_method"] != "agency-name":
+            res["muni_link_method"] = "correction"
+        res["notes"].append("corrected: " + "; ".join(
+            f"{r.field} {r.old_value!r} -> {r.new_value!r} ({r.reason})" for r in recs))
+
+    frame["county_fips"] = pd.Series([r["county_fips"] for r in results], index=frame.index,
+                                     dtype=object)
+    for column in ("primary_county_fips", "muni_geoid", "muni_name", "muni_kind"):
+        frame[column] = pd.Series([r[column] for r in results], index=frame.index, dtype="str")
+    frame["muni_population"] = pd.Series([r["muni_population"] for r in results],
+                                         index=frame.index, dtype="Int64")
+    frame["link_method"] = pd.Series([r["link_method"] for r in results], index=frame.index,
+                                     dtype="str")
+    frame["link_score"] = pd.Series([r["link_score"] for r in results], index=frame.index,
+                                    dtype="float64")
+    frame["muni_link_method"] = pd.Series([r["muni_link_method"] for r in results],
+                                          index=frame.index, dtype="str")
+    frame["link_note"] = pd.Series(["; ".join(r["notes"]) or None for r in results],
+                                   index=frame.index, dtype="str")
+    quality = frame.attrs.setdefault("quality", {})
+    quality["links"] = _links_report(frame, results, applied, table)
+    return frame
+
+
+def _links_report(frame, results, applied, table) -> dict:
+    rows = frame["row"].tolist() if "row" in frame else [None] * len(frame)
+    municipal = frame["jurisdiction_type"] == "municipal"
+    review = []
+    for i, res in enumerate(results):
+        for what, candidates in res["review"]:
+            review.append({"row": rows[i], "partner_id": frame["partner_id"].iat[i],
+                           "agency": frame["agency"].iat[i], "state": frame["state"].iat[i],
+                           "problem": what, "candidates": [str(c) for c in candidates]})
+    return {
+        "methods": dict(Counter(r["link_method"] for r in results)),
+        "muni_methods": dict(Counter(r["muni_link_method"] for r in results
+                                     if r["muni_link_method"] is not None)),
+        "with_county": int(sum(bool(r["county_fips"]) for r in results)),
+        "rows": len(results),
+        "municipal": int(municipal.sum()),
+        "municipal_with_muni": int((municipal & frame["muni_geoid"].notna()).sum()),
+        "corrections_file": str(table["file"].iat[0]) if len(table) else None,
+        "corrections_applied": [{"partner_id": r.partner_id, "field": r.field,
+                                 "old_value": r.old_value, "new_value": r.new_value,
+                                 "line": int(r.line)} for recs in applied.values() for r in recs],
+        "review": review,
+    }
