@@ -497,7 +497,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
     undated = list(p.loc[np.isnat(p["activated"].to_numpy()), "partner_id"])
     if undated:
         _warn_unlisted(undated, "have no activation date and are left out of the timeline "
-                       "(see attrs['undated']).", 2)
+                       "(see attrs['undated']).")
     if by is None:  # the partner counts go in one column, the coverage sums over the 51
         states = sorted(set(geo.states.index) & _IN_51)
     else:

@@ -295,3 +295,136 @@ def test_valdez_cordova_successors_map_to_2019_county(geo):
     valdez = ("V1", "police", "municipal", "AK", ["02063"], "0282200", "2019-01-01")
     table = coverage.by_county(make([valdez]), geography=tables)
     assert table.loc["02261", ["partners", "pop_covered_max"]].tolist() == [1, 36]
+
+
+# --------------------------------------------------------------------------- real data
+CENSUS_TOTAL_2019 = 328_239_523  # the 51 state rows of co-est2019-alldata.csv (PROVENANCE.md)
+
+
+@pytest.fixture(scope="module")
+def census(mirror_dir):
+    """2019 populations read straight from the Census CSV with the csv module."""
+    states, counties = {}, {}
+    with open(mirror_dir / "co-est2019-alldata.csv", newline="", encoding="latin-1") as handle:
+        for rec in csv.DictReader(handle):
+            pop = int(rec["POPESTIMATE2019"])
+            if rec["SUMLEV"] == "040":
+                states[rec["STNAME"]] = pop
+            else:
+                counties[rec["STATE"] + rec["COUNTY"]] = pop
+    return states, counties
+
+
+@pytest.fixture(scope="module", params=[None, "2019-08-28", "2020-01-01"])
+def real(request):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undated partners: checked in attrs below
+        partners = ringgeo.load_partners(as_of=request.param)
+        return {
+            "partners": partners,
+            "states": coverage.by_state(partners),
+            "counties": coverage.by_county(partners),
+            "national": coverage.national(partners),
+            "timeline": coverage.timeline(partners),
+            "by_state": coverage.timeline(partners, freq="W", by="state"),
+        }
+
+
+def test_real_partner_counts_add_up(real):
+    partners, states, row = real["partners"], real["states"], real["national"]
+    assert states["partners"].sum() == len(partners) == row.at["US", "partners"]
+    assert (states["police"] + states["sheriffs"] + states["other"] == states["partners"]).all()
+    assert states.loc["PR", "partners"] == 0 and row.attrs["excluded"] == []
+    counties = real["counties"]
+    placed = partners["county_fips"].map(len).sum()
+    assert counties["partners"].sum() == placed >= len(partners)
+    assert counties.attrs["no_county"] == []
+    assert states.attrs["as_of"] == partners.attrs["as_of"]
+
+
+def test_real_populations_equal_census_totals(real, census):
+    state_pop, county_pop = census
+    states, counties, row = real["states"], real["counties"], real["national"]
+    assert states.drop(index="PR")["population"].sum() == CENSUS_TOTAL_2019
+    assert row.at["US", "population"] == CENSUS_TOTAL_2019
+    assert states.drop(index="PR").set_index("name")["population"].to_dict() == state_pop
+    assert len(counties) == 3220
+    assert counties.drop(index=counties.index[counties["state"] == "PR"])[
+        "population"].to_dict() == county_pop
+    assert counties.loc[counties["state"] == "PR", "population"].isna().all()
+
+
+def test_real_covered_range_invariants(real):
+    for table in (real["states"], real["counties"], real["national"]):
+        ok = table.dropna(subset=["population"])
+        assert (ok["pop_covered_min"] <= ok["pop_covered_max"]).all()
+        assert (ok["pop_covered_max"] <= ok["population"]).all()
+        for col in ("share_covered_min", "share_covered_max"):
+            assert ok[col].between(0, 1).all()
+    states, counties, row = real["states"], real["counties"], real["national"]
+    # a resident lives in one county: county sums give the state and the nation
+    by_state = counties.groupby("state")[["pop_covered_min", "pop_covered_max"]].sum()
+    assert (by_state.drop(index="PR") == states.drop(index="PR")[
+        ["pop_covered_min", "pop_covered_max"]]).all().all()
+    assert row.at["US", "pop_covered_max"] == states["pop_covered_max"].sum()
+    assert 0 < row.at["US", "pop_covered_min"] < row.at["US", "pop_covered_max"]
+    # a county with a partnered sheriff or county police is covered whole (upper bound)
+    partners = real["partners"]
+    sworn = partners.loc[(partners["jurisdiction_type"] == "county")
+                         & partners["agency_type"].isin(["police", "sheriff"]), "county_fips"]
+    whole = sorted({geoid for geoids in sworn for geoid in geoids})
+    assert (counties.loc[whole, "pop_covered_max"] == counties.loc[whole, "population"]).all()
+
+
+@pytest.mark.parametrize("usps", ["NJ", "IL", "CA", "SD"])
+def test_real_partners_per_100k_spot_values(real, census, usps):
+    partners, states = real["partners"], real["states"]
+    count = int((partners["state"] == usps).sum())
+    population = census[0][ringgeo.states.state_name(usps)]
+    assert states.loc[usps, "partners"] == count
+    assert states.loc[usps, "partners_per_100k"] == pytest.approx(count / population * 1e5)
+
+
+def test_real_covered_spot_value_south_dakota(mirror_dir, census):
+    """SD's one municipal partner: its place parts, rescaled to 2019, from the raw files."""
+    import io
+    import zipfile
+
+    partners = ringgeo.load_partners()
+    sd = partners.loc[partners["state"] == "SD"]
+    assert len(sd) == 1 and sd["jurisdiction_type"].item() == "municipal"
+    place = sd["muni_geoid"].item()
+    with zipfile.ZipFile(mirror_dir / "sub-est2021_all.zip") as archive:
+        name = archive.namelist()[0]
+        text = io.TextIOWrapper(archive.open(name), encoding="latin-1", newline="")
+        rows = list(csv.DictReader(text))
+    base = {r["STATE"] + r["COUNTY"]: int(r["ESTIMATESBASE2020"])
+            for r in rows if r["SUMLEV"] == "050"}
+    expected = sum(
+        round(int(r["ESTIMATESBASE2020"]) * census[1][r["STATE"] + r["COUNTY"]]
+              / base[r["STATE"] + r["COUNTY"]])
+        for r in rows if r["SUMLEV"] == "157" and r["STATE"] + r["PLACE"] == place)
+    table = coverage.by_state(sd)
+    assert table.loc["SD", ["pop_covered_min", "pop_covered_max"]].tolist() == [expected] * 2
+
+
+def test_real_timeline_invariants(real):
+    partners, line = real["partners"], real["timeline"]
+    dated = partners.loc[partners["activated"].notna()]
+    assert line.attrs["undated"] == len(partners) - len(dated)
+    assert line["partners"].is_monotonic_increasing
+    assert line["pop_covered_min"].is_monotonic_increasing
+    assert line["pop_covered_max"].is_monotonic_increasing
+    assert line["partners"].iloc[-1] == line["new_partners"].sum() == len(dated)
+    assert (line["pop_covered_min"] <= line["pop_covered_max"]).all()
+    # the last period holds exactly the dated partners' national coverage
+    final = coverage.national(dated)
+    assert line["pop_covered_max"].iloc[-1] == final.at["US", "pop_covered_max"]
+    assert line["pop_covered_min"].iloc[-1] == final.at["US", "pop_covered_min"]
+    as_of = partners.attrs["as_of"]
+    if as_of is not None:
+        assert line.index[-1] == as_of.to_period("M").to_timestamp(how="end").normalize()
+    long = real["by_state"]
+    last = long.loc[long.index == long.index.max()].set_index("state")
+    assert last["partners"].to_dict() == coverage.by_state(dated)["partners"].to_dict()
+    assert (long.groupby("state")["partners"].diff().dropna() >= 0).all()
