@@ -32,13 +32,17 @@ _FIRST_YEAR = 2018
 
 
 # --------------------------------------------------------------------- cleaning helpers
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _clean_text(value, legacy_encoding: bool = False) -> tuple[str, bool]:
     """Return (cleaned text, whether characters lost to encoding were removed)."""
     if value is None:
         return "", False
     text = str(value).replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch
-                   for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # format characters (U+200E, U+FEFF, ...) go
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _CONTROL.sub(" ", text)
     # U+FFFD, or "?" in a cp1252/Latin-1 file, stands for a character the encoding lost
     lost = "\ufffd" in text or (legacy_encoding and "?" in text)
     if lost:

@@ -236,14 +236,20 @@ def _atlas_records(header, normalized, body, meta, path):
     index = {f: _column_index(normalized, h, path, header) for f, h in ATLAS_FIELDS.items()}
     records, other, blank = [], 0, 0
     ring = _norm_header(RING_TECHNOLOGY)
+    tech_at = index["technology"]
+    is_ring: dict[str, bool] = {}  # memo: a few distinct technologies, thousands of rows
     for row, fields in body:
-        if not any(f.strip() for f in fields):
-            blank += 1
+        technology = fields[tech_at] if tech_at < len(fields) else ""
+        if technology not in is_ring:
+            is_ring[technology] = _norm_header(technology) == ring
+        if not is_ring[technology]:
+            if any(f.strip() for f in fields):
+                other += 1
+            else:
+                blank += 1
             continue
         record = _take(fields, index, len(header), row)
-        if _norm_header(record.pop("technology")) != ring:
-            other += 1
-            continue
+        del record["technology"]
         records.append(record)
     meta.update(format="atlas-csv", rows_read=len(body), other_technology=other,
                 blank_records=blank, fields=set(ATLAS_FIELDS) - {"technology"})

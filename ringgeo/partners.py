@@ -95,7 +95,7 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
         if field == "county":
             changed = any(r["county_names"] != ([v] if v else []) for r, v in zip(rows, raws))
         elif field in ("state", "agency", "city"):
-            changed = any((v or None) != frame.at[i, field] for i, v in enumerate(raws))
+            changed = any((v or None) != (r[field] or None) for r, v in zip(rows, raws))
         else:  # types and dates are always re-coded from the source's text
             changed = True
         if changed:
@@ -406,8 +406,16 @@ def _summary_text(q: dict) -> str:
                      f"{', '.join(dup['partner_ids'])}")
     lines += [f"dropped: row {d['row']}: {d['reason']}" for d in q["dropped"]]
     lines += [f"note: {note}" for note in q["notes"]]
-    if "links" in q:
-        lines.append(f"links: {q['links']}")
+    links = q.get("links")
+    if isinstance(links, dict):  # added by ringgeo.linking
+        lines.append(f"links:            {links.get('with_county', '?')} of "
+                     f"{links.get('rows', '?')} rows linked to a county; "
+                     f"{links.get('municipal_with_muni', '?')} of {links.get('municipal', '?')} "
+                     f"municipal agencies to a municipality")
+        lines.append(f"  methods: {links.get('methods', {})}")
+        lines.append(f"  corrections applied: {len(links.get('corrections_applied', []))}; "
+                     f"to review: {len(links.get('review', []))} (quality_report(frame)"
+                     f"['links']['review'])")
     return "\n".join(lines)
 
 
