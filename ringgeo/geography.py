@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import pathlib
 import re
+import zipfile
 
 import geopandas as gpd
 import pandas as pd
@@ -108,7 +109,7 @@ def _read_csv(path, columns) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, encoding="latin-1", keep_default_na=False,
                             na_values=[""])
-    except (ValueError, OSError, UnicodeError) as err:  # bad zip, parser error
+    except (ValueError, OSError, zipfile.BadZipFile) as err:  # parser error, bad zip
         raise InputError(
             f"{pathlib.Path(path).name}: cannot be read as a Census CSV ({err}). "
             f"Fetch it again with `ringgeo data fetch`."
@@ -146,8 +147,13 @@ def _read_popest(path) -> pd.DataFrame:
     return frame
 
 
+@functools.lru_cache(maxsize=1)
 def _read_subest(path) -> pd.DataFrame:
-    """All rows of ``sub-est2021_all.csv`` with parsed populations."""
+    """All rows of ``sub-est2021_all.csv`` with parsed populations.
+
+    Cached (counties and municipalities both read it); callers must not
+    change the frame in place.
+    """
     frame = _read_csv(path, _SUBEST_COLUMNS)
     for col in ("ESTIMATESBASE2020", "POPESTIMATE2020"):
         frame[col] = _to_int(frame, col, path)
@@ -505,7 +511,6 @@ def _build_municipalities(subest_path: str) -> dict:
         "population": overlap_rows["ESTIMATESBASE2020"].astype("Int64").to_numpy(),
     })
     balance = overlap_rows["PLACE"].to_numpy() == "99990"
-    n_balance = int(balance.sum())
     overlaps = overlaps.loc[~balance].reset_index(drop=True)
 
     # an MCD and a place are coextensive when the MCD is one single place part
@@ -529,13 +534,19 @@ def _build_municipalities(subest_path: str) -> dict:
                 table[col] = table[col].astype("string")
     parts["population"] = parts["population"].astype("Int64")
     overlaps["population"] = overlaps["population"].astype("Int64")
-    consolidated = _rows(sub, "170")
+    kept = _kept(frame)
+    kept_ids = set(frame.loc[kept, "GEOID"])
+    governments = frame.loc[kept].reset_index(drop=True)
+    governments["coextensive_geoid"] = governments["coextensive_geoid"].where(
+        governments["coextensive_geoid"].isin(kept_ids))
+    both = overlaps["mcd_geoid"].isin(kept_ids) & overlaps["place_geoid"].isin(kept_ids)
     return {
-        "all": frame,
-        "parts": parts,
-        "overlaps": overlaps,
-        "overlap_balance_rows": n_balance,
-        "consolidated_rows": {"170": len(consolidated), "172": len(_rows(sub, "172"))},
+        # governments_only=False / True
+        "municipalities": {False: frame, True: governments},
+        "parts": {False: parts,
+                  True: parts.loc[parts["muni_geoid"].isin(kept_ids)].reset_index(drop=True)},
+        "overlaps": {False: overlaps, True: overlaps.loc[both].reset_index(drop=True)},
+        "excluded": _exclusions(frame, kept),
     }
 
 
@@ -546,9 +557,8 @@ def _kept(frame: pd.DataFrame) -> pd.Series:
     return keep
 
 
-def _exclusions(frame: pd.DataFrame) -> dict:
-    dropped = frame.loc[~_kept(frame)]
-    counts = dropped.groupby(["kind", "funcstat"]).size()
+def _exclusions(frame: pd.DataFrame, kept: pd.Series) -> dict:
+    counts = frame.loc[~kept].groupby(["kind", "funcstat"]).size()
     return {f"{kind} {code}: {_FUNCSTAT_MEANING.get(code, 'unknown code')}": int(n)
             for (kind, code), n in counts.items()}
 
@@ -616,16 +626,9 @@ def load_municipalities(*, governments_only: bool = True) -> pd.DataFrame:
     ('29095', '29047', '29165', '29037')
     """
     built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    frame = built["all"]
-    excluded = _exclusions(frame)
-    if governments_only:
-        frame = frame.loc[_kept(frame)].reset_index(drop=True)
-        frame["coextensive_geoid"] = frame["coextensive_geoid"].where(
-            frame["coextensive_geoid"].isin(frame["GEOID"]))
-    else:
-        frame = frame.copy()
+    frame = built["municipalities"][bool(governments_only)].copy()
     frame.attrs = {"source": SUBEST_FILE, "population": "ESTIMATESBASE2020",
-                   "excluded": excluded if governments_only else {}}
+                   "excluded": dict(built["excluded"]) if governments_only else {}}
     return frame
 
 
@@ -656,12 +659,7 @@ def load_municipality_parts(*, governments_only: bool = True) -> pd.DataFrame:
     [['29095', 316324], ['29047', 138134], ['29165', 53410], ['29037', 101]]
     """
     built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    parts = built["parts"]
-    if governments_only:
-        frame = built["all"]
-        kept = frame.loc[_kept(frame), "GEOID"]
-        parts = parts.loc[parts["muni_geoid"].isin(kept)].reset_index(drop=True)
-    return parts.copy()
+    return built["parts"][bool(governments_only)].copy()
 
 
 def load_mcd_place_overlaps(*, governments_only: bool = True) -> pd.DataFrame:
@@ -692,10 +690,4 @@ def load_mcd_place_overlaps(*, governments_only: bool = True) -> pd.DataFrame:
     [['0900152980', '0952910', '09001', 1916]]
     """
     built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    overlaps = built["overlaps"]
-    if governments_only:
-        frame = built["all"]
-        kept = set(frame.loc[_kept(frame), "GEOID"])
-        both = overlaps["mcd_geoid"].isin(kept) & overlaps["place_geoid"].isin(kept)
-        overlaps = overlaps.loc[both].reset_index(drop=True)
-    return overlaps.copy()
+    return built["overlaps"][bool(governments_only)].copy()
