@@ -491,7 +491,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
         excluded = list(p.loc[~p["state"].isin(_IN_51), "partner_id"])
         if excluded:
             _warn_unlisted(excluded, "are outside the 50 states and DC and are left out "
-                           "of the national timeline (see attrs['excluded']).", 2)
+                           "of the national timeline (see attrs['excluded']).")
         p = p.loc[p["state"].isin(_IN_51)]
     dated = p.loc[~np.isnat(p["activated"].to_numpy())]
     undated = list(p.loc[np.isnat(p["activated"].to_numpy()), "partner_id"])

@@ -176,6 +176,10 @@ def test_partner_outside_the_51_is_reported(geo):
     with pytest.warns(UserWarning, match=r"X1\) are outside the 50 states and DC"):
         row = coverage.national(partners, geography=geo)
     assert row.at["US", "partners"] == 1 and row.attrs["excluded"] == ["X1"]
+    with pytest.warns(UserWarning, match="left out of the national timeline") as record:
+        line = coverage.timeline(partners, geography=geo)
+    assert record[0].filename == __file__  # the warning points at the caller's line
+    assert line["partners"].iloc[-1] == 1 and line.attrs["excluded"] == ["X1"]
     states = coverage.by_state(partners, geography=geo)
     assert states.loc["PR", "partners"] == 1 and pd.isna(states.loc["PR", "pop_covered_max"])
     guam = ("G1", "police", "municipal", "GU", [], None, "2019-01-01")
