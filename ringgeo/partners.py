@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import _cleaning, _readers
-from .exceptions import ParameterError
+from .exceptions import InputError, ParameterError
 
 __all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_report", "add_cli"]
 
@@ -150,6 +150,7 @@ def _read(path, label: str | None) -> pd.DataFrame:
         stat = None
     if stat is None or not path.is_file():
         _readers.read_records(path)  # raises the InputError that explains the problem
+        raise InputError(f"{path} is not a regular file: pass the path of a partner file.")
     frame, messages = _read_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
                                    label or path.name)
     for message in messages:

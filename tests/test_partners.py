@@ -528,7 +528,8 @@ def test_atlas_missing_columns(tmp_path):
     path = atlas_file(tmp_path / "a.csv", [ring_row(1)],
                       header=["AOSNUMBER", "City", "State", "Agency", "Technology"])
     with pytest.raises(InputError, match=r"Atlas of Surveillance export .* lacks the "
-                                         r"column\(s\) 'Type of LEA', 'Type of Juris', 'County', 'Link 1 Date'"):
+                                         r"column\(s\) 'Type of LEA', 'Type of Juris', "
+                                         r"'County', 'Link 1 Date'"):
         read_partners(path)
 
 
@@ -549,7 +550,8 @@ def test_not_a_csv(tmp_path):
 def test_unclosed_quote(tmp_path):
     path = tmp_path / "list.csv"
     path.write_text('agency,city,state,activated\n"Elgin Police,Elgin,IL,2019-01-01\n', "utf-8")
-    with pytest.raises(InputError, match=r"list\.csv: cannot parse the CSV record starting at line 2"):
+    with pytest.raises(InputError,
+                       match=r"list\.csv: cannot parse the CSV record starting at line 2"):
         read_partners(path)
 
 
@@ -650,3 +652,19 @@ def test_package_exports():
     assert ringgeo.load_partners is load_partners
     assert ringgeo.read_partners is read_partners
     assert ringgeo.quality_report is quality_report
+
+
+def test_load_partners_links_after_filtering():
+    with pytest.warns(UserWarning, match="without an activation date"):
+        linked = load_partners(as_of="2018-12-31")
+    unlinked = read_quietly(ringgeo.data.fetch(ATLAS))
+    expected = unlinked.loc[unlinked["activated"] <= "2018-12-31", "partner_id"].tolist()
+    assert linked["partner_id"].tolist() == expected
+    for column in ("county_fips", "primary_county_fips", "muni_geoid", "muni_name",
+                   "muni_kind", "muni_population", "link_method", "link_score",
+                   "muni_link_method"):
+        assert column in linked.columns
+    q = quality_report(linked)
+    assert linked.attrs["as_of"] == pd.Timestamp("2018-12-31")
+    assert q["kept"] == len(linked) and q["links"]["rows"] == len(linked)
+    assert q["partner_rows"] == q["kept"] + q["excluded_by_as_of"]["count"] + len(q["dropped"])
