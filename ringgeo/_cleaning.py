@@ -101,7 +101,7 @@ def _types_from_name(agency: str) -> tuple[str, str]:
         return "sheriff", "county"
     if re.search(r"\b(constable|district attorney|prosecutor|attorney)", name):
         return "other", "county" if county else "other"
-    if re.search(r"\b(police|public (safety|sfty)|law enforcement|marshal|security)\b", name):
+    if re.search(r"\b(police|public (safety|sfty)|law enforcement|marshal)\b", name):
         # campus, transit, state and tribal forces ("University Park Police" is a city)
         if re.search(r"\b(university of|college of|state university|university police|"
                      r"college police|community college|campus|school district|hospital|"

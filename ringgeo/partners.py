@@ -14,6 +14,7 @@ The columns are documented in ``data/README.md`` ("Partner table") and
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import os
@@ -60,7 +61,6 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
     for out in rows:
         groups.setdefault(_cleaning.dup_key(out["agency"], out["state"]), []).append(out)
     duplicates = []
-    ids = [out["partner_id"] for out in rows]
     for group in groups.values():
         if len(group) > 1 and group[0]["agency"]:
             duplicates.append({"agency": group[0]["agency"], "state": group[0]["state"],
@@ -71,11 +71,10 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
                 flagged.append({"row": g["row"], "partner_id": g["partner_id"],
                                 "field": "agency", "reason": "duplicate: same agency and state as "
                                                              f"{', '.join(others)}"})
-    for pid in sorted({p for p in ids if ids.count(p) > 1}) if len(set(ids)) < len(ids) else []:
-        for out in rows:
-            if out["partner_id"] == pid:
-                flagged.append({"row": out["row"], "partner_id": pid, "field": "partner_id",
-                                "reason": "duplicate id: the same id is used by several rows"})
+    id_counts = collections.Counter(out["partner_id"] for out in rows)
+    flagged.extend({"row": out["row"], "partner_id": out["partner_id"], "field": "partner_id",
+                    "reason": "duplicate id: the same id is used by several rows"}
+                   for out in rows if id_counts[out["partner_id"]] > 1)
     flagged.sort(key=lambda f: f["row"])
 
     frame = pd.DataFrame({
