@@ -337,7 +337,7 @@ def quality_report(frame, *, kind: str = "dict"):
         ``other_technology``, ``blank_records``, ``non_partner_rows``, ``kept``,
         ``excluded_by_as_of`` (``as_of``, ``count``, ``undated``, ``after``),
         ``flagged`` (list of ``{row, partner_id, field, reason}``), ``dropped``
-        (list of ``{row, reason}``), ``duplicates`` (``{agency, state, rows,
+        (list of ``{row, partner_id, reason}``), ``duplicates`` (``{agency, state, rows,
         partner_ids}``) and ``notes``; the linking step may add ``links``.
 
     Raises
