@@ -157,6 +157,10 @@ def _read_subest(path) -> pd.DataFrame:
     frame = _read_csv(path, _SUBEST_COLUMNS)
     for col in ("ESTIMATESBASE2020", "POPESTIMATE2020"):
         frame[col] = _to_int(frame, col, path)
+    # identifiers used by the builders, made once
+    frame["county_geoid"] = frame["STATE"] + frame["COUNTY"]
+    frame["place_geoid"] = frame["STATE"] + frame["PLACE"]
+    frame["mcd_geoid"] = frame["county_geoid"] + frame["COUSUB"]
     return frame
 
 
@@ -202,7 +206,7 @@ def _county_population_2020base(subest_path: str, geoids) -> pd.Series:
     sub = _read_subest(subest_path)
     rows = sub.loc[sub["SUMLEV"] == "050"]
     base = pd.Series(rows["ESTIMATESBASE2020"].to_numpy(),
-                     index=(rows["STATE"] + rows["COUNTY"]).to_numpy(), dtype="Int64")
+                     index=rows["county_geoid"].to_numpy(), dtype="Int64")
     # Valdez-Cordova Census Area (02261) was split on 2019-01-02 into Chugach
     # (02063) and Copper River (02066); the 2019 boundaries still draw 02261.
     # The two new areas cover exactly the old one, so their sum is its base.
@@ -411,17 +415,13 @@ def split_name(name: str) -> tuple[str, str, str | None]:
     return base, descriptor, None
 
 
-def _rows(sub: pd.DataFrame, sumlev: str) -> pd.DataFrame:
-    return sub.loc[sub["SUMLEV"] == sumlev]
-
-
-def _check_parts(sub: pd.DataFrame, path, whole_lev: str, part_lev: str, key) -> None:
+def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) -> None:
     """Parts must sum to their whole (157 -> 162, 071 -> 061)."""
-    whole, parts = _rows(sub, whole_lev), _rows(sub, part_lev)
+    whole, parts = levels[whole_lev], levels[part_lev]
     if part_lev == "157":
         parts = parts.loc[parts["PLACE"] != "99990"]
-    totals = parts.groupby(key(parts))["ESTIMATESBASE2020"].sum()
-    expected = pd.Series(whole["ESTIMATESBASE2020"].to_numpy(), index=key(whole).to_numpy())
+    totals = parts.groupby(key)["ESTIMATESBASE2020"].sum()
+    expected = pd.Series(whole["ESTIMATESBASE2020"].to_numpy(), index=whole[key].to_numpy())
     if part_lev == "071":  # MCDs not split by any place (PRIMGEO_FLAG 1) have no 071 rows
         expected = expected.loc[expected.index.isin(totals.index)]
     diff = totals.reindex(expected.index).fillna(0) != expected
@@ -432,14 +432,6 @@ def _check_parts(sub: pd.DataFrame, path, whole_lev: str, part_lev: str, key) ->
             f"{int(totals.get(geoid, 0))} but its SUMLEV {whole_lev} row says "
             f"{int(expected[geoid])}. The file is damaged; fetch it again."
         )
-
-
-def _place_key(rows):
-    return rows["STATE"] + rows["PLACE"]
-
-
-def _mcd_key(rows):
-    return rows["STATE"] + rows["COUNTY"] + rows["COUSUB"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -454,24 +446,25 @@ def _build_municipalities(subest_path: str) -> dict:
             f"{pathlib.Path(subest_path).name}, line {pos + 2}: unknown SUMLEV "
             f"{sub['SUMLEV'].iloc[pos]!r} (expected one of {', '.join(sorted(known))})."
         )
-    _check_parts(sub, subest_path, "162", "157", _place_key)
-    _check_parts(sub, subest_path, "061", "071", _mcd_key)
+    levels = {lev: sub.loc[sub["SUMLEV"] == lev] for lev in ("061", "071", "157", "162")}
+    _check_parts(levels, subest_path, "162", "157", "place_geoid")
+    _check_parts(levels, subest_path, "061", "071", "mcd_geoid")
     usps = dict(zip(STATES["fips"], STATES["state"]))
 
-    places, mcds = _rows(sub, "162"), _rows(sub, "061")
-    place_parts = _rows(sub, "157")
+    places, mcds = levels["162"], levels["061"]
+    place_parts = levels["157"]
     place_parts = place_parts.loc[place_parts["PLACE"] != "99990"]
     place_parts = pd.DataFrame({
-        "muni_geoid": _place_key(place_parts).to_numpy(),
+        "muni_geoid": place_parts["place_geoid"].to_numpy(),
         "kind": "place",
-        "county_fips": (place_parts["STATE"] + place_parts["COUNTY"]).to_numpy(),
+        "county_fips": place_parts["county_geoid"].to_numpy(),
         "population": place_parts["ESTIMATESBASE2020"].to_numpy(),
         "incorporated": True,
     })
     mcd_parts = pd.DataFrame({
-        "muni_geoid": _mcd_key(mcds).to_numpy(),
+        "muni_geoid": mcds["mcd_geoid"].to_numpy(),
         "kind": "mcd",
-        "county_fips": (mcds["STATE"] + mcds["COUNTY"]).to_numpy(),
+        "county_fips": mcds["county_geoid"].to_numpy(),
         "population": mcds["ESTIMATESBASE2020"].to_numpy(),
         "incorporated": False,
     })
@@ -484,7 +477,7 @@ def _build_municipalities(subest_path: str) -> dict:
     counties_of = {geoid: tuple(counties) for geoid, counties in grouped.items()}
 
     frame = pd.DataFrame({
-        "GEOID": pd.concat([_place_key(places), _mcd_key(mcds)]).to_numpy(),
+        "GEOID": pd.concat([places["place_geoid"], mcds["mcd_geoid"]]).to_numpy(),
         "kind": ["place"] * len(places) + ["mcd"] * len(mcds),
         "name": pd.concat([places["NAME"], mcds["NAME"]]).to_numpy(),
         "state_fips": pd.concat([places["STATE"], mcds["STATE"]]).to_numpy(),
@@ -503,11 +496,11 @@ def _build_municipalities(subest_path: str) -> dict:
     frame["population"] = frame["population"].astype("Int64")
 
     # MCD parts inside places (071), without the "Balance of" remainders
-    overlap_rows = _rows(sub, "071")
+    overlap_rows = levels["071"]
     overlaps = pd.DataFrame({
-        "mcd_geoid": _mcd_key(overlap_rows).to_numpy(),
-        "place_geoid": _place_key(overlap_rows).to_numpy(),
-        "county_fips": (overlap_rows["STATE"] + overlap_rows["COUNTY"]).to_numpy(),
+        "mcd_geoid": overlap_rows["mcd_geoid"].to_numpy(),
+        "place_geoid": overlap_rows["place_geoid"].to_numpy(),
+        "county_fips": overlap_rows["county_geoid"].to_numpy(),
         "population": overlap_rows["ESTIMATESBASE2020"].astype("Int64").to_numpy(),
     })
     balance = overlap_rows["PLACE"].to_numpy() == "99990"
@@ -515,7 +508,7 @@ def _build_municipalities(subest_path: str) -> dict:
 
     # an MCD and a place are coextensive when the MCD is one single place part
     # holding all of the place's residents (and all of the MCD's)
-    per_mcd = _rows(sub, "071").groupby(_mcd_key(_rows(sub, "071"))).size()
+    per_mcd = overlap_rows.groupby("mcd_geoid").size()
     single = overlaps.loc[overlaps["mcd_geoid"].map(per_mcd) == 1]
     pop = frame.set_index("GEOID")["population"]
     same = (single["population"].to_numpy() == pop.reindex(single["mcd_geoid"]).to_numpy()) & (
