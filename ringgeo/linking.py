@@ -43,7 +43,8 @@ CORRECTION_FIELDS = ("state", "city", "county_names", "muni_geoid")
 _CORRECTION_COLUMNS = ("partner_id", "field", "old_value", "new_value", "reason", "evidence")
 _REQUIRED = ("partner_id", "agency", "jurisdiction_type", "city", "state", "county_names")
 _BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "unknown", "-"}
-_REGIONAL = re.compile(r"\b(regional|authority|metro police authority)\b", re.IGNORECASE)
+#: Agency names that say the agency serves several municipalities.
+_REGIONAL = re.compile(r"\b(regional|authority|villages|townships|boroughs)\b", re.IGNORECASE)
 _AGENCY_COUNTY = re.compile(r"^(.+?) (county|parish|borough)\b")
 #: States whose towns or townships commonly run a police department named
 #: just "X Police Department" beside a village, borough or city of the same
@@ -80,7 +81,7 @@ def read_corrections(path=None) -> pd.DataFrame:
     Examples
     --------
     >>> table = read_corrections()
-    >>> sorted(set(table["field"])) <= sorted(CORRECTION_FIELDS)
+    >>> set(table["field"]) <= set(CORRECTION_FIELDS)
     True
     >>> bool((table["evidence"] != "").all())
     True
@@ -230,6 +231,8 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
         method = "agency-name"
     else:
         method = "exact" if clean(city) == muni.base_raw else "normalized"
+        review.append(("municipality taken from the city: the agency name names no Census "
+                       "municipality of the state", [f"{muni.name} {muni.geoid}"]))
     return muni, method, note, review
 
 
@@ -381,8 +384,12 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     ...     "city": ["Norfolk", "Upper Darby"], "state": ["VA", "PA"],
     ...     "county_names": [["Norfolk (city) County"], ["Delaware County"]]})
     >>> linked = link_partners(rows, corrections=False)
-    >>> linked[["county_fips", "link_method", "muni_geoid", "muni_name"]].values.tolist()
-    [[('51710',), 'normalized', '5157000', 'Norfolk city'], [('42045',), 'exact', '4204579000', 'Upper Darby township']]
+    >>> linked["county_fips"].tolist()
+    [('51710',), ('42045',)]
+    >>> linked["link_method"].tolist()
+    ['normalized', 'exact']
+    >>> linked[["muni_geoid", "muni_name"]].values.tolist()
+    [['5157000', 'Norfolk city'], ['4204579000', 'Upper Darby township']]
     """
     if not isinstance(partners, pd.DataFrame):
         raise ParameterError(f"partners must be a pandas DataFrame, not "
