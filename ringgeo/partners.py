@@ -31,6 +31,8 @@ __all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_repo
 
 #: Partner datasets known by name -> registry file.
 SOURCES = {"atlas-2020-10-07": "atlas-of-surveillance-20201007.csv"}
+#: Date each named dataset was exported: every partnership it lists was active by then.
+SNAPSHOT_DATES = {"atlas-2020-10-07": pd.Timestamp("2020-10-07")}
 
 #: The columns of the partner table, in order (``*_raw`` columns follow them).
 COLUMNS = ["partner_id", "row", "agency", "agency_type", "jurisdiction_type", "city",
@@ -217,23 +219,37 @@ def _as_timestamp(as_of) -> pd.Timestamp:
     return stamp.normalize()
 
 
-def _apply_as_of(frame: pd.DataFrame, as_of) -> pd.DataFrame:
+def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None) -> pd.DataFrame:
     stamp = _as_timestamp(as_of)
     undated = frame["activated"].isna()
     keep = frame["activated"] <= stamp
+    # A dataset exported on day S lists only partnerships active by S: on or after S an
+    # undated partnership is known to be active even though its start date is unknown.
+    include_undated = snapshot is not None and stamp >= snapshot
+    if include_undated:
+        keep = keep | undated
     out = frame.loc[keep].reset_index(drop=True)
     out.attrs = frame.attrs
     quality = out.attrs["quality"]
-    quality["excluded_by_as_of"] = {"as_of": stamp.date().isoformat(),
-                                    "count": int((~keep).sum()), "undated": int(undated.sum()),
-                                    "after": int((~keep & ~undated).sum())}
+    quality["excluded_by_as_of"] = {
+        "as_of": stamp.date().isoformat(),
+        "count": int((~keep).sum()),
+        "undated": 0 if include_undated else int(undated.sum()),
+        "undated_included": int(undated.sum()) if include_undated else 0,
+        "after": int((~keep & ~undated).sum()),
+    }
     quality["kept"] = len(out)
     out.attrs["as_of"] = stamp
-    if undated.any():
+    if undated.any() and not include_undated:
+        until = f" (all are active by the export date {snapshot.date()})" if snapshot is not None else ""
         warnings.warn(
             f"as_of={stamp.date()}: {int(undated.sum())} partnership(s) without an activation "
-            f"date were excluded (their dates are unknown, they may predate as_of); see "
+            f"date were excluded: their dates are unknown, they may predate as_of{until}; see "
             f"quality_report(frame)['excluded_by_as_of'].", stacklevel=3)
+    if snapshot is not None and stamp > snapshot:
+        warnings.warn(
+            f"as_of={stamp.date()} is after the dataset's export date {snapshot.date()}: it "
+            f"lists no partnership started, or ended, after that day.", stacklevel=3)
     return out
 
 
@@ -249,7 +265,10 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     as_of : str, datetime.date or pandas.Timestamp, optional
         Keep only partnerships activated on or before this day. Partnerships
         without an activation date are then excluded (and counted in the
-        quality report, with a warning). ``None`` keeps every partnership.
+        quality report, with a warning), except on or after the export date
+        of a named dataset (2020-10-07 for ``"atlas-2020-10-07"``): every
+        partnership the export lists was active by then, so all are kept.
+        ``None`` keeps every partnership.
     link : bool, default True
         Link the partners to census counties and municipalities with
         :func:`ringgeo.linking.link_partners`, adding its columns. Linking
@@ -278,6 +297,8 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     >>> august = load_partners(as_of="2019-08-28", link=False)
     >>> len(august), quality_report(august)["excluded_by_as_of"]["undated"]
     (407, 170)
+    >>> len(load_partners(as_of="2020-10-07", link=False))
+    1501
     """
     if isinstance(source, str) and source in SOURCES:
         from . import data
@@ -292,7 +313,7 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
             f"(Atlas CSV, Ring KML/KMZ or plain CSV)."
         )
     if as_of is not None:
-        frame = _apply_as_of(frame, as_of)
+        frame = _apply_as_of(frame, as_of, SNAPSHOT_DATES.get(source) if isinstance(source, str) else None)
     if not link:
         return frame
     try:

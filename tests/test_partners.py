@@ -173,10 +173,30 @@ def test_real_as_of_reproduces_published_network_size(raw_ring):
     q = quality_report(august)
     assert q["excluded_by_as_of"] == {"as_of": "2019-08-28", "count": 1501 - len(august),
                                       "undated": int(dates.isna().sum()),
+                                      "undated_included": 0,
                                       "after": int((dates > "2019-08-28").sum())}
     assert q["partner_rows"] == q["kept"] + len(q["dropped"]) + q["excluded_by_as_of"]["count"]
     assert august.attrs["as_of"] == pd.Timestamp("2019-08-28")
     assert august["activated"].max() <= pd.Timestamp("2019-08-28")
+
+
+def test_as_of_on_export_date_keeps_undated_partnerships(raw_ring):
+    # Every partnership listed in the 2020-10-07 export was active on 2020-10-07, dated or not:
+    # the EFF counted about 1,500 that month.
+    undated = sum(r["Link 1 Date"] == "" for r in raw_ring)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "excluded" warning on the export date
+        october = load_partners(as_of="2020-10-07", link=False)
+    assert len(october) == len(raw_ring) == 1501
+    ex = quality_report(october)["excluded_by_as_of"]
+    assert ex["undated_included"] == undated and ex["undated"] == 0 and ex["count"] == 0
+    # the day before, the undated ones cannot be placed and are excluded
+    with pytest.warns(UserWarning, match="active by the export date 2020-10-07"):
+        day_before = load_partners(as_of="2020-10-06", link=False)
+    assert len(day_before) == 1501 - undated
+    with pytest.warns(UserWarning, match="after the dataset's export date"):
+        later = load_partners(as_of="2021-06-01", link=False)
+    assert len(later) == 1501
 
 
 def test_as_of_accepts_dates_and_is_inclusive():
