@@ -131,8 +131,6 @@ def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
                   "Raise the last bin to keep legends shared between maps identical.")
             edges = np.append(edges, values.max())
         return edges
-    if bins is not None:
-        raise ParameterError(f'bins= is only used with scheme="user_defined", not {scheme!r}.')
     distinct = np.unique(values)
     if distinct.size <= k and scheme not in ("headtail_breaks", "percentiles"):
         return distinct.astype(float)  # one class per distinct value
@@ -185,6 +183,11 @@ def _number_format(legend_fmt, edges: np.ndarray, integral: bool):
     # at 100 and above
     smallest = nonzero.min() if nonzero.size else 1.0
     decimals = 0 if smallest >= 100 else min(3, max(0, 1 - math.floor(math.log10(smallest))))
+    # ... and no more than the breaks need: 0.5, 1.0, 2.5 rather than 0.50, 1.00, 2.50
+    exact = next((d for d in range(decimals + 1)
+                  if np.allclose(np.round(edges * scale, d), edges * scale, rtol=0, atol=1e-9)),
+                 decimals)
+    decimals = min(decimals, exact)
     for decimals in range(decimals, 6):
         shown = {f"{e * scale:.{decimals}f}" for e in edges}
         if len(shown) == len(set(edges)):
@@ -247,7 +250,7 @@ def class_labels(edges, *, lowest=None, integral=False, zero_class=False, legend
                 labels.append(fmt(0))
             elif lowest is None:
                 labels.append(f"up to {fmt(hi)}")
-            elif integral and lowest == hi or lowest == hi:
+            elif lowest == hi:
                 labels.append(fmt(hi))
             else:
                 sep = "–" if integral else " to "
@@ -331,6 +334,8 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
     if scheme not in SCHEMES:
         raise ParameterError(f"Unknown scheme {scheme!r}; valid schemes are: "
                              f"{', '.join(SCHEMES)}.")
+    if bins is not None and scheme != "user_defined":
+        raise ParameterError(f'bins= is only used with scheme="user_defined", not {scheme!r}.')
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise ParameterError(f"k must be a positive whole number of classes, got {k!r}.")
     if isinstance(frame, pd.Series):
@@ -617,6 +622,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR, linewidth=0.4,
                          hatch=NO_DATA_HATCH, label="No data"))
     name = legend_title if legend_title is not None else METRICS.get(column, (column,))[0]
+    name = "\n".join(textwrap.wrap(str(name), 26))  # keeps the legend off the land
     ax.set_aspect("equal")
     ax.set_axis_off()
     if usps is None:

@@ -1,0 +1,488 @@
+"""Tests of ringgeo.plot: maps, legends, source lines, timeline, deterministic saves.
+
+Image baselines live in tests/baseline/. Regenerate them (after a deliberate
+change of the drawing, then look at them) with::
+
+    RINGGEO_DATA_DIR=/path/to/mirror python tests/test_plot.py --make-baselines
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.testing.compare import compare_images  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from ringgeo import plot  # noqa: E402
+from ringgeo.exceptions import ParameterError  # noqa: E402
+from ringgeo.states import STATES  # noqa: E402
+
+BASELINE = pathlib.Path(__file__).parent / "baseline"
+IN_51 = sorted(STATES.loc[STATES["in_51"], "state"])
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def state_frame() -> pd.DataFrame:
+    """Partners per state made up from the state's FIPS code: 0 for a few states."""
+    fips = STATES.set_index("state").loc[IN_51, "fips"].astype(int)
+    partners = (fips * 7) % 23
+    return pd.DataFrame({"partners": partners, "partners_per_100k": partners / 9.0},
+                        index=pd.Index(IN_51, name="state"))
+
+
+@pytest.fixture(scope="module")
+def counties():
+    from ringgeo import geography
+    return geography.load_counties()
+
+
+def county_frame(counties) -> pd.DataFrame:
+    """Made-up partners per county; every 13th county has no value (no data)."""
+    geoid = counties["GEOID"]
+    partners = geoid.astype(int) % 11
+    frame = pd.DataFrame({"partners": partners.to_numpy()}, index=pd.Index(geoid, name="GEOID"))
+    return frame.iloc[[i for i in range(len(frame)) if i % 13]]
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+# ----------------------------------------------------------------- national composite
+def test_every_state_dc_and_puerto_rico_drawn():
+    fig, ax = plot.choropleth(state_frame(), "partners")
+    table = ax._ringgeo_data
+    assert sorted(table["state"]) == sorted(IN_51 + ["PR"])
+    assert not table.geometry.is_empty.any()
+    # one path per area, holding every polygon part of the area
+    paths = [path for c in ax.collections for path in c.get_paths()]
+    assert len(paths) == len(table) == 52
+    parts = sum(len(shapely.get_parts(g)) for g in table.geometry)
+    closed = sum(int((path.codes == path.CLOSEPOLY).sum()) for path in paths)
+    assert closed >= parts
+    # values joined by USPS code; PR is not in the frame: no data
+    values = table.set_index("state")["value"]
+    pd.testing.assert_series_equal(values.loc[IN_51], state_frame()["partners"].astype(float),
+                                   check_names=False, check_index_type=False)
+    assert np.isnan(values["PR"]) and table.set_index("state").loc["PR", "label"] == "No data"
+
+
+def test_insets_inside_the_figure_and_clear_of_the_lower_48():
+    fig, ax = plot.choropleth(state_frame(), "partners")
+    table = ax._ringgeo_data.set_index("state")
+    lower48 = shapely.union_all(table.drop(index=["AK", "HI", "PR"]).geometry.values)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    fig.canvas.draw()
+    figure_box = fig.bbox
+    for usps in ("AK", "HI", "PR"):
+        x0, y0, x1, y1 = table.loc[usps].geometry.bounds
+        assert xlim[0] <= x0 < x1 <= xlim[1] and ylim[0] <= y0 < y1 <= ylim[1], usps
+        (dx0, dy0), (dx1, dy1) = ax.transData.transform([(x0, y0), (x1, y1)])
+        assert figure_box.x0 <= dx0 and dx1 <= figure_box.x1, usps
+        assert figure_box.y0 <= dy0 and dy1 <= figure_box.y1, usps
+        assert not shapely.box(x0, y0, x1, y1).intersects(lower48), usps
+    # Aleutians beyond 180 degrees stay in place: Alaska is 0.35 x its ~3,700 km width
+    x0, _, x1, _ = table.loc["AK"].geometry.bounds
+    assert 1.0e6 < x1 - x0 < 1.4e6
+    # insets keep a readable size: Hawaii's box at least half an inch wide
+    x0, _, x1, _ = table.loc["HI"].geometry.bounds
+    inches = (x1 - x0) / (xlim[1] - xlim[0]) * ax.get_window_extent().width / fig.dpi
+    assert inches > 0.5
+
+
+@pytest.mark.parametrize("level", ["state", "county"])
+def test_legend_and_dc_callout_cover_no_area(level, counties):
+    frame = state_frame() if level == "state" else county_frame(counties)
+    fig, ax = plot.choropleth(frame, "partners", level=level, title="A title",
+                              legend_title="Partner agencies of Ring's Neighbors app")
+    fig.canvas.draw()
+    land = shapely.union_all(ax._ringgeo_data.geometry.values)
+    boxes = [ax.get_legend().get_window_extent()]
+    boxes += [t.get_window_extent() for t in ax.texts]  # the "D.C." label
+    inverse = ax.transData.inverted()
+    for box in boxes:
+        (x0, y0), (x1, y1) = inverse.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        assert not shapely.box(x0, y0, x1, y1).intersects(land)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+    if level == "state":
+        assert "D.C." in texts(fig)
+
+
+def test_county_map_draws_state_outlines_and_all_counties(counties):
+    fig, ax = plot.choropleth(county_frame(counties), "partners", level="county")
+    table = ax._ringgeo_data
+    assert len(table) == len(counties) == 3220
+    missing = table["class"] < 0
+    assert missing.sum() == len(counties) - len(county_frame(counties))
+    assert set(table.loc[missing, "label"]) == {"No data"}
+
+
+def test_fonts_readable_at_print_size():
+    fig, ax = plot.choropleth(state_frame(), "partners_per_100k", title="T", subtitle="S")
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    assert sizes and min(sizes) >= 8
+    assert tuple(fig.get_size_inches()) == plot.FIGSIZE
+    assert not ax.axison
+
+
+# ----------------------------------------------------------------- classes and legends
+def test_legend_text_for_user_defined_breaks():
+    frame = pd.DataFrame({"partners": {"CA": 121, "TX": 80, "FL": 150, "WY": 0, "NY": 1,
+                                       "PA": 50, "OH": 51}})
+    fig, ax = plot.choropleth(frame, "partners", scheme="user_defined", bins=[0, 50, 100, 200],
+                              legend_fmt=None)
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "0", "1–50", "51–100", "101–200", "No data"]
+    assert legend.get_title().get_text() == "Ring partner agencies"
+    labels = ax._ringgeo_data.set_index("state")["label"]
+    assert labels[["WY", "NY", "PA", "OH", "TX", "CA", "NV"]].tolist() == [
+        "0", "1–50", "1–50", "51–100", "51–100", "101–200", "No data"]
+
+
+def test_continuous_and_percent_labels_do_not_overlap():
+    shares = pd.DataFrame({"share": {"CA": 0.7, "TX": 0.25, "WY": 0.1, "NY": 0.0}})
+    table = plot.map_data(shares, "share", scheme="user_defined", bins=[0.1, 0.25, 0.5, 1.0],
+                          legend_fmt="percent")
+    assert table.attrs["labels"] == ["0%", "over 0% to 10%", "over 10% to 25%",
+                                     "over 25% to 50%", "over 50% to 100%"]
+    rates = pd.DataFrame({"rate": {"CA": 0.4, "TX": 1.25, "WY": 2.5, "NY": 2.6}})
+    table = plot.map_data(rates, "rate", scheme="user_defined", bins=[1.25, 2.5, 10])
+    assert table.attrs["labels"] == ["up to 1.2", "over 1.2 to 2.5", "over 2.5 to 10.0"] or \
+        table.attrs["labels"] == ["up to 1.25", "over 1.25 to 2.50", "over 2.50 to 10.00"]
+    by_state = table.set_index("state")["class"]
+    assert by_state[["CA", "TX", "WY", "NY"]].tolist() == [0, 0, 1, 2]  # right-closed
+    assert plot.class_labels([1000, 25000], lowest=3, integral=True) == ["3–1,000",
+                                                                         "1,001–25,000"]
+    assert plot.class_labels([0.5, 1.0], legend_fmt="{:.3f}") == ["up to 0.500",
+                                                                  "over 0.500 to 1.000"]
+
+
+def test_zero_is_its_own_class_distinct_from_no_data():
+    frame = state_frame()
+    frame.loc[["NY", "OH"], "partners"] = np.nan
+    fig, ax = plot.choropleth(frame, "partners", scheme="quantiles", k=4)
+    table = ax._ringgeo_data.set_index("state")
+    zeros = frame.index[frame["partners"] == 0]
+    assert len(zeros) > 0
+    assert set(table.loc[zeros, "label"]) == {"0"} and set(table.loc[zeros, "class"]) == {0}
+    assert (table.drop(index=list(zeros) + ["NY", "OH", "PR"])["class"] > 0).all()
+    assert set(table.loc[["NY", "OH", "PR"], "class"]) == {-1}
+    handles = ax.get_legend().legend_handles
+    zero_face, nodata = handles[0].get_facecolor(), handles[-1]
+    assert nodata.get_hatch() and tuple(zero_face) != tuple(nodata.get_facecolor())
+    # without zero_class the zeros share the lowest class with positive values
+    plain = plot.map_data(frame, "partners", scheme="quantiles", k=4, zero_class=False)
+    assert plain.attrs["labels"][0] != "0"
+
+
+@pytest.mark.parametrize("scheme", [s for s in plot.SCHEMES if s != "user_defined"])
+def test_every_scheme_classifies_every_value(scheme):
+    frame = state_frame()[["partners_per_100k"]]
+    table = plot.map_data(frame, "partners_per_100k", scheme=scheme, k=5)
+    edges = np.array(table.attrs["edges"])
+    assert np.all(np.diff(edges) > 0)
+    drawn = table[table["class"] >= 0]
+    assert len(drawn) == len(frame)
+    assert edges[-1] >= frame["partners_per_100k"].max()
+    # each value is at most its class's upper bound and above the one below
+    upper = edges[drawn["class"]]
+    assert (drawn["value"] <= upper + 1e-12).all()
+    lower = np.where(drawn["class"] > 0, edges[np.maximum(drawn["class"] - 1, 0)], -np.inf)
+    assert (drawn["value"] > lower).all()
+
+
+def test_natural_breaks_is_deterministic_and_leaves_the_global_rng_alone():
+    frame = state_frame()[["partners_per_100k"]]
+    np.random.seed(5)
+    before = np.random.get_state()[1].copy()
+    first = plot.map_data(frame, "partners_per_100k", scheme="natural_breaks").attrs["edges"]
+    np.random.seed(99)
+    second = plot.map_data(frame, "partners_per_100k", scheme="natural_breaks").attrs["edges"]
+    assert first == second
+    np.random.seed(5)
+    plot.map_data(frame, "partners_per_100k", scheme="natural_breaks")
+    assert (np.random.get_state()[1] == before).all()
+
+
+def test_fewer_distinct_values_than_classes():
+    frame = pd.DataFrame({"partners": {"CA": 1, "TX": 2, "FL": 2, "NY": 3}})
+    table = plot.map_data(frame, "partners", scheme="quantiles", k=5)
+    assert table.attrs["labels"] == ["1", "2", "3"]
+
+
+def test_user_bins_below_the_maximum_warn():
+    frame = pd.DataFrame({"partners": {"CA": 121, "TX": 5}})
+    with pytest.warns(UserWarning, match="exceed the last bin"):
+        table = plot.map_data(frame, "partners", scheme="user_defined", bins=[10, 100])
+    assert table.attrs["edges"] == [10.0, 100.0, 121.0]
+
+
+def test_rows_matching_no_area_warn():
+    frame = pd.DataFrame({"partners": {"CA": 3, "GU": 2, "Atlantis": 1}})
+    with pytest.warns(UserWarning, match="2 row.*Atlantis"):
+        plot.map_data(frame, "partners")
+
+
+def test_state_index_spellings_are_normalised():
+    frame = pd.DataFrame({"partners": {"06": 4, "Texas": 2, "ny": 1}})
+    table = plot.map_data(frame, "partners").set_index("state")["value"]
+    assert table[["CA", "TX", "NY"]].tolist() == [4.0, 2.0, 1.0]
+
+
+# ----------------------------------------------------------------- single states
+@pytest.mark.parametrize("spelling, usps", [("Pennsylvania", "PA"), ("ak", "AK"), (15, "HI"),
+                                            ("PR", "PR")])
+def test_single_state_maps(spelling, usps, counties):
+    frame = county_frame(counties)
+    fig, ax = plot.choropleth(frame, "partners", state=spelling)
+    table = ax._ringgeo_data
+    assert set(table["state"]) == {usps}
+    assert sorted(table["GEOID"]) == sorted(counties.loc[counties["state"] == usps, "GEOID"])
+    x0, y0, x1, y1 = table.total_bounds
+    assert x1 - x0 < 4.0e6 and y1 - y0 < 3.0e6  # metres: no polygon wraps the globe
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    assert xlim[0] <= x0 and x1 <= xlim[1] and ylim[0] <= y0 and y1 <= ylim[1]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the map, not on it
+    assert legend.x1 <= fig.bbox.x1
+
+
+# ----------------------------------------------------------------- source line
+def test_source_line_credits_date_and_definition():
+    frame = state_frame()
+    frame.attrs["as_of"] = pd.Timestamp("2019-06-30")
+    fig, ax = plot.choropleth(frame, "partners_per_100k")
+    footer = " ".join(texts(fig)).replace("\n", " ")
+    assert "Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0)" in footer
+    assert "partnerships activated by 2019-06-30 (export of 2020-10-07)" in footer
+    assert "U.S. Census Bureau, Population Estimates Program, vintage 2019" in footer
+    assert "per 100,000 residents" in footer and footer.endswith("Made with ringgeo.")
+    fig, ax = plot.choropleth(frame, "partners", as_of=None, note="Partners counted once")
+    footer = " ".join(texts(fig)).replace("\n", " ")
+    assert "2019-06-30" in footer  # as_of from frame.attrs
+    assert "Partners counted once." in footer
+    line = plot.source_line("partners", credit="My own credit")
+    assert line.startswith("Source: My own credit.") and "2020-10-07" not in line
+    line = plot.source_line(None, level=None, credit=["sub-est2021_all.zip"])
+    assert "all partnerships in the 2020-10-07 export" in line and "vintage 2021" in line
+
+
+# ----------------------------------------------------------------- errors
+@pytest.mark.parametrize("kwargs, match", [
+    ({"scheme": "jenks"}, "Unknown scheme 'jenks'; valid schemes are: quantiles, "
+                          "equal_interval, fisher_jenks, natural_breaks"),
+    ({"level": "tract"}, "level was 'tract' but is expected to be \"state\" or \"county\""),
+    ({"state": "Narnia"}, "'Narnia' is not a US state"),
+    ({"state": "GU"}, "has no counties in the Census boundary file"),
+    ({"state": "PA", "level": "state"}, "draws the counties of one state"),
+    ({"scheme": "user_defined"}, "needs bins"),
+    ({"scheme": "user_defined", "bins": [5, 1]}, "bins must increase strictly"),
+    ({"scheme": "user_defined", "bins": ["a"]}, "bins must be numbers"),
+    ({"bins": [1, 2]}, "only used with scheme=\"user_defined\""),
+    ({"k": 0}, "k must be a positive whole number"),
+    ({"legend_fmt": "%.1f"}, "legend_fmt must be"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ParameterError, match=match.replace("(", r"\(").replace(")", r"\)")):
+        plot.choropleth(state_frame(), "partners", **kwargs)
+
+
+def test_bad_frames():
+    with pytest.raises(ParameterError, match="Column 'partner' is not in the frame; numeric "
+                                             "columns are: partners, partners_per_100k"):
+        plot.choropleth(state_frame(), "partner")
+    with pytest.raises(ParameterError, match="a county map needs an index of 5-character"):
+        plot.choropleth(state_frame(), "partners", level="county")
+    with pytest.raises(ParameterError, match="is str, not numbers|is string, not numbers"):
+        plot.choropleth(pd.DataFrame({"name": {"CA": "x"}}), "name")
+    with pytest.raises(ParameterError, match="duplicate keys"):
+        plot.choropleth(pd.DataFrame({"p": [1, 2]}, index=["CA", "CA"]), "p")
+    with pytest.raises(ParameterError, match="has no value for any state"):
+        plot.choropleth(pd.DataFrame({"p": [np.nan]}, index=["CA"]), "p")
+    with pytest.raises(ParameterError, match="must be a pandas DataFrame"):
+        plot.choropleth([1, 2], "p")
+
+
+# ----------------------------------------------------------------- saving
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_save_gives_identical_bytes(tmp_path, suffix):
+    fig, _ = plot.choropleth(state_frame(), "partners", title="Same every time")
+    first = plot.save(fig, tmp_path / f"a{suffix}")
+    second = plot.save(fig, tmp_path / "deeper" / "folder" / f"b{suffix}")
+    fig2, _ = plot.choropleth(state_frame(), "partners", title="Same every time")
+    third = plot.save(fig2, tmp_path / f"c{suffix}")
+    assert first == tmp_path / f"a{suffix}"
+    assert first.read_bytes() == second.read_bytes() == third.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"a{suffix}", f"c{suffix}", "deeper"])  # no temporary files left behind
+    if suffix == ".png":
+        assert first.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"Software" not in first.read_bytes() and b"matplotlib" not in first.read_bytes()
+    if suffix == ".svg":
+        assert b"<dc:date>" not in first.read_bytes()
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    fig, _ = plot.choropleth(state_frame(), "partners")
+    target = plot.save(fig, tmp_path / "map.png")
+    before = target.read_bytes()
+
+    def broken(*args, **kwargs):
+        pathlib.Path(args[0]).write_bytes(b"half a PNG")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(KeyboardInterrupt):
+        plot.save(fig, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
+
+
+def test_save_rejects_other_extensions(tmp_path):
+    fig, _ = plt.subplots()
+    with pytest.raises(ParameterError, match=r"'map.jpg'.*must end with .png, .svg, .pdf"):
+        plot.save(fig, tmp_path / "map.jpg")
+    assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------- timeline
+def _long_timeline():
+    dates = pd.date_range("2019-01-31", periods=12, freq="ME")
+    rows = []
+    for i, date in enumerate(dates):
+        rows += [(date, "CA", 3 * i), (date, "TX", i), (date, "NY", 2 * i)]
+    frame = pd.DataFrame(rows, columns=["date", "state", "partners"]).set_index("date")
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    frame.attrs["undated"] = 7
+    return frame
+
+
+def test_timeline_states_and_national_sum():
+    frame = _long_timeline()
+    fig, ax = plot.timeline(frame, states=["ca", "Texas"])
+    ys = [line.get_ydata().tolist() for line in ax.get_lines()]
+    assert ys == [[3 * i for i in range(12)], list(range(12))]
+    assert any(t.startswith("California 33") for t in texts(fig))
+    assert "7 partnerships without an activation date are not shown" in " ".join(
+        texts(fig)).replace("\n", " ")
+    fig, ax = plot.timeline(frame)
+    line = [ln for ln in ax.get_lines() if len(ln.get_ydata()) == 12]
+    assert line[0].get_ydata().tolist() == [6 * i for i in range(12)]
+    assert any("Washington Post" in t for t in texts(fig))  # Aug. 2019 is in range
+
+
+def test_timeline_accepts_series_and_periods():
+    index = pd.period_range("2018-01", periods=6, freq="M")
+    fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index), annotate=True)
+    line = ax.get_lines()[0]
+    assert line.get_ydata().tolist() == [1, 2, 4, 8, 9, 9]
+    assert not any("Washington Post" in t for t in texts(fig))  # 2018 only
+
+
+def test_timeline_errors():
+    with pytest.raises(ParameterError, match=r"\['NJ'\] are not in the timeline frame"):
+        plot.timeline(_long_timeline(), states=["NJ"])
+    with pytest.raises(ParameterError, match="timeline needs dates"):
+        plot.timeline(pd.DataFrame({"partners": [1, 2]}))
+
+
+# ----------------------------------------------------------------- real data
+@pytest.fixture(scope="module")
+def real():
+    import warnings
+
+    import ringgeo
+    from ringgeo import coverage
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undated and unlinked partners: reported elsewhere
+        partners = ringgeo.load_partners()
+        return {"state": coverage.by_state(partners), "county": coverage.by_county(partners),
+                "timeline": coverage.timeline(partners)}
+
+
+def test_real_state_and_county_maps(real, tmp_path):
+    states = real["state"]
+    fig, ax = plot.choropleth(states, "partners_per_100k", scheme="fisher_jenks")
+    table = ax._ringgeo_data.set_index("state")
+    assert len(table) == 52
+    pd.testing.assert_series_equal(table["value"].sort_index(),
+                                   states["partners_per_100k"].astype(float).sort_index()
+                                   .reindex(table.index.sort_values()), check_names=False)
+    assert (table["class"] >= 0).sum() == states["partners_per_100k"].notna().sum()
+    fig, ax = plot.choropleth(real["county"], "partners", level="county",
+                              scheme="user_defined", bins=[0, 1, 2, 5, 10, 100])
+    table = ax._ringgeo_data.set_index("GEOID")
+    joined = real["county"]["partners"].reindex(table.index).astype(float)
+    assert np.allclose(table["value"], joined, equal_nan=True)
+    assert table.loc[real["county"].index[real["county"]["partners"] == 0], "label"].eq("0").all()
+    assert plot.save(fig, tmp_path / "county.png").stat().st_size > 100_000
+
+
+def test_real_timeline_ends_at_the_dated_total(real):
+    line = real["timeline"]
+    fig, ax = plot.timeline(line)
+    assert ax.get_lines()[0].get_ydata()[-1] == line["partners"].iloc[-1]
+
+
+# ----------------------------------------------------------------- image regression
+BASELINE_MAPS = ("national_states", "national_counties", "pennsylvania")
+
+
+def _baseline_figure(name):
+    """The maps compared with tests/baseline/: crafted data, text and legend removed."""
+    from ringgeo import geography
+    frame = state_frame()
+    frame.loc[["OR", "KY"], "partners"] = np.nan
+    if name == "national_states":
+        fig = plot.choropleth(frame, "partners", scheme="quantiles")[0]
+    else:
+        counties = county_frame(geography.load_counties())
+        fig = (plot.choropleth(counties, "partners", level="county", scheme="user_defined",
+                               bins=[0, 2, 5, 10])[0] if name == "national_counties" else
+               plot.choropleth(counties, "partners", state="PA", scheme="equal_interval",
+                               k=4)[0])
+    _strip_text(fig)
+    return fig
+
+
+def _strip_text(fig):
+    for text in fig.texts:
+        text.set_visible(False)
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        for text in ax.texts:
+            text.set_visible(False)
+
+
+@pytest.mark.parametrize("name", BASELINE_MAPS)
+def test_maps_match_baselines(name, tmp_path):
+    fig = _baseline_figure(name)
+    actual = plot.save(fig, tmp_path / f"{name}.png", dpi=40)
+    expected = BASELINE / f"{name}.png"
+    assert expected.stat().st_size < 200_000
+    result = compare_images(str(expected), str(actual), tol=1.0)
+    assert result is None, result
+
+
+if __name__ == "__main__" and "--make-baselines" in sys.argv:
+    BASELINE.mkdir(exist_ok=True)
+    for map_name in BASELINE_MAPS:
+        print(plot.save(_baseline_figure(map_name), BASELINE / f"{map_name}.png", dpi=40))
