@@ -46,12 +46,13 @@ class Geography:
     ``population_2020base``, ``scale`` (2019 population / 2020 base).
     ``cells``: ``county``, ``place``, ``mcd`` (``""`` when none),
     ``incorporated`` (bool), ``pop`` (2020 base), ``county_pos`` (row of the
-    county in ``counties``).
+    county in ``counties``). ``municipalities``: every place and MCD GEOID.
     """
 
     states: pd.DataFrame
     counties: pd.DataFrame
     cells: pd.DataFrame
+    municipalities: pd.Index
 
 
 def _require(frame, columns, what: str) -> None:
@@ -95,7 +96,8 @@ def build(states, counties, parts, overlaps) -> Geography:
 
     cells = _cells(co, parts, overlaps)
     cells["county_pos"] = co.index.get_indexer(cells["county"])
-    return Geography(states=st, counties=co, cells=cells)
+    munis = pd.Index(pd.concat([cells["place"], cells["mcd"]]).unique()).drop("", errors="ignore")
+    return Geography(states=st, counties=co, cells=cells, municipalities=munis)
 
 
 def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.DataFrame:
@@ -112,8 +114,9 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
                      - set(co.index))
     if unknown:
         raise InputError(
-            f"municipality_parts or mcd_place_overlaps name county GEOID(s) {', '.join(unknown[:10])} that are "
-            f"not in the counties table; both tables must come from ringgeo.geography."
+            f"municipality_parts or mcd_place_overlaps name county GEOID(s) "
+            f"{', '.join(unknown[:10])} that are not in the counties table; all the "
+            f"geography tables must come from ringgeo.geography."
         )
     places = (parts.loc[parts["kind"] == "place"]
               .groupby(["geoid", "county"], as_index=False)

@@ -103,6 +103,9 @@ def _prepare(partners) -> pd.DataFrame:
             f"table: pass ringgeo.load_partners() (link=True, the default) or the output "
             f"of ringgeo.link_partners()."
         )
+    as_of = partners.attrs.get("as_of")
+    partners = partners.loc[:, list(_REQUIRED)]  # a new frame: drop its (large) attrs
+    partners.attrs = {}
     frame = pd.DataFrame({
         "partner_id": partners["partner_id"].astype("string").to_numpy(),
         "agency_type": partners["agency_type"].astype("string").to_numpy(),
@@ -125,6 +128,7 @@ def _prepare(partners) -> pd.DataFrame:
     if bad.any():
         raise InputError(f"partner {frame.loc[bad, 'partner_id'].iloc[0]}: field state is "
                          f"blank; every partner needs a USPS state code.")
+    frame.attrs["as_of"] = as_of
     return frame
 
 
@@ -134,8 +138,7 @@ def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
     notes: dict[str, list] = {}
     county_level = p["jurisdiction_type"] == "county"
     muni = p.loc[~county_level & p["muni"].notna()]
-    known = set(geo.cells["place"]) | set(geo.cells["mcd"])
-    unknown = ~muni["muni"].isin(known)
+    unknown = ~muni["muni"].isin(geo.municipalities)
     if unknown.any():
         notes["municipality not in the Census tables"] = list(muni.loc[unknown, "partner_id"])
         muni = muni.loc[~unknown]
@@ -218,12 +221,14 @@ def _warn_unlisted(ids, where: str, stacklevel: int = 3) -> None:
 def by_state(partners, *, geography=None) -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by state.
 
-    A partner counts in the state of its ``state`` field, once. The covered
-    population is the range defined in ``docs/methodology.md`` (section
-    "Population covered"): ``pop_covered_max`` adds every resident of a county
-    with a partnered sheriff or county police, ``pop_covered_min`` only the
-    part of such a county outside incorporated places; residents of partnered
-    municipalities count in both; nobody is counted twice.
+    A partner counts in the state of its ``state`` field, once
+    (``docs/methodology.md#counting-partners``). The covered population is the
+    range defined in ``docs/methodology.md#population-covered``:
+    ``pop_covered_max`` adds every resident of a county with a partnered
+    sheriff or county police, ``pop_covered_min`` only the part of such a
+    county outside incorporated places; residents of partnered municipalities
+    count in both; nobody is counted twice. Populations are July 1, 2019
+    estimates (``docs/methodology.md#population-vintages``).
 
     Parameters
     ----------
@@ -293,8 +298,8 @@ def by_county(partners, *, geography=None) -> pd.DataFrame:
     than the state and national totals, which count every partner once. The
     covered population counts each resident once, in the county where the
     resident lives: a city spanning two counties adds its part in each. See
-    ``docs/methodology.md`` (sections "Counting partners" and "Population
-    covered").
+    ``docs/methodology.md#counting-partners`` and
+    ``docs/methodology.md#population-covered``.
 
     Parameters
     ----------
@@ -353,7 +358,7 @@ def national(partners, *, geography=None) -> pd.DataFrame:
     residents on July 1, 2019). Partners elsewhere (Puerto Rico: none in the
     2020 snapshot) are left out of this row, with a warning, because the
     population they serve is not in the denominator. See
-    ``docs/methodology.md`` (section "National figures").
+    ``docs/methodology.md#national-figures``.
 
     Parameters
     ----------
@@ -434,7 +439,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
     in October 2020 began. Partners without an activation date cannot be
     placed in time: they are left out, counted in ``attrs["undated"]``, and a
     warning says so. Covered population bounds as in :func:`by_state`. See
-    ``docs/methodology.md`` (section "Timeline").
+    ``docs/methodology.md#timeline``.
 
     Parameters
     ----------
