@@ -7,7 +7,6 @@ import io
 import zipfile
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 from shapely.geometry import box
 
