@@ -152,7 +152,6 @@ class GeoIndex:
                 named = ", ".join(f"{self.counties[g].full_name} {g}" for g in ids)
                 hit.geoid = next((g for g in ids if self.counties[g].kind == "county"), ids[0])
                 hit.note = f"{hit.text!r} is ambiguous ({named}); took the county"
-                hit.candidates = ids
             hit.method = "normalized"
             return hit
         base = readings[0][0]

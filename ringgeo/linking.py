@@ -249,12 +249,14 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
     for h in hits:
         if h.note:
             out["notes"].append(h.note)
+        cands = [f"{name} {g} (score {score})" for name, g, score in h.candidates]
         if h.method == "fuzzy":
             out["review"].append((f"county {h.text!r} matched by fuzzy score {h.score}",
-                                  h.candidates))
+                                  cands))
+        elif h.note and "ambiguous" in h.note:
+            out["review"].append((h.note, []))
         elif h.geoid is None:
             what = f"county {h.text!r} not found in {state}"
-            cands = [f"{name} {g} ({score})" for name, g, score in h.candidates]
             if h.other_states:
                 homes = [s for s in h.other_states if _city_in(geo, agency, city, s)]
                 what += (f"; a county of that name exists in {', '.join(h.other_states)}"
@@ -274,7 +276,7 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
                else "a regional agency serving several municipalities")
         out["review"].append((f"jurisdiction is municipal but the agency name says {why}: "
                               f"no municipality linked", []))
-    elif juris == "municipal" or not fips:
+    elif juris == "municipal" or not (fips or agency_county):
         muni, mmethod, mnote, mreview = _find_muni(geo, agency, city, state, within)
         if muni is None and juris == "municipal":
             bases = [b for b, _ in parse_agency(agency) + parse_agency(city)]

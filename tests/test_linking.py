@@ -78,9 +78,11 @@ def test_virginia_independent_cities(text, geoid, method):
 
 
 def test_ambiguous_bare_virginia_name_takes_the_county_and_says_so():
-    res = one("Some Police", "regional", "", "VA", ["Fairfax"])
+    out = link(("Some Police", "regional", "", "VA", ["Fairfax"]))
+    res = out.iloc[0]
     assert res["county_fips"] == ("51059",)
     assert "ambiguous" in res["link_note"] and "51600" in res["link_note"]
+    assert any("ambiguous" in r["problem"] for r in out.attrs["quality"]["links"]["review"])
 
 
 @pytest.mark.parametrize("state, text, geoid, method", [
