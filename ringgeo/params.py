@@ -20,10 +20,10 @@ from .exceptions import ParameterError
 from .states import validate_state as _validate_usps
 
 __all__ = [
-    "LEVELS", "METRICS", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
+    "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
     "validate_level", "validate_metric", "validate_as_of", "validate_state",
     "validate_states", "validate_scheme", "validate_k", "validate_bins",
-    "validate_dpi", "validate_output_dir", "output_name", "schemes",
+    "validate_dpi", "validate_freq", "validate_output_dir", "output_name", "schemes",
 ]
 
 #: Map levels: one polygon per state, or one per county.
@@ -323,6 +323,28 @@ def validate_bins(bins, scheme: str) -> list[float] | None:
     if any(a >= b for a, b in zip(bins, bins[1:])):
         raise bad
     return [float(b) if isinstance(b, float) else b for b in bins]
+
+
+#: Timeline period lengths (as ``ringgeo.coverage.timeline`` takes them).
+FREQUENCIES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def validate_freq(freq) -> str:
+    """Return a timeline period length: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
+
+    Examples
+    --------
+    >>> validate_freq("m")
+    'M'
+    >>> validate_freq("H")
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `freq` was 'H' but is expected to be one of 'D', 'W', 'M', 'Q', 'Y'.
+    """
+    key = freq.strip().upper() if isinstance(freq, str) else freq
+    if key not in FREQUENCIES:
+        raise _one_of("freq", freq, FREQUENCIES)
+    return key
 
 
 def validate_output_dir(output_dir, *, create: bool = True) -> Path:

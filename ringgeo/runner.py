@@ -30,7 +30,8 @@ import yaml
 from .exceptions import InputError, NotebookError, ParameterError
 from .params import output_name
 
-__all__ = ["Run", "RunResult", "load_batch", "run_batch", "add_cli", "DEFAULT_BATCH"]
+__all__ = ["Run", "RunResult", "load_batch", "run_batch", "strip_notebook", "refresh_notebook",
+           "add_cli", "DEFAULT_BATCH", "CHECK_MARK"]
 
 #: The standard batch, relative to the project root.
 DEFAULT_BATCH = Path("notebooks") / "runs.yaml"
@@ -319,6 +320,76 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
             first.args = (f"{first.args[0]} ({skipped} later run(s) not executed)",)
         raise first
     return [results[i] for i in sorted(results)]
+
+
+#: First-line marker of the cells whose outputs nbval compares (and that keep them).
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+_VOLATILE_METADATA = ("papermill", "execution", "collapsed", "scrolled", "ExecuteTime")
+
+
+def strip_notebook(nb):
+    """Strip a notebook for committing; return it (changed in place).
+
+    Outputs are removed except in cells whose source starts with
+    :data:`CHECK_MARK`; every execution count and the timing and papermill
+    metadata are removed, so that re-running a notebook gives a readable diff.
+    Cell tags (``parameters``) stay.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("print(1)", execution_count=3, outputs=[
+    ...         nbformat.v4.new_output("stream", text="1\\n")]),
+    ...     nbformat.v4.new_code_cell(f"{CHECK_MARK}\\nprint(2)", execution_count=4, outputs=[
+    ...         nbformat.v4.new_output("stream", text="2\\n")])])
+    >>> [(c.execution_count, len(c.outputs)) for c in strip_notebook(nb).cells]
+    [(None, 0), (None, 1)]
+    """
+    for key in ("papermill",):
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        for key in _VOLATILE_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        if cell.source.lstrip().startswith(CHECK_MARK):
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = None
+        else:
+            cell.outputs = []
+    return nb
+
+
+def refresh_notebook(path, *, kernel_name: str | None = None) -> Path:
+    """Execute a notebook with its defaults and store it stripped (:func:`strip_notebook`).
+
+    Use it after a deliberate change of a number that a ``# NBVAL_CHECK_OUTPUT``
+    cell prints: the notebook keeps the new printed outputs and nothing else.
+
+    Raises
+    ------
+    NotebookError
+        As :func:`run_batch`, when the notebook fails (the file is left unchanged).
+    """
+    import tempfile
+
+    import nbformat
+
+    path = Path(path).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        # outputs go to a scratch folder; the injected cell is removed below
+        declared = tuple(p for p in _declared_parameters(path, str(path)) if p == "output_dir")
+        run = Run(1, path.stem, path, {}, declared)
+        result = _execute(run, str(path), Path(tmp), Path(tmp), kernel_name)
+        nb = nbformat.read(result.executed, as_version=4)
+    nb = strip_notebook(nb)
+    dropped = {"papermill-error-cell-tag", "injected-parameters"}
+    nb.cells = [c for c in nb.cells if not dropped & set(c.metadata.get("tags", []))]
+    nbformat.write(nb, path)
+    return path
 
 
 def _default_batch() -> Path:

@@ -191,3 +191,12 @@ def test_output_name_length_capped():
 def test_output_name_nothing_left():
     with pytest.raises(ParameterError, match=r"cannot build a file name"):
         params.output_name("../..", None, "")
+
+
+def test_freq_matches_coverage_timeline():
+    from ringgeo import coverage
+
+    assert tuple(params.FREQUENCIES) == tuple(coverage.FREQUENCIES)
+    assert params.validate_freq(" q ") == "Q"
+    with pytest.raises(ParameterError, match=r"`freq` was 'hourly'.*'D', 'W', 'M', 'Q', 'Y'"):
+        params.validate_freq("hourly")
