@@ -276,6 +276,27 @@ def test_inconsistent_geography_is_an_error(geo):
         coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=elsewhere))
 
 
+def test_malformed_geography_tables_are_errors(geo):
+    with pytest.raises(InputError, match="'states' is a list, not a DataFrame"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, states=[]))
+    odd_kind = geo["municipality_parts"].assign(kind="cdp")
+    with pytest.raises(InputError, match="unknown kind\\(s\\) \\['cdp'\\]"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=odd_kind))
+    stray = geo["mcd_place_overlaps"].assign(place_geoid=["4255555", "4299990"])
+    with pytest.raises(InputError, match="place/MCD GEOID\\(s\\) 4255555 that are not in"):
+        coverage.by_state(make([BIGCITY]), geography=dict(geo, mcd_place_overlaps=stray))
+
+
+def test_county_field_may_be_a_plain_string_or_missing(geo):
+    partners = make([BIGCITY, ALPHA_SHERIFF])
+    partners["county_fips"] = pd.Series(["48001", None], dtype=object)
+    with pytest.warns(UserWarning, match=r"\(S1\) have no county GEOID"):
+        table = coverage.by_county(partners, geography=geo)
+    assert table.loc["48001", "partners"] == 1 and table.attrs["no_county"] == ["S1"]
+    assert table.attrs["no_covered_population"] == {
+        "county-level agency without a county in the county table": ["S1"]}
+
+
 def test_unknown_municipality_is_listed(geo):
     ghost = ("P7", "police", "municipal", "TX", ["48001"], "4876543", "2019-01-01")
     table = coverage.by_state(make([ghost]), geography=geo)
