@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from ._linkgeo import GeoIndex, Muni, default_index
@@ -160,6 +161,19 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
 
 
 # ---------------------------------------------------------------------- one row
+def _as_list(value) -> list:
+    """County names as a list: lists, tuples, arrays; a text is split on commas."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return [str(v) for v in value if not _blank(v)]
+    return []
+
+
+def _blank(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _county_parts(value) -> list[str]:
     parts = value if isinstance(value, (list, tuple)) else []
     return [clean(p) for p in parts if clean(p).lower() not in _BLANK_COUNTY]
@@ -420,8 +434,7 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
 
     frame = partners.copy()
     frame.attrs = copy.deepcopy(partners.attrs)
-    frame["county_names"] = [list(v) if isinstance(v, (list, tuple)) else []
-                             for v in frame["county_names"]]
+    frame["county_names"] = [_as_list(v) for v in frame["county_names"]]
     applied, overrides = _apply_corrections(frame, table)
     geo = default_index()
     records = frame[list(_REQUIRED)].to_dict("records")

@@ -3,6 +3,7 @@ and the real Atlas file."""
 
 import copy
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -144,6 +145,16 @@ def test_blank_county_from_the_municipality(blank):
     assert res["county_fips"] == ("48027",)  # Bell County, TX
     assert res["link_method"] == "municipality"
     assert res["muni_name"] == "Morgan's Point Resort city"
+
+
+def test_county_names_as_text_or_array():
+    frame = rows(NORFOLK, NORFOLK)
+    frame["county_names"] = pd.Series(["Collin County, Dallas County",
+                                       np.array(["Harris County"])],
+                                      dtype=object)
+    frame["state"] = "TX"
+    out = linking.link_partners(frame, corrections=False)
+    assert out["county_fips"].tolist() == [("48085", "48113"), ("48201",)]
 
 
 def test_blank_county_of_a_county_agency_from_its_name():
