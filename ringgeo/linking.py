@@ -142,12 +142,17 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
             muni_overrides[i] = rec
             continue
         current = _as_text(rec.field, frame[rec.field].iat[i])
+        raw = "county_raw" if rec.field == "county_names" else f"{rec.field}_raw"
+        if (current == _as_text(rec.field, _as_list(rec.new_value)
+                                if rec.field == "county_names" else rec.new_value)
+                and raw in frame and clean(frame[raw].iat[i]) == rec.old_value):
+            applied.setdefault(i, []).append(rec)  # already applied (a linked table)
+            continue
         if current != rec.old_value:
             raise InputError(
                 f"corrections file {rec.file}, line {rec.line}: stale correction of "
                 f"{rec.partner_id} {rec.field}: expected old_value {rec.old_value!r} but the "
                 f"data now say {current!r}. Check the source and update or delete that row.")
-        raw = "county_raw" if rec.field == "county_names" else f"{rec.field}_raw"
         if raw not in frame:
             frame[raw] = pd.Series([_as_text(rec.field, v) or None for v in frame[rec.field]],
                                    index=frame.index, dtype="str")

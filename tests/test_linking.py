@@ -392,6 +392,14 @@ def test_real_municipal_agencies_carry_their_municipality(real, munis):
     assert missing <= listed
 
 
+def test_relinking_a_linked_table_gives_the_same_links(real):
+    again = linking.link_partners(real)
+    columns = list(linking.LINK_COLUMNS) + ["state", "county_names", "state_raw"]
+    pd.testing.assert_frame_equal(again[columns], real[columns])
+    assert len(again.attrs["quality"]["links"]["corrections_applied"]) == len(
+        linking.read_corrections())
+
+
 def test_real_corrections_all_apply_with_evidence(real):
     table = linking.read_corrections()
     applied = real.attrs["quality"]["links"]["corrections_applied"]
