@@ -34,7 +34,7 @@ from matplotlib.patches import Patch
 
 from . import _composite, data
 from .exceptions import ParameterError
-from .states import state_name, validate_state
+from .states import STATES, state_name, validate_state
 
 __all__ = ["SCHEMES", "choropleth", "map_data", "class_labels", "timeline", "save",
            "source_line", "FIGSIZE", "DPI"]
@@ -51,6 +51,7 @@ NO_DATA_HATCH = "//////"
 FONT = {"title": 14, "subtitle": 10, "legend": 9, "legend_title": 9.5, "source": 8}
 
 PARTNER_FILE = "atlas-of-surveillance-20201007.csv"
+_IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
 EXPORT_DATE = "2020-10-07"
 
 # Known coverage columns: legend title, definition for the source line, and the
@@ -242,7 +243,8 @@ def class_labels(edges, *, lowest=None, integral=False, zero_class=False, legend
     ['up to 10%', 'over 10% to 25%', 'over 25% to 100%']
     """
     edges = np.asarray(edges, dtype=float)
-    fmt = _number_format(legend_fmt, edges, integral)
+    shown = edges if lowest is None else np.append(edges, lowest)
+    fmt = _number_format(legend_fmt, shown, integral)
     labels = []
     for i, hi in enumerate(edges):
         if i == 0:
@@ -296,7 +298,8 @@ def _index_keys(frame: pd.DataFrame, level: str) -> pd.Index:
             except ParameterError:
                 keys.append(key)
         return pd.Index(keys)
-    return index
+    # county GEOIDs read as numbers lose their leading zero: 1001 -> "01001"
+    return pd.Index([key.zfill(5) if key.isdigit() and len(key) == 4 else key for key in index])
 
 
 def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, bins=None,
@@ -699,7 +702,14 @@ def _timeline_table(frame, states) -> pd.DataFrame:
     wide.columns = [str(c) for c in wide.columns]
     if states is None:
         if list(wide.columns) != ["US"]:
-            wide = wide.sum(axis=1, min_count=1).to_frame("US")
+            # the nation is the 50 states and DC, as in ringgeo.coverage.national
+            outside = [c for c in wide.columns if c not in _IN_51]
+            counted = wide[outside].ffill().iloc[-1].fillna(0) if outside else pd.Series()
+            if (counted > 0).any():
+                _warn(f"The national line sums the 50 states and DC; "
+                      f"{', '.join(f'{s} ({v:,.0f})' for s, v in counted.items() if v > 0)} "
+                      "partner(s) outside them are not in it.")
+            wide = wide.drop(columns=outside).sum(axis=1, min_count=1).to_frame("US")
         return wide.sort_index()
     chosen = [validate_state(s) for s in ([states] if isinstance(states, str) else states)]
     missing = [s for s in chosen if s not in wide.columns]

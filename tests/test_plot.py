@@ -239,6 +239,12 @@ def test_rows_matching_no_area_warn():
         plot.map_data(frame, "partners")
 
 
+def test_county_geoids_read_as_numbers_are_padded(counties):
+    frame = pd.DataFrame({"partners": {1001: 3, 42101: 5}})
+    table = plot.map_data(frame, "partners", level="county").set_index("GEOID")["value"]
+    assert table[["01001", "42101"]].tolist() == [3.0, 5.0]
+
+
 def test_state_index_spellings_are_normalised():
     frame = pd.DataFrame({"partners": {"06": 4, "Texas": 2, "ny": 1}})
     table = plot.map_data(frame, "partners").set_index("state")["value"]
@@ -386,6 +392,14 @@ def test_timeline_states_and_national_sum():
     line = [ln for ln in ax.get_lines() if len(ln.get_ydata()) == 12]
     assert line[0].get_ydata().tolist() == [6 * i for i in range(12)]
     assert any("Washington Post" in t for t in texts(fig))  # Aug. 2019 is in range
+
+
+def test_timeline_national_line_is_the_50_states_and_dc():
+    frame = _long_timeline()
+    extra = frame[frame["state"] == "CA"].assign(state="PR", partners=1)
+    with pytest.warns(UserWarning, match=r"PR \(1\) partner\(s\) outside them"):
+        fig, ax = plot.timeline(pd.concat([frame, extra]))
+    assert ax.get_lines()[0].get_ydata().tolist() == [6 * i for i in range(12)]
 
 
 def test_timeline_accepts_series_and_periods():
