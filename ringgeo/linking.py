@@ -275,6 +275,7 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
         elif h.note and "ambiguous" in h.note:
             out["review"].append((h.note, []))
         elif h.geoid is None:
+            out["notes"].append(f"county {h.text!r} not matched")
             what = f"county {h.text!r} not found in {state}"
             if h.other_states:
                 homes = [s for s in h.other_states if _city_in(geo, agency, city, s)]

@@ -128,6 +128,14 @@ def test_misspelled_county_is_fuzzy_with_a_score_and_listed():
     assert any("San Bernadino" in r["problem"] and r["partner_id"] == "T1" for r in review)
 
 
+def test_one_bad_county_of_several_is_noted_and_listed():
+    out = link(("Some Sheriff's Office", "county", "", "TX", ["Harris County", "Zzyzx County"]))
+    res = out.iloc[0]
+    assert res["county_fips"] == ("48201",) and res["link_method"] == "exact"
+    assert "'Zzyzx County' not matched" in res["link_note"]
+    assert any("Zzyzx" in r["problem"] for r in out.attrs["quality"]["links"]["review"])
+
+
 def test_unrecognizable_county_is_unmatched_and_listed():
     out = link(("Nowhere Sheriff's Office", "county", "", "OH", ["Zzyzx County"]))
     res = out.iloc[0]
