@@ -318,6 +318,16 @@ def test_stale_correction_names_the_file_line(tmp_path):
         _correct(tmp_path, text, NORFOLK)
 
 
+def test_city_correction_links_the_municipality(tmp_path):
+    text = CORRECTION_HEADER + "T1,city,Norfok,Norfolk,typo,Census place 5157000\n"
+    out = _correct(tmp_path, text, ("Police Department", "municipal", "Norfok", "VA",
+                                    ["Norfolk (city) County"]))
+    res = out.iloc[0]
+    assert res["city"] == "Norfolk" and res["city_raw"] == "Norfok"
+    assert res["muni_name"] == "Norfolk city" and res["muni_link_method"] == "correction"
+    assert res["link_method"] == "normalized"  # the county was not corrected
+
+
 def test_corrections_of_absent_partners_are_ignored(tmp_path):
     text = CORRECTION_HEADER + "AOS0,state,NH,NJ,x,y\n"
     out = _correct(tmp_path, text, NORFOLK)
