@@ -132,6 +132,19 @@ def test_county_map_draws_state_outlines_and_all_counties(counties):
     assert set(table.loc[missing, "label"]) == {"No data"}
 
 
+def test_drawing_into_given_axes_keeps_the_legend_off_the_map():
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5))
+    for ax, legend in zip(axes, (True, False)):
+        out_fig, out_ax = plot.choropleth(state_frame(), "partners", ax=ax, title="Left",
+                                          legend=legend)
+        assert out_fig is fig and out_ax is ax
+    fig.canvas.draw()
+    assert axes[0].get_legend().get_window_extent().x0 >= axes[0].get_window_extent().x1
+    assert axes[1].get_legend() is None
+    assert axes[0].get_title(loc="left") == "Left"
+    assert sum("Made with ringgeo." in t for t in texts(fig)) == 2
+
+
 def test_fonts_readable_at_print_size():
     fig, ax = plot.choropleth(state_frame(), "partners_per_100k", title="T", subtitle="S")
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
@@ -163,8 +176,7 @@ def test_continuous_and_percent_labels_do_not_overlap():
                                      "over 25% to 50%", "over 50% to 100%"]
     rates = pd.DataFrame({"rate": {"CA": 0.4, "TX": 1.25, "WY": 2.5, "NY": 2.6}})
     table = plot.map_data(rates, "rate", scheme="user_defined", bins=[1.25, 2.5, 10])
-    assert table.attrs["labels"] == ["up to 1.2", "over 1.2 to 2.5", "over 2.5 to 10.0"] or \
-        table.attrs["labels"] == ["up to 1.25", "over 1.25 to 2.50", "over 2.50 to 10.00"]
+    assert table.attrs["labels"] == ["up to 1.25", "over 1.25 to 2.50", "over 2.50 to 10.00"]
     by_state = table.set_index("state")["class"]
     assert by_state[["CA", "TX", "WY", "NY"]].tolist() == [0, 0, 1, 2]  # right-closed
     assert plot.class_labels([1000, 25000], lowest=3, integral=True) == ["3–1,000",
@@ -228,8 +240,9 @@ def test_fewer_distinct_values_than_classes():
 
 def test_user_bins_below_the_maximum_warn():
     frame = pd.DataFrame({"partners": {"CA": 121, "TX": 5}})
-    with pytest.warns(UserWarning, match="exceed the last bin"):
+    with pytest.warns(UserWarning, match="exceed the last bin") as record:
         table = plot.map_data(frame, "partners", scheme="user_defined", bins=[10, 100])
+    assert record[0].filename == __file__  # points at the caller's line
     assert table.attrs["edges"] == [10.0, 100.0, 121.0]
 
 

@@ -1,0 +1,160 @@
+"""Figure frame for ringgeo.plot (private helpers): sizes, fonts, titles, source line."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import data
+from .exceptions import ParameterError
+
+__all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line"]
+
+#: Default figure size (inches) and resolution of saved raster files.
+FIGSIZE = (10.0, 6.5)
+DPI = 200
+#: Font sizes (points) at the saved size: nothing below 8.
+FONT = {"title": 14, "subtitle": 10, "legend": 9, "legend_title": 9.5, "source": 8}
+
+PARTNER_FILE = "atlas-of-surveillance-20201007.csv"
+EXPORT_DATE = "2020-10-07"
+
+# Known coverage columns: legend title, definition for the source line, and the
+# registry files behind them.
+_POP2019 = ("co-est2019-alldata.csv",)
+_POP2021 = ("co-est2019-alldata.csv", "sub-est2021_all.zip")
+METRICS = {
+    "partners": ("Ring partner agencies", "Agencies with a Ring Neighbors partnership", ()),
+    "police": ("Police partners", "Police departments with a Ring partnership", ()),
+    "sheriffs": ("Sheriff partners", "Sheriff's offices with a Ring partnership", ()),
+    "partners_per_100k": (
+        "Partners per 100,000 residents",
+        "Ring partner agencies per 100,000 residents (July 1, 2019 population)", _POP2019),
+    "share_covered_min": (
+        "Share of residents covered (lower bound)",
+        "Lower bound of the share of residents living under a partnered agency "
+        "(see the ringgeo methodology)", _POP2021),
+    "share_covered_max": (
+        "Share of residents covered (upper bound)",
+        "Upper bound of the share of residents living under a partnered agency "
+        "(see the ringgeo methodology)", _POP2021),
+    "pop_covered_min": ("Residents covered (lower bound)",
+                        "Lower bound of residents living under a partnered agency", _POP2021),
+    "pop_covered_max": ("Residents covered (upper bound)",
+                        "Upper bound of residents living under a partnered agency", _POP2021),
+}
+
+
+def _date_text(as_of) -> str | None:
+    if as_of is None or (not isinstance(as_of, str) and pd.isna(as_of)):
+        return None
+    try:
+        return pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    except (ValueError, TypeError) as err:
+        raise ParameterError(f"as_of must be a date such as '2019-12-31', got {as_of!r}.") from err
+
+
+def source_line(column=None, *, as_of=None, note=None, credit=None, level="state") -> str:
+    """Return the source line printed at the foot of a figure.
+
+    Parameters
+    ----------
+    column : str, optional
+        The metric drawn; known coverage columns add their population source
+        and a definition (see ``METRICS``).
+    as_of : date-like, optional
+        Cut-off date of the partnerships counted. None: every partnership in
+        the 2020-10-07 export.
+    note : str, optional
+        The metric's definition in a few words; replaces the built-in one.
+    credit : str or sequence of str, optional
+        A string is printed instead of the built-in credits; a list of
+        registry names (see :func:`ringgeo.data.registry`) is credited instead
+        of the default files.
+    level : {"state", "county", None}
+        Which boundary file the map uses (None: a chart, no boundaries).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(source_line("partners", as_of="2019-12-31"))  # doctest: +NORMALIZE_WHITESPACE
+    Source: Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), partnerships
+    activated by 2019-12-31 (export of 2020-10-07); U.S. Census Bureau, 2019 cartographic
+    boundary files. Agencies with a Ring Neighbors partnership. Made with ringgeo.
+    """
+    metric = METRICS.get(column, (None, None, ()))
+    date = _date_text(as_of)
+    when = (f"partnerships activated by {date} (export of {EXPORT_DATE})" if date
+            else f"all partnerships in the {EXPORT_DATE} export")
+    if isinstance(credit, str):
+        credits = credit
+    else:
+        if credit is None:
+            names = []
+            if level is not None:
+                names.append("cb_2019_us_state_20m.zip" if level == "state"
+                             else "cb_2019_us_county_20m.zip")
+            names.extend(metric[2])
+        else:
+            names = [name for name in credit if name != PARTNER_FILE]
+        credits = f"{data.credit(PARTNER_FILE)}, {when}"
+        if names:
+            credits += "; " + data.credit(*names)
+    definition = note if note is not None else metric[1]
+    text = f"Source: {credits}."
+    if definition:
+        text += f" {definition.rstrip('.')}."
+    return text + " Made with ringgeo."
+
+
+def _wrap(text: str, width_in: float, size: float) -> str:
+    chars = max(40, int(width_in * 72 * 0.96 / (size * 0.52)))
+    return "\n".join(textwrap.wrap(text, chars))
+
+
+def _colours(cmap, n: int, zero: bool = False):
+    """Class colours; a zero class keeps the palest colour, set apart from the others."""
+    cmap = plt.get_cmap(cmap) if isinstance(cmap, str) else cmap
+    if n == 1:
+        return [cmap(0.0 if zero else 0.6)]
+    if zero:
+        rest = np.linspace(0.25, 1.0, n - 1) if n > 2 else [0.6]
+        return [cmap(0.0)] + [cmap(x) for x in rest]
+    return [cmap(x) for x in np.linspace(0.0, 1.0, n)]
+
+
+def _figure(ax, title, subtitle, legend_outside):
+    if ax is not None:
+        if title:
+            ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
+        return ax.figure, ax, False
+    fig = plt.figure(figsize=FIGSIZE)
+    top = 0.97
+    if title:
+        fig.text(0.015, top, title, ha="left", va="top", fontsize=FONT["title"],
+                 fontweight="bold")
+        top -= 0.055
+    if subtitle:
+        fig.text(0.015, top, subtitle, ha="left", va="top", fontsize=FONT["subtitle"])
+        top -= 0.045
+    width = 0.70 if legend_outside else 0.98
+    ax = fig.add_axes((0.01, 0.11, width, top - 0.12))
+    return fig, ax, True
+
+
+def _draw_source(fig, ax, text, own_figure):
+    if own_figure:
+        fig.text(0.015, 0.012, _wrap(text, fig.get_figwidth() - 0.3, FONT["source"]),
+                 ha="left", va="bottom", fontsize=FONT["source"], color="#404040",
+                 linespacing=1.3)
+    else:
+        width = fig.get_figwidth() * ax.get_position().width
+        ax.annotate(_wrap(text, width, FONT["source"]), xy=(0, 0), xycoords="axes fraction",
+                    xytext=(0, -4), textcoords="offset points", ha="left", va="top",
+                    fontsize=FONT["source"], color="#404040")
