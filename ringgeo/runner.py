@@ -210,7 +210,9 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
         papermill.execute_notebook(
             str(run.notebook), str(executed), parameters=parameters, kernel_name=kernel_name,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            cwd=str(run.notebook.parent),
+            # the kernel starts in the notebook's folder; papermill's own `cwd=` would
+            # os.chdir the whole process, which races between parallel runs
+            resources={"metadata": {"path": str(run.notebook.parent)}},
         )
     except PapermillExecutionError as err:
         code = next((ln.strip() for ln in err.source.splitlines()
@@ -331,34 +333,39 @@ def strip_notebook(nb):
     """Strip a notebook for committing; return it (changed in place).
 
     Outputs are removed except in cells whose source starts with
-    :data:`CHECK_MARK`; every execution count and the timing and papermill
-    metadata are removed, so that re-running a notebook gives a readable diff.
-    Cell tags (``parameters``) stay.
+    :data:`CHECK_MARK`; papermill and timing metadata are removed; execution
+    counts are removed too, except on the checked cells (nbval refuses stored
+    outputs without one), which get their position among the code cells, so
+    that re-running a notebook gives a readable diff. Cell tags stay.
 
     Examples
     --------
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[
-    ...     nbformat.v4.new_code_cell("print(1)", execution_count=3, outputs=[
+    ...     nbformat.v4.new_code_cell("print(1)", execution_count=7, outputs=[
     ...         nbformat.v4.new_output("stream", text="1\\n")]),
-    ...     nbformat.v4.new_code_cell(f"{CHECK_MARK}\\nprint(2)", execution_count=4, outputs=[
+    ...     nbformat.v4.new_code_cell(f"{CHECK_MARK}\\nprint(2)", execution_count=9, outputs=[
     ...         nbformat.v4.new_output("stream", text="2\\n")])])
     >>> [(c.execution_count, len(c.outputs)) for c in strip_notebook(nb).cells]
-    [(None, 0), (None, 1)]
+    [(None, 0), (2, 1)]
     """
-    for key in ("papermill",):
-        nb.metadata.pop(key, None)
+    nb.metadata.pop("papermill", None)
+    position = 0
     for cell in nb.cells:
         for key in _VOLATILE_METADATA:
             cell.metadata.pop(key, None)
+        if not cell.metadata.get("tags", True):  # papermill adds empty tag lists
+            del cell.metadata["tags"]
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
+        position += 1
         if cell.source.lstrip().startswith(CHECK_MARK):
+            cell.execution_count = position
             for output in cell.outputs:
                 if "execution_count" in output:
-                    output["execution_count"] = None
+                    output["execution_count"] = position
         else:
+            cell.execution_count = None
             cell.outputs = []
     return nb
 
@@ -385,9 +392,9 @@ def refresh_notebook(path, *, kernel_name: str | None = None) -> Path:
         run = Run(1, path.stem, path, {}, declared)
         result = _execute(run, str(path), Path(tmp), Path(tmp), kernel_name)
         nb = nbformat.read(result.executed, as_version=4)
-    nb = strip_notebook(nb)
     dropped = {"papermill-error-cell-tag", "injected-parameters"}
     nb.cells = [c for c in nb.cells if not dropped & set(c.metadata.get("tags", []))]
+    nb = strip_notebook(nb)
     nbformat.write(nb, path)
     return path
 

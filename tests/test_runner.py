@@ -5,6 +5,7 @@ Tiny notebooks are written into tmp_path; they run in the ``python3`` kernel
 """
 
 import json
+import os
 import pathlib
 
 import nbformat
@@ -31,11 +32,11 @@ def make_notebook(path, parameters, *cells):
 
 
 WRITER = (
-    "import json, pathlib, time\n"
+    "import json, os, pathlib, time\n"
     "start = time.time()\n"
     "time.sleep(pause)\n"
     "out = pathlib.Path(output_dir) / f'{output_name}.json'\n"
-    "out.write_text(json.dumps({'value': value, 'output_dir': output_dir,\n"
+    "out.write_text(json.dumps({'value': value, 'output_dir': output_dir, 'cwd': os.getcwd(),\n"
     "                           'start': start, 'end': time.time()}))"
 )
 WRITER_PARAMS = ("value: int = 1  # a number to write\n"
@@ -113,6 +114,7 @@ def test_failure_names_notebook_cell_and_error_and_stops(tiny, tmp_path):
 
 
 def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
+    here = os.getcwd()
     batch = write_batch(tiny, [
         {"notebook": "writer.ipynb", "name": "a", "parameters": {"value": 1, "pause": 2.0}},
         {"notebook": "writer.ipynb", "name": "b", "parameters": {"value": 2, "pause": 2.0}},
@@ -122,6 +124,9 @@ def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
     a, b = (json.loads((tmp_path / "out" / f"{n}.json").read_text()) for n in "ab")
     assert (a["value"], b["value"]) == (1, 2)
     assert a["start"] < b["end"] and b["start"] < a["end"]  # the runs overlapped
+    # each kernel starts in its notebook's folder; the caller's folder is untouched
+    assert a["cwd"] == b["cwd"] == str(tiny.resolve())
+    assert os.getcwd() == here
 
 
 def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
