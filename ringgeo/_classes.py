@@ -110,6 +110,9 @@ def classify(values: pd.Series, scheme: str, k: int, bins, zero_class: bool):
             edges = np.array([0.0])
     else:
         edges = _breaks(finite, scheme, k, bins)
+    if scheme != "user_defined" and finite.size and np.all(np.mod(finite, 1) == 0):
+        # Counts: a break of 2.5 holds the same whole numbers as 2, and reads "1-2".
+        edges = np.unique(np.floor(edges))
     codes = np.full(len(values), -1, dtype=int)
     present = values.notna().to_numpy()
     codes[present] = np.searchsorted(edges, values.to_numpy(dtype=float)[present], side="left")

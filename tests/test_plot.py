@@ -513,3 +513,23 @@ if __name__ == "__main__" and "--make-baselines" in sys.argv:
     BASELINE.mkdir(exist_ok=True)
     for map_name in BASELINE_MAPS:
         print(plot.save(_baseline_figure(map_name), BASELINE / f"{map_name}.png", dpi=40))
+
+
+def test_count_breaks_are_whole_numbers():
+    # Quantile breaks of integer counts fall between integers (2.5); the legend must read
+    # as whole-number ranges that hold exactly the same counties.
+    frame = pd.DataFrame({"partners": [0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 12, 17, 3, 1, 0, 2, 9, 4, 5,
+                                       6]},
+                         index=pd.Index(["NJ", "PA", "NY", "CT", "MA", "RI", "VT", "NH", "ME", "DE",
+                                         "MD", "VA", "OH", "MI", "IN", "IL", "WI", "MN", "IA", "MO",
+                                         "KY"], name="state"))
+    data = plot.map_data(frame, "partners", level="state")
+    labels = [lab for lab in data["label"].dropna().unique()]
+    assert all("." not in lab for lab in labels), labels
+    present = data.dropna(subset=["value"])
+    for label, group in present.groupby("label"):
+        if "–" in label:
+            lo, hi = (int(x) for x in label.split("–"))
+            assert group["value"].between(lo, hi).all(), (label, group["value"].tolist())
+        else:
+            assert (group["value"] == int(label)).all()
