@@ -271,11 +271,21 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         The first notebook that failed: its name, the cell and the error, and the
         path of the executed notebook to inspect. Runs not yet started are not run.
 
+    Notes
+    -----
+    The standard set, as ``ringgeo figures --jobs 2`` runs it::
+
+        results = run_batch("notebooks/runs.yaml", output_dir="output", jobs=2)
+
     Examples
     --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
-    ...     results = run_batch(output_dir=f"{tmp}/output", build_dir=f"{tmp}/build", jobs=2)
+    The whole batch is checked before anything runs:
+
+    >>> run_batch({"runs": [{"notebook": "notebooks/02_coverage_map.ipynb",
+    ...                      "parameters": {"metrc": "partners"}}]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.InputError: batch, run 1: notebooks/02_coverage_map.ipynb has no parameter 'metrc'; its parameters cell declares: level, metric, ...
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")

@@ -246,3 +246,69 @@ def test_notebook_with_bad_parameter_fails_in_validation_cell(tmp_path):
     # parameters [1], injected parameters [2], imports and validation [3]: nothing loaded yet
     assert err.exec_count == 3
     assert "02_coverage_map.ipynb" in str(err)
+
+
+# ----------------------------------------------------------- committed notebooks
+COMMITTED = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_five_notebooks_are_committed():
+    assert [p.name for p in COMMITTED] == [
+        "01_partners_overview.ipynb", "02_coverage_map.ipynb", "03_per_capita_tables.ipynb",
+        "04_growth_timeline.ipynb", "05_classroom_lab.ipynb"]
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_committed_notebook_layout(path):
+    nb = nbformat.read(path, as_version=4)
+    # opens by saying what it reads and writes
+    assert nb.cells[0].cell_type == "markdown"
+    assert "**Reads**" in nb.cells[0].source and "**Writes**" in nb.cells[0].source
+    # one tagged parameters cell, the first code cell, every parameter typed and commented
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] is code[0]
+    found = __import__("papermill").inspect_notebook(str(path))
+    assert found and all(p["inferred_type_name"] != "None" and p["help"] for p in found.values())
+    # then the validation cell, through ringgeo.params
+    assert "params.validate_" in code[1].source
+    # the installed package, never a path hack
+    assert not any("sys.path" in c.source for c in code)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
+def test_committed_notebook_is_stripped(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "papermill" not in nb.metadata
+    checked = [c for c in nb.cells if c.cell_type == "code"
+               and c.source.startswith(runner.CHECK_MARK)]
+    assert checked and all(c.outputs for c in checked)  # key numbers are stored
+    again = runner.strip_notebook(nbformat.read(path, as_version=4))
+    assert again == nb  # nothing left to strip: no stray outputs, counts or timings
+    text = path.read_text()
+    for volatile in ("/tmp/", "/work/", "ipykernel_", "0x7f", '"duration"'):
+        assert volatile not in text
+
+
+def test_refresh_notebook_keeps_only_checked_outputs(tmp_path):
+    path = make_notebook(tmp_path / "nb.ipynb", "n: int = 3  # a number\n"
+                         "output_dir: str = 'nowhere'  # folder",
+                         "print('not kept')",
+                         f"{runner.CHECK_MARK}\nprint(n * 2)",
+                         "import pathlib\npathlib.Path(output_dir, 'x.txt').write_text('x')")
+    runner.refresh_notebook(path, kernel_name=KERNEL)
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) == 4  # no injected-parameters cell left behind
+    assert [c.execution_count for c in code] == [None, None, 3, None]
+    assert [len(c.outputs) for c in code] == [0, 0, 1, 0]
+    assert code[2].outputs[0]["text"] == "6\n"
+    assert not (tmp_path / "nowhere").exists()  # outputs went to a scratch folder
+
+
+def test_refresh_notebook_failure_leaves_file_unchanged(tmp_path):
+    path = make_notebook(tmp_path / "bad.ipynb", "n: int = 0  # a number", "1 / n")
+    before = path.read_bytes()
+    with pytest.raises(NotebookError, match=r"bad.ipynb.*ZeroDivisionError"):
+        runner.refresh_notebook(path, kernel_name=KERNEL)
+    assert path.read_bytes() == before
