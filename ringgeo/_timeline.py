@@ -174,7 +174,7 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     locator = matplotlib.dates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_month_label))
     ax.tick_params(labelsize=FONT["legend"])
     ax.grid(axis="y", color="#d9d9d9", linewidth=0.6)
     for side in ("top", "right"):
@@ -189,3 +189,9 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     _draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
                  own)
     return fig, ax
+
+
+def _month_label(x, pos):
+    """Tick label: the month, with the year under the first tick and every January."""
+    day = matplotlib.dates.num2date(x)
+    return day.strftime("%b\n%Y") if pos == 0 or day.month == 1 else day.strftime("%b")
