@@ -194,6 +194,30 @@ def _first_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def _this_python_kernel_manager():
+    """A kernel manager class whose kernels run the Python running ringgeo.
+
+    A ``python3`` kernelspec found first on the Jupyter path (a user's own, in
+    another environment without ringgeo) would otherwise be used; this is what
+    ``nbval --nbval-current-env`` does for the tests.
+    """
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from traitlets import default
+
+    class ThisPythonKernelSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
+
+    class ThisPythonKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _default_kernel_spec_manager(self):
+            return ThisPythonKernelSpecs(parent=self)
+
+    return ThisPythonKernelManager
+
+
 def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -205,6 +229,7 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
         parameters["output_name"] = run.name
     executed = build_dir / f"{run.name}.ipynb"
     where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
+    engine = {} if kernel_name else {"kernel_manager_class": _this_python_kernel_manager()}
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -212,7 +237,7 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             # the kernel starts in the notebook's folder; papermill's own `cwd=` would
             # os.chdir the whole process, which races between parallel runs
-            resources={"metadata": {"path": str(run.notebook.parent)}},
+            resources={"metadata": {"path": str(run.notebook.parent)}}, **engine,
         )
     except PapermillExecutionError as err:
         code = next((ln.strip() for ln in err.source.splitlines()
@@ -254,7 +279,9 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     progress : bool, default True
         Show a tqdm progress bar over the runs (on stderr).
     kernel_name : str, optional
-        Jupyter kernel; by default the one named in each notebook (``python3``).
+        A Jupyter kernel name. By default the notebooks run in a kernel of the
+        Python interpreter running ringgeo (whatever ``python3`` kernelspec the
+        Jupyter path holds), so they import this installation of ringgeo.
     only : str or list of str, optional
         Run only the runs with these names.
 
@@ -446,6 +473,7 @@ def add_cli(subparsers) -> None:
     parser.add_argument("--only", metavar="NAME", action="append",
                         help="run only this run (repeatable)")
     parser.add_argument("--kernel", metavar="NAME", default=None,
-                        help="Jupyter kernel (default: the notebooks' own, python3)")
+                        help="Jupyter kernel name (default: a kernel of the Python running "
+                             "ringgeo)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_figures_command)

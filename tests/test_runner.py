@@ -218,6 +218,21 @@ def test_cli_success_and_failure(tiny, tmp_path, capsys):
     assert "ZeroDivisionError" in err and len(err.strip().splitlines()) == 1
 
 
+def test_default_kernel_is_this_python(tiny, tmp_path, monkeypatch):
+    # a python3 kernelspec first on the Jupyter path that points at another Python
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": ["/nonexistent/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Another Python", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    batch = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "here"}])
+    run(batch, tmp_path, kernel_name=None)
+    assert (tmp_path / "out" / "here.json").is_file()
+    with pytest.raises(NotebookError, match=r"writer.ipynb .* could not run: .*nonexistent"):
+        run(batch, tmp_path, kernel_name="python3")
+
+
 def test_standard_batch_is_valid():
     runs = runner.load_batch(NOTEBOOKS / "runs.yaml")
     by_notebook = {}
