@@ -445,14 +445,15 @@ def _default_batch() -> Path:
 
 
 def _figures_command(args) -> int:
+    start = time.time()
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
                         jobs=args.jobs, progress=not args.no_progress,
                         kernel_name=args.kernel, only=args.only)
     for res in results:
         print(f"ran {res.notebook.name:<26} -> {res.executed}  ({res.seconds:.1f} s)")
-    files = sorted(p.name for p in Path(args.output_dir).resolve().iterdir() if p.is_file())
-    print(f"{len(results)} notebook(s) run; {len(files)} file(s) in "
-          f"{Path(args.output_dir).resolve()}")
+    folder = Path(args.output_dir).resolve()
+    written = [p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime >= start - 1]
+    print(f"{len(results)} notebook(s) run; {len(written)} file(s) written to {folder}")
     return 0
 
 

@@ -210,7 +210,7 @@ def test_cli_success_and_failure(tiny, tmp_path, capsys):
     assert cli.main(["figures", "--batch", str(good), *args]) == 0
     out = capsys.readouterr().out
     assert "writer.ipynb" in out and str(tmp_path / "build" / "ok.ipynb") in out
-    assert "1 notebook(s) run; 1 file(s) in" in out
+    assert f"1 notebook(s) run; 1 file(s) written to {tmp_path / 'out'}" in out
     bad = write_batch(tiny, [{"notebook": "failing.ipynb"}], "bad.yaml")
     assert cli.main(["figures", "--batch", str(bad), *args]) == 1
     err = capsys.readouterr().err
