@@ -347,8 +347,18 @@ def validate_freq(freq) -> str:
     return key
 
 
+#: Environment variable naming the default output folder of the notebooks (the test
+#: suite points it at a temporary folder, so nbval runs write nothing into the checkout).
+OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
+#: Default output folder, relative to the notebooks' folder: the project's ``output/``.
+DEFAULT_OUTPUT_DIR = "../output"
+
+
 def validate_output_dir(output_dir, *, create: bool = True) -> Path:
     """Return the output folder as an absolute path, created if needed.
+
+    ``None`` means the folder named by ``RINGGEO_OUTPUT_DIR`` if set, otherwise
+    ``../output`` (the project's ``output/`` when run from ``notebooks/``).
 
     Raises
     ------
@@ -362,7 +372,9 @@ def validate_output_dir(output_dir, *, create: bool = True) -> Path:
     >>> folder.is_absolute() and folder.is_dir()
     True
     """
-    if output_dir is None or not str(output_dir).strip():
+    if output_dir is None:
+        output_dir = os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR
+    if not str(output_dir).strip():
         raise ParameterError("`output_dir` is empty: give a folder for figures and tables, "
                              "e.g. 'output'.")
     folder = Path(os.path.expanduser(str(output_dir))).resolve()

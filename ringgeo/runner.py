@@ -230,6 +230,9 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
     executed = build_dir / f"{run.name}.ipynb"
     where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
     engine = {} if kernel_name else {"kernel_manager_class": _this_python_kernel_manager()}
+    # The kernel talks to this process over loopback TCP; its start-up warning about
+    # that, printed once per notebook, only buries the progress bar.
+    engine["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
     start = time.perf_counter()
     try:
         papermill.execute_notebook(

@@ -164,8 +164,14 @@ def test_output_dir_errors(tmp_path):
         params.validate_output_dir(afile)
     with pytest.raises(ParameterError, match=r"`output_dir` is empty"):
         params.validate_output_dir("  ")
-    with pytest.raises(ParameterError, match=r"`output_dir` is empty"):
-        params.validate_output_dir(None)
+
+
+def test_output_dir_none_uses_env_then_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("RINGGEO_OUTPUT_DIR", str(tmp_path / "from-env"))
+    assert params.validate_output_dir(None) == tmp_path / "from-env"
+    monkeypatch.delenv("RINGGEO_OUTPUT_DIR")
+    monkeypatch.chdir(tmp_path / "from-env")
+    assert params.validate_output_dir(None, create=False) == tmp_path / "output"
 
 
 @pytest.mark.parametrize("parts, expected", [
