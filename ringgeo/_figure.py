@@ -129,11 +129,9 @@ def _colours(cmap, n: int, zero: bool = False):
     return [cmap(x) for x in np.linspace(0.0, 1.0, n)]
 
 
-def _figure(ax, title, subtitle, legend_outside):
-    if ax is not None:
-        if title:
-            ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
-        return ax.figure, ax, False
+def _new_figure(title, subtitle):
+    """A figure of the standard size with a left-aligned headline; return it and the
+    height (figure fraction) left below the headline."""
     fig = plt.figure(figsize=FIGSIZE)
     top = 0.97
     if title:
@@ -143,6 +141,15 @@ def _figure(ax, title, subtitle, legend_outside):
     if subtitle:
         fig.text(0.015, top, subtitle, ha="left", va="top", fontsize=FONT["subtitle"])
         top -= 0.045
+    return fig, top
+
+
+def _figure(ax, title, subtitle, legend_outside):
+    if ax is not None:
+        if title:
+            ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
+        return ax.figure, ax, False
+    fig, top = _new_figure(title, subtitle)
     width = 0.70 if legend_outside else 0.98
     ax = fig.add_axes((0.01, 0.11, width, top - 0.12))
     return fig, ax, True

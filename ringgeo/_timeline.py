@@ -8,7 +8,7 @@ import matplotlib.ticker
 import pandas as pd
 
 from ._classes import _warn
-from ._figure import FIGSIZE, FONT, _draw_source, source_line
+from ._figure import FONT, _draw_source, _new_figure, source_line
 from .exceptions import ParameterError
 from .states import STATES, state_name, validate_state
 
@@ -140,15 +140,7 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     wide = _timeline_table(frame, states)
     own = ax is None
     if own:
-        fig = plt.figure(figsize=FIGSIZE)
-        top = 0.97
-        if title:
-            fig.text(0.015, top, title, ha="left", va="top", fontsize=FONT["title"],
-                     fontweight="bold")
-            top -= 0.055
-        if subtitle:
-            fig.text(0.015, top, subtitle, ha="left", va="top", fontsize=FONT["subtitle"])
-            top -= 0.045
+        fig, top = _new_figure(title, subtitle)
         ax = fig.add_axes((0.07, 0.17, 0.76, top - 0.22))
     else:
         fig = ax.figure
