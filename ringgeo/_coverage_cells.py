@@ -22,11 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InputError
+from .geography import COUNTY_SUCCESSORS
 
-#: County GEOIDs of vintage 2021 that replace a county of the 2019 boundaries:
-#: Valdez-Cordova Census Area (02261) split in 2019 into Chugach (02063) and
-#: Copper River (02066), which together cover exactly the old area.
-COUNTY_SUCCESSORS = {"02063": "02261", "02066": "02261"}
 
 #: Census place code of the "Balance of ..." rows (the part outside any place).
 BALANCE_PLACE = "99990"

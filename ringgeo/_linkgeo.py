@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from .geography import COUNTY_SUCCESSORS
 from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
@@ -28,12 +29,6 @@ COUNTY_FUZZY_CUTOFF = 85.0
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled municipality name.
 MUNI_FUZZY_CUTOFF = 90.0
 
-#: County GEOIDs of the vintage-2021 municipality file that the 2019 county
-#: boundaries do not have, and the 2019 county that covered them: the
-#: Valdez-Cordova Census Area, AK (02261) was split on 2019-01-02 into Chugach
-#: (02063) and Copper River (02066) census areas (Census Bureau, "Substantial
-#: Changes to Counties and County Equivalent Entities: 1970-Present").
-COUNTY_SUCCESSORS = {"02063": "02261", "02066": "02261"}
 
 _LSAD_KIND = {"00": None, "03": "city and borough", "04": "borough", "05": "census area",
               "06": "county", "12": "municipality", "13": "municipio", "15": "parish",

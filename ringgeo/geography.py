@@ -201,17 +201,25 @@ def _build_states(boundary_path: str, popest_path: str) -> gpd.GeoDataFrame:
     return out.sort_values("GEOID", ignore_index=True)
 
 
+#: County GEOIDs of the vintage-2021 subcounty file that the 2019 county files do not
+#: have, and the 2019 county that covered them: the Valdez-Cordova Census Area, AK
+#: (02261) was split on 2019-01-02 into Chugach (02063) and Copper River (02066) census
+#: areas (Census Bureau, "Substantial Changes to Counties and County Equivalent
+#: Entities: 1970-Present"). The 2019 boundaries and population still have 02261.
+COUNTY_SUCCESSORS = {"02063": "02261", "02066": "02261"}
+
+
 def _county_population_2020base(subest_path: str, geoids) -> pd.Series:
     """SUMLEV 050 ESTIMATESBASE2020 by 2019 county GEOID (see docs/geography.md)."""
     sub = _read_subest(subest_path)
     rows = sub.loc[sub["SUMLEV"] == "050"]
     base = pd.Series(rows["ESTIMATESBASE2020"].to_numpy(),
                      index=rows["county_geoid"].to_numpy(), dtype="Int64")
-    # Valdez-Cordova Census Area (02261) was split on 2019-01-02 into Chugach
-    # (02063) and Copper River (02066); the 2019 boundaries still draw 02261.
-    # The two new areas cover exactly the old one, so their sum is its base.
-    if "02261" not in base.index and {"02063", "02066"} <= set(base.index):
-        base["02261"] = base["02063"] + base["02066"]
+    # The new areas cover exactly the old one, so their sum is its base.
+    for old_geoid in set(COUNTY_SUCCESSORS.values()):
+        parts = [new for new, old in COUNTY_SUCCESSORS.items() if old == old_geoid]
+        if old_geoid not in base.index and set(parts) <= set(base.index):
+            base[old_geoid] = base[parts].sum()
     return base.reindex(pd.Index(geoids))
 
 
