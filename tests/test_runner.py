@@ -7,6 +7,7 @@ Tiny notebooks are written into tmp_path; they run in the ``python3`` kernel
 import json
 import os
 import pathlib
+import re
 
 import nbformat
 import pytest
@@ -131,13 +132,18 @@ def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
 
 def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
     runs = [{"notebook": "failing.ipynb", "name": "broken"},
-            {"notebook": "writer.ipynb", "name": "slow", "parameters": {"pause": 3.0}}]
+            {"notebook": "writer.ipynb", "name": "slow", "parameters": {"pause": 5.0}}]
     runs += [{"notebook": "writer.ipynb", "name": f"later{i}"} for i in range(3)]
     with pytest.raises(NotebookError, match=r"failing\.ipynb.*ZeroDivisionError.*"
-                                            r"\(3 later run\(s\) not executed\)"):
+                                            r"\((\d) later run\(s\) not executed\)") as info:
         run(write_batch(tiny, runs), tmp_path, jobs=2)
     assert (tmp_path / "out" / "slow.json").is_file()   # already running: allowed to finish
-    assert not list((tmp_path / "out").glob("later*"))
+    # Runs queued when the failure arrives never start. "slow" normally outlasts the failing
+    # notebook, so none of the later runs starts; on a loaded machine the failing kernel may
+    # start late enough for one to be picked up, and the message counts exactly the rest.
+    started = len(list((tmp_path / "out").glob("later*")))
+    skipped = int(re.search(r"\((\d) later run", str(info.value)).group(1))
+    assert skipped >= 2 and started + skipped == 3
 
 
 def test_names_are_sanitized_and_stay_in_their_folders(tiny, tmp_path):
