@@ -117,8 +117,8 @@ def test_failure_names_notebook_cell_and_error_and_stops(tiny, tmp_path):
 def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
     here = os.getcwd()
     batch = write_batch(tiny, [
-        {"notebook": "writer.ipynb", "name": "a", "parameters": {"value": 1, "pause": 2.0}},
-        {"notebook": "writer.ipynb", "name": "b", "parameters": {"value": 2, "pause": 2.0}},
+        {"notebook": "writer.ipynb", "name": "a", "parameters": {"value": 1, "pause": 3.0}},
+        {"notebook": "writer.ipynb", "name": "b", "parameters": {"value": 2, "pause": 3.0}},
     ])
     results = run(batch, tmp_path, jobs=2)
     assert [r.name for r in results] == ["a", "b"]
