@@ -20,30 +20,8 @@ import sys
 from . import __version__
 from .exceptions import RinggeoError
 
-
-def _data_command(args) -> int:
-    from . import data
-
-    if args.action == "info":
-        for name in data.registry():
-            meta = data.source_info(name)
-            print(f"{name}\n  {meta['description']}\n  credit:  {meta['credit']}\n"
-                  f"  licence: {meta['licence']}\n  origin:  {meta['origin']}\n"
-                  f"  pinned:  {meta['url']}\n  sha256:  {meta['sha256']}")
-        return 0
-    if args.action == "fetch":
-        for name, path in data.fetch_all().items():
-            print(f"fetched  {name}  {path}")
-        return 0
-    # verify
-    results = data.verify()
-    for rec in results:
-        status = "verified" if rec["ok"] else "FAILED  "
-        where = rec["path"] if rec["ok"] else rec["message"]
-        print(f"{status} {rec['name']}  {where}")
-    bad = sum(not rec["ok"] for rec in results)
-    print(f"{len(results) - bad} of {len(results)} files verified")
-    return 1 if bad else 0
+# modules whose add_cli(subparsers) registers a sub-command, in help order
+_COMMAND_MODULES = ("data", "partners", "runner")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,21 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ringgeo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_data = sub.add_parser("data", help="fetch, verify or describe the source files")
-    p_data.add_argument("action", choices=["fetch", "verify", "info"])
-    p_data.set_defaults(func=_data_command)
-
-    # Sub-commands owned by other modules register themselves here.
-    for module_name in ("partners", "runner"):
-        try:
-            module = importlib.import_module(f"ringgeo.{module_name}")
-        except ModuleNotFoundError as err:  # a sub-command not written yet
-            if err.name != f"ringgeo.{module_name}":
-                raise
-            continue
-        add_cli = getattr(module, "add_cli", None)
-        if add_cli is not None:
-            add_cli(sub)
+    # Each sub-command is registered by the module that owns it.
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(f"ringgeo.{module_name}").add_cli(sub)
     return parser
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "fetch_all",
     "verify",
     "cache_dir",
+    "add_cli",
 ]
 
 #: Environment variable naming a local mirror folder of the source files.
@@ -145,13 +146,14 @@ def _file_sha256(path: pathlib.Path) -> str:
 
 
 def _verify_file(name: str, path: pathlib.Path, *, in_mirror: bool) -> None:
-    expected = _check_name(name)["sha256"]
+    meta = _check_name(name)
+    expected = meta["sha256"]
     got = _file_sha256(path)
     if got != expected:
         if in_mirror:
             fix = (
                 f"The mirror copy is damaged or is a different version: replace it "
-                f"with the file from {_check_name(name)['url']} (the folder comes from "
+                f"with the file from {meta['url']} (the folder comes from "
                 f"{DATA_DIR_ENV})."
             )
         else:
@@ -278,3 +280,34 @@ def verify() -> list[dict]:
         else:
             results.append({"name": name, "ok": True, "path": path, "message": "verified"})
     return results
+
+
+# --------------------------------------------------------------------- command line
+def _cli(args) -> int:
+    if args.action == "info":
+        for name in registry():
+            meta = source_info(name)
+            print(f"{name}\n  {meta['description']}\n  credit:  {meta['credit']}\n"
+                  f"  licence: {meta['licence']}\n  origin:  {meta['origin']}\n"
+                  f"  pinned:  {meta['url']}\n  sha256:  {meta['sha256']}")
+        return 0
+    if args.action == "fetch":
+        for name, path in fetch_all().items():
+            print(f"fetched  {name}  {path}")
+        return 0
+    # verify
+    results = verify()
+    for rec in results:
+        status = "verified" if rec["ok"] else "FAILED  "
+        where = rec["path"] if rec["ok"] else rec["message"]
+        print(f"{status} {rec['name']}  {where}")
+    bad = sum(not rec["ok"] for rec in results)
+    print(f"{len(results) - bad} of {len(results)} files verified")
+    return 1 if bad else 0
+
+
+def add_cli(subparsers) -> None:
+    """Register ``ringgeo data fetch|verify|info`` on the ``ringgeo`` command's sub-parsers."""
+    parser = subparsers.add_parser("data", help="fetch, verify or describe the source files")
+    parser.add_argument("action", choices=["fetch", "verify", "info"])
+    parser.set_defaults(func=_cli)

@@ -47,6 +47,7 @@ STATES["is_state"] = ~STATES["state"].isin(["DC", "PR", "AS", "GU", "MP", "VI"])
 STATES["in_51"] = STATES["is_state"] | (STATES["state"] == "DC")
 
 _BY_USPS = {usps: (fips, name) for usps, fips, name in _TABLE}
+_IN_51 = tuple(STATES.loc[STATES["in_51"], "state"])
 _LOOKUP: dict[str, str] = {}
 for _usps, _fips, _name in _TABLE:
     _LOOKUP[_usps.lower()] = _usps
@@ -100,8 +101,8 @@ def validate_state(value, *, allow_territories: bool = True) -> str:
     if key.isdigit():
         key = key.zfill(2)
     usps = _LOOKUP.get(key)
-    if usps is None or (not allow_territories and usps not in STATES.loc[STATES["in_51"], "state"].values):
-        allowed = STATES["state"] if allow_territories else STATES.loc[STATES["in_51"], "state"]
+    allowed = _BY_USPS if allow_territories else _IN_51
+    if usps not in allowed:
         raise ParameterError(
             f"{value!r} is not a US state: expected a state name, USPS code or FIPS code, "
             f"one of {', '.join(allowed)}."
