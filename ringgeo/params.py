@@ -16,7 +16,9 @@ import os
 import re
 from pathlib import Path
 
+from ._cleaning import _FIRST_YEAR
 from .exceptions import ParameterError
+from .partners import SNAPSHOT_DATES, _as_timestamp
 from .states import validate_state as _validate_usps
 
 __all__ = [
@@ -42,10 +44,11 @@ METRICS = {
     "share_covered_max": "share of residents under a partnered agency (upper bound)",
 }
 
-#: Before Ring's first published activation (2018-03-22), no partnership existed.
-FIRST_DATE = _dt.date(2018, 1, 1)
+#: Before Ring's first published activation (2018-03-22), no partnership existed
+#: (the same year before which partner cleaning flags a date as implausible).
+FIRST_DATE = _dt.date(_FIRST_YEAR, 1, 1)
 #: The date of the one partner snapshot (the Atlas of Surveillance export).
-SNAPSHOT_DATE = _dt.date(2020, 10, 7)
+SNAPSHOT_DATE = max(SNAPSHOT_DATES.values()).date()
 
 #: mapclassify schemes accepted when :mod:`ringgeo.plot` does not publish its
 #: own list as ``SCHEMES``.
@@ -146,10 +149,9 @@ def validate_as_of(as_of) -> str | None:
     """
     if as_of is None:
         return None
-    if isinstance(as_of, _dt.datetime):
-        day = as_of.date()
-    elif isinstance(as_of, _dt.date):
-        day = as_of
+    if isinstance(as_of, _dt.date):  # also datetime and pandas.Timestamp
+        # the day load_partners(as_of=...) will slice with (time of day and zone dropped)
+        day = _as_timestamp(as_of).date()
     elif isinstance(as_of, str):
         try:
             day = _dt.date.fromisoformat(as_of.strip())
