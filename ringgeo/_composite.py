@@ -20,10 +20,10 @@ import functools
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
-from shapely import affinity
 
-__all__ = ["CONUS_CRS", "INSETS", "composite", "state_crs", "project_state"]
+__all__ = ["CONUS_CRS", "INSETS", "composite", "state_crs"]
 
 #: Projection of the lower 48 states and DC.
 CONUS_CRS = "EPSG:5070"
@@ -46,14 +46,6 @@ INSETS = {
         "shift": (1_920_000.0, 330_000.0),
     },
 }
-
-
-def _shift(geoms, scale: float, shift: tuple[float, float]):
-    out = []
-    for geom in geoms:
-        geom = affinity.scale(geom, xfact=scale, yfact=scale, origin=(0.0, 0.0))
-        out.append(affinity.translate(geom, xoff=shift[0], yoff=shift[1]))
-    return out
 
 
 def composite(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -80,10 +72,11 @@ def composite(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if rows.empty:
             continue
         rows = rows.to_crs(spec["crs"])
-        geoms = _shift(rows.geometry.values, spec["scale"], spec["shift"])
-        parts.append(rows.set_geometry(gpd.GeoSeries(geoms, index=rows.index, crs=rows.crs)))
+        moved = (rows.geometry.scale(spec["scale"], spec["scale"], origin=(0.0, 0.0))
+                 .translate(*spec["shift"]))
+        parts.append(rows.set_geometry(moved))
     out = gpd.GeoDataFrame(
-        gpd.pd.concat([part.set_crs(None, allow_override=True) for part in parts]),
+        pd.concat([part.set_crs(None, allow_override=True) for part in parts]),
         geometry=frame.geometry.name,
     )
     return out.loc[frame.index]
@@ -127,8 +120,3 @@ def state_crs(usps: str, geoseries: gpd.GeoSeries) -> pyproj.CRS:
     """
     bounds = tuple(round(v, 4) for v in _unwrapped_bounds(geoseries))
     return _crs_for(usps, bounds)
-
-
-def project_state(frame: gpd.GeoDataFrame, usps: str) -> gpd.GeoDataFrame:
-    """Return the rows of one state projected with :func:`state_crs`."""
-    return frame.to_crs(state_crs(usps, frame.geometry))

@@ -144,14 +144,16 @@ def _new_figure(title, subtitle):
     return fig, top
 
 
-def _figure(ax, title, subtitle, legend_outside):
+def _figure(ax, title, subtitle, *, left, bottom, width, margin):
+    """Return ``(fig, ax, own)``: the caller's axes, titled, or a new figure with a
+    headline and axes at ``left``, ``bottom`` (figure fractions) of ``width``, whose
+    top edge is ``margin - bottom`` below the headline."""
     if ax is not None:
         if title:
             ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
         return ax.figure, ax, False
     fig, top = _new_figure(title, subtitle)
-    width = 0.70 if legend_outside else 0.98
-    ax = fig.add_axes((0.01, 0.11, width, top - 0.12))
+    ax = fig.add_axes((left, bottom, width, top - margin))
     return fig, ax, True
 
 

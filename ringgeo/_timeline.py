@@ -8,7 +8,7 @@ import matplotlib.ticker
 import pandas as pd
 
 from ._classes import _warn
-from ._figure import FONT, _draw_source, _new_figure, source_line
+from ._figure import FONT, _draw_source, _figure, source_line
 from .exceptions import ParameterError
 from .states import STATES, state_name, validate_state
 
@@ -138,14 +138,7 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     >>> plt.close(fig)
     """
     wide = _timeline_table(frame, states)
-    own = ax is None
-    if own:
-        fig, top = _new_figure(title, subtitle)
-        ax = fig.add_axes((0.07, 0.17, 0.76, top - 0.22))
-    else:
-        fig = ax.figure
-        if title:
-            ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
+    fig, ax, own = _figure(ax, title, subtitle, left=0.07, bottom=0.17, width=0.76, margin=0.22)
     many = len(wide.columns) > 1
     for i, name in enumerate(wide.columns):
         line = wide[name].dropna()
@@ -171,11 +164,11 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     ax.grid(axis="y", color="#d9d9d9", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if as_of is None and isinstance(frame, (pd.DataFrame, pd.Series)):
+    if as_of is None:  # _timeline_table accepted only a DataFrame or Series
         as_of = frame.attrs.get("as_of")
     if note is None:
         note = "Cumulative count by activation date as Ring published it"
-        undated = frame.attrs.get("undated") if hasattr(frame, "attrs") else None
+        undated = frame.attrs.get("undated")
         if undated:
             note += f"; {undated:,} partnerships without an activation date are not shown"
     _draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),

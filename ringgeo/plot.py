@@ -51,11 +51,11 @@ def _geometry(level: str, usps: str | None = None) -> gpd.GeoDataFrame:
     """Map geometry: the national composite, or one state's areas in its own projection."""
     from . import geography  # imported late: reading boundaries takes a second
 
-    frame = geography.load_states() if level == "state" else geography.load_counties()
+    states = geography.load_states()
+    frame = states if level == "state" else geography.load_counties()
     frame = frame[["GEOID", "state", "name", "geometry"]]
     if usps is None:
         return _composite.composite(frame)
-    states = geography.load_states()
     crs = _composite.state_crs(usps, states.loc[states["state"] == usps].geometry)
     frame = frame.loc[frame["state"] == usps].to_crs(crs)
     return frame.set_crs(None, allow_override=True)
@@ -141,7 +141,6 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
     if usps is not None and usps not in set(national["state"]):
         raise ParameterError(f"state={state!r} ({usps}) has no counties in the Census "
                              "boundary file; ringgeo maps the 50 states, DC and Puerto Rico.")
-    geometry = national if usps is None else _geometry(level, usps)
     keys = _index_keys(frame, level)
     key_col = "state" if level == "state" else "GEOID"
     matched = keys.isin(national[key_col])
@@ -160,8 +159,7 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
     values = pd.Series(pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy(),
                        index=keys)
     values = values.where(np.isfinite(values))
-    table = geometry
-    table = table.copy()
+    table = _geometry(level, usps).copy()
     table["value"] = table[key_col].map(values).astype(float).to_numpy()
     if table["value"].isna().all():
         raise ParameterError(f"Column {column!r} has no value for any {level} on this map: "
@@ -263,7 +261,8 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     table = map_data(frame, column, level=level, state=state, scheme=scheme, k=k, bins=bins,
                      zero_class=zero_class, legend_fmt=legend_fmt)
     level, usps = table.attrs["level"], table.attrs["state"]
-    fig, ax, own = _figure(ax, title, subtitle, legend_outside=usps is not None)
+    fig, ax, own = _figure(ax, title, subtitle, left=0.01, bottom=0.11, margin=0.12,
+                           width=0.98 if usps is None else 0.70)  # legend beside a state
     labels = table.attrs["labels"]
     colours = _colours(cmap, len(labels), table.attrs["zero_class"])
     county = level == "county"
@@ -277,9 +276,8 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
         if len(rows):
             rows.plot(ax=ax, facecolor=colour, edgecolor="white", linewidth=edge_width)
     if county:  # state outlines over the counties
-        outline = _geometry("state") if usps is None else _geometry("state", usps)
-        outline = outline if usps is None else outline[outline["state"] == usps]
-        outline.boundary.plot(ax=ax, color="#595959", linewidth=0.35 if usps is None else 0.8)
+        _geometry("state", usps).boundary.plot(ax=ax, color="#595959",
+                                               linewidth=0.35 if usps is None else 0.8)
     handles = [Patch(facecolor=c, edgecolor="#bdbdbd", linewidth=0.4, label=lab)
                for c, lab in zip(colours, labels)]
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR, linewidth=0.4,
@@ -305,8 +303,8 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
         ax.legend(handles=handles, title=name, frameon=False, fontsize=FONT["legend"],
                   title_fontsize=FONT["legend_title"], alignment="left", handlelength=1.6,
                   handleheight=1.1, **legend_kw)
-    if as_of is None and isinstance(frame, (pd.DataFrame, pd.Series)):
-        as_of = frame.attrs.get("as_of")
+    if as_of is None:
+        as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
     _draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
                                       level=level), own)
     ax._ringgeo_data = table
