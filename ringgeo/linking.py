@@ -439,12 +439,15 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
                              f"{type(corrections).__name__}.")
 
     frame = partners.copy()
-    frame.attrs = copy.deepcopy(partners.attrs)
+    # work without attrs: pandas deep-copies them on every column access, and
+    # load_partners' attrs hold the whole quality report
+    attrs = copy.deepcopy(partners.attrs)
+    frame.attrs = {}
     frame["county_names"] = [_as_list(v) for v in frame["county_names"]]
     applied, overrides = _apply_corrections(frame, table)
     geo = default_index()
-    records = frame[list(_REQUIRED)].to_dict("records")
-    results = [_link_row(geo, rec) for rec in records]
+    columns = [frame[c].tolist() for c in _REQUIRED]
+    results = [_link_row(geo, dict(zip(_REQUIRED, values))) for values in zip(*columns)]
 
     for i, rec in overrides.items():
         res = results[i]
@@ -487,20 +490,20 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
                                           index=frame.index, dtype="str")
     frame["link_note"] = pd.Series(["; ".join(r["notes"]) or None for r in results],
                                    index=frame.index, dtype="str")
-    quality = frame.attrs.setdefault("quality", {})
-    quality["links"] = _links_report(frame, results, applied, table)
+    attrs.setdefault("quality", {})["links"] = _links_report(frame, results, applied, table)
+    frame.attrs = attrs
     return frame
 
 
 def _links_report(frame, results, applied, table) -> dict:
     rows = frame["row"].tolist() if "row" in frame else [None] * len(frame)
     municipal = frame["jurisdiction_type"] == "municipal"
-    review = []
-    for i, res in enumerate(results):
-        for what, candidates in res["review"]:
-            review.append({"row": rows[i], "partner_id": frame["partner_id"].iat[i],
-                           "agency": frame["agency"].iat[i], "state": frame["state"].iat[i],
-                           "problem": what, "candidates": [str(c) for c in candidates]})
+    review = [{"row": row, "partner_id": pid, "agency": agency, "state": state,
+               "problem": what, "candidates": [str(c) for c in candidates]}
+              for row, pid, agency, state, res in zip(
+                  rows, frame["partner_id"].tolist(), frame["agency"].tolist(),
+                  frame["state"].tolist(), results)
+              for what, candidates in res["review"]]
     return {
         "methods": dict(Counter(r["link_method"] for r in results)),
         "muni_methods": dict(Counter(r["muni_link_method"] for r in results
