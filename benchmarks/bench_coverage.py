@@ -19,21 +19,12 @@ The partner table is loaded once beforehand (see ``bench_partners.py``).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
+
+from _timing import median
 
 import ringgeo
 from ringgeo import coverage, geography
-
-
-def _median(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -44,7 +35,7 @@ def main() -> None:
 
     tables = (geography.load_states(), geography.load_counties(),
               geography.load_municipality_parts(), geography.load_mcd_place_overlaps())
-    cells = _median(lambda: coverage._cells.build(*tables), args.repeat)
+    cells = median(lambda: coverage._cells.build(*tables), args.repeat)
     geo = coverage._cells.build(*tables)
     print(f"cells: {cells:.3f} s ({len(geo.cells):,} cells, {len(geo.counties):,} counties)")
 
@@ -61,7 +52,7 @@ def main() -> None:
             "timeline W by state": lambda: coverage.timeline(partners, freq="W", by="state"),
         }
         for name, job in jobs.items():
-            print(f"  {name:<20} {_median(job, args.repeat):.3f} s")
+            print(f"  {name:<20} {median(job, args.repeat):.3f} s")
 
 
 if __name__ == "__main__":

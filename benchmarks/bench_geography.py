@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
+
+from _timing import cold, timed
 
 import ringgeo
 from ringgeo import geography
@@ -42,21 +42,13 @@ print(time.perf_counter() - t0, len(frame))
 
 
 def _cold(names) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", COLD.format(names=tuple(names))], check=True,
-                         capture_output=True, text=True).stdout.split()
-    return float(out[0]), int(out[1])
+    return cold(COLD.format(names=tuple(names)))
 
 
 def _clear_caches() -> None:
     for func in (geography._build_states, geography._build_counties,
                  geography._build_municipalities, geography._read_subest):
         func.cache_clear()
-
-
-def _timed(func) -> float:
-    t0 = time.perf_counter()
-    func()
-    return time.perf_counter() - t0
 
 
 def main(argv=None) -> int:
@@ -72,8 +64,8 @@ def main(argv=None) -> int:
         rereads = []
         for _ in range(args.repeat):
             _clear_caches()
-            rereads.append(_timed(func))
-        warms = [_timed(func) for _ in range(args.repeat)]
+            rereads.append(timed(func))
+        warms = [timed(func) for _ in range(args.repeat)]
         print(f"{name:<26}{colds[0][1]:>8,}{statistics.median(c[0] for c in colds):>9.3f}"
               f"{statistics.median(rereads):>9.3f}{statistics.median(warms):>9.3f}")
     together = [_cold(LOADERS)[0] for _ in range(args.repeat)]

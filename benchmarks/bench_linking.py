@@ -21,22 +21,12 @@ Figures printed (seconds):
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
+
+from _timing import median, timed
 
 import ringgeo
 from ringgeo import _linkgeo, geography, linking
-
-
-def _time(func) -> float:
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
-
-
-def _median(func, repeat: int) -> float:
-    return statistics.median(_time(func) for _ in range(repeat))
 
 
 def main() -> None:
@@ -51,17 +41,17 @@ def main() -> None:
     def load_geography():
         return geography.load_counties(), geography.load_municipalities()
 
-    print(f"geography cold: {_time(load_geography):.3f} s")
-    print(f"geography warm: {_median(load_geography, args.repeat):.3f} s")
+    print(f"geography cold: {timed(load_geography):.3f} s")
+    print(f"geography warm: {median(load_geography, args.repeat):.3f} s")
     counties, munis = load_geography()
-    index = _median(lambda: _linkgeo.GeoIndex(counties, munis), args.repeat)
+    index = median(lambda: _linkgeo.GeoIndex(counties, munis), args.repeat)
     print(f"index:          {index:.3f} s ({len(counties):,} counties, {len(munis):,} "
           f"municipalities)")
-    print(f"link cold:      {_time(lambda: linking.link_partners(partners)):.3f} s")
-    warm = _median(lambda: linking.link_partners(partners), args.repeat)
+    print(f"link cold:      {timed(lambda: linking.link_partners(partners)):.3f} s")
+    warm = median(lambda: linking.link_partners(partners), args.repeat)
     print(f"link warm:      {warm:.3f} s ({len(partners):,} partners, "
           f"{warm / len(partners) * 1e3:.2f} ms each)")
-    warm = _median(lambda: linking.link_partners(sliced), args.repeat)
+    warm = median(lambda: linking.link_partners(sliced), args.repeat)
     print(f"link warm as_of=2019-08-28: {warm:.3f} s ({len(sliced):,} partners)")
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import statistics
-import subprocess
 import sys
-import time
 import warnings
+
+from _timing import cold, timed
 
 import ringgeo
 from ringgeo import partners
@@ -39,18 +39,6 @@ print(time.perf_counter() - t0, len(frame))
 """
 
 
-def _cold(link: bool) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, "-c", COLD.format(link=link)], check=True,
-                         capture_output=True, text=True).stdout.split()
-    return float(out[0]), int(out[1])
-
-
-def _timed(func) -> float:
-    t0 = time.perf_counter()
-    func()
-    return time.perf_counter() - t0
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
@@ -61,12 +49,12 @@ def main(argv=None) -> int:
           f"median of {args.repeat} runs, seconds")
     print(f"{'link':>6} {'rows':>6} {'cold':>8} {'re-read':>8} {'warm':>8}")
     for link in modes:
-        colds = [_cold(link) for _ in range(args.repeat)]
+        colds = [cold(COLD.format(link=link)) for _ in range(args.repeat)]
         rereads, warms = [], []
         for _ in range(args.repeat):
             partners._read_cached.cache_clear()
-            rereads.append(_timed(lambda: partners.load_partners(link=link)))
-            warms.append(_timed(lambda: partners.load_partners(link=link)))
+            rereads.append(timed(lambda: partners.load_partners(link=link)))
+            warms.append(timed(lambda: partners.load_partners(link=link)))
         print(f"{str(link):>6} {colds[0][1]:>6} {statistics.median(c for c, _ in colds):8.3f} "
               f"{statistics.median(rereads):8.3f} {statistics.median(warms):8.3f}")
     return 0
