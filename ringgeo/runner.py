@@ -69,6 +69,13 @@ def _where(source: str, index: int | None = None, name: str | None = None) -> st
     return f"{source}, run {index}" + (f" ({name!r})" if name else "")
 
 
+def _refuse_unknown(where: str, given, allowed, unknown_as: str, allowed_as: str) -> None:
+    unknown = sorted(set(map(str, given)) - set(allowed))
+    if unknown:
+        raise InputError(f"{where}: {unknown_as} {', '.join(map(repr, unknown))}; "
+                         f"{allowed_as}: {', '.join(allowed) or 'nothing'}.")
+
+
 def _read_batch(batch) -> tuple[dict, str, Path]:
     """Return (mapping, label for messages, folder notebooks are relative to)."""
     if isinstance(batch, dict):
@@ -124,25 +131,24 @@ def load_batch(batch=None) -> list[Run]:
     >>> runs[0].name, runs[0].notebook.name
     ('table0_partners_by_state_year', '01_partners_overview.ipynb')
     """
+    return _load_batch(batch)[0]
+
+
+def _load_batch(batch) -> tuple[list[Run], str]:
+    """Return (runs, label of the batch for messages); see :func:`load_batch`."""
     data, source, root = _read_batch(_default_batch() if batch is None else batch)
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{source}: expected a mapping with a non-empty list under 'runs:', "
                          "each run a mapping with 'notebook' and optional 'parameters', 'name'.")
-    extra = sorted(set(data) - set(_BATCH_KEYS))
-    if extra:
-        raise InputError(f"{source}: unknown top-level key(s) {', '.join(map(repr, extra))}; "
-                         f"allowed: {', '.join(_BATCH_KEYS)}.")
-    runs, seen = [], {}
+    _refuse_unknown(source, data, _BATCH_KEYS, "unknown top-level key(s)", "allowed")
+    runs, seen, declared_by_notebook = [], {}, {}
     for index, spec in enumerate(data["runs"], start=1):
         where = _where(source, index)
         if not isinstance(spec, dict):
             raise InputError(f"{where}: expected a mapping with 'notebook' and optional "
                              f"'parameters', 'name'; got {spec!r}.")
         where = _where(source, index, spec.get("name"))
-        unknown = sorted(set(map(str, spec)) - set(_RUN_KEYS))
-        if unknown:
-            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                             f"allowed keys: {', '.join(_RUN_KEYS)}.")
+        _refuse_unknown(where, spec, _RUN_KEYS, "unknown key(s)", "allowed keys")
         nb = spec.get("notebook")
         if not isinstance(nb, str) or not nb.endswith(".ipynb"):
             raise InputError(f"{where}: 'notebook' must name an .ipynb file; got {nb!r}.")
@@ -155,15 +161,15 @@ def load_batch(batch=None) -> list[Run]:
         if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
             raise InputError(f"{where}: 'parameters' must be a mapping of names to values; "
                              f"got {parameters!r}.")
-        declared = _declared_parameters(notebook, where)
+        if notebook not in declared_by_notebook:  # a notebook is often run several times
+            declared_by_notebook[notebook] = _declared_parameters(notebook, where)
+        declared = declared_by_notebook[notebook]
         reserved = sorted(set(parameters) & set(_RUNNER_PARAMETERS))
         if reserved:
             raise InputError(f"{where}: {', '.join(reserved)} is set by the runner "
                              "(--output-dir); remove it from the run's parameters.")
-        undeclared = sorted(set(parameters) - set(declared))
-        if undeclared:
-            raise InputError(f"{where}: {nb} has no parameter {', '.join(map(repr, undeclared))}; "
-                             f"its parameters cell declares: {', '.join(declared) or 'nothing'}.")
+        _refuse_unknown(where, parameters, declared, f"{nb} has no parameter",
+                        "its parameters cell declares")
         try:
             name = output_name(*([spec["name"]] if spec.get("name") is not None else
                                  [notebook.stem, *parameters.values()]))
@@ -174,7 +180,7 @@ def load_batch(batch=None) -> list[Run]:
                              "give each run its own 'name'.")
         seen[name] = index
         runs.append(Run(index, name, notebook, dict(parameters), declared))
-    return runs
+    return runs, source
 
 
 def _select(runs: list[Run], only, source: str) -> list[Run]:
@@ -218,6 +224,16 @@ def _this_python_kernel_manager():
     return ThisPythonKernelManager
 
 
+def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_count,
+                    ename: str, evalue: str) -> NotebookError:
+    """A NotebookError carrying what a caller needs to point at the failure."""
+    error = NotebookError(message)
+    error.notebook, error.executed = run.notebook, executed
+    error.cell_index, error.exec_count = cell_index, exec_count
+    error.ename, error.evalue = ename, evalue
+    return error
+
+
 def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -245,21 +261,14 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
     except PapermillExecutionError as err:
         code = next((ln.strip() for ln in err.source.splitlines()
                      if ln.strip() and not ln.lstrip().startswith("#")), "")
-        error = NotebookError(
+        raise _notebook_error(
             f"{where} failed in cell [{err.exec_count}] (`{_first_line(code, 80)}`): "
-            f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}"
-        )
-        error.notebook, error.executed = run.notebook, executed
-        error.cell_index, error.exec_count = err.cell_index, err.exec_count
-        error.ename, error.evalue = err.ename, err.evalue
-        raise error from err
+            f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}",
+            run, executed, err.cell_index, err.exec_count, err.ename, err.evalue) from err
     except Exception as err:  # kernel died, notebook unreadable, ...
-        error = NotebookError(f"{where} could not run: {type(err).__name__}: "
-                              f"{_first_line(err)}")
-        error.notebook, error.executed = run.notebook, executed
-        error.cell_index = error.exec_count = None
-        error.ename, error.evalue = type(err).__name__, str(err)
-        raise error from err
+        raise _notebook_error(
+            f"{where} could not run: {type(err).__name__}: {_first_line(err)}",
+            run, executed, None, None, type(err).__name__, str(err)) from err
     return RunResult(run.name, run.notebook, executed, parameters, time.perf_counter() - start)
 
 
@@ -319,9 +328,8 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
-    batch = _default_batch() if batch is None else batch
-    source = "batch" if isinstance(batch, dict) else str(batch)
-    runs = _select(load_batch(batch), only, source)
+    runs, source = _load_batch(batch)
+    runs = _select(runs, only, source)
     output_dir = Path(output_dir).resolve()
     build_dir = Path(build_dir).resolve()
     for folder, what in ((output_dir, "output"), (build_dir, "build")):

@@ -333,3 +333,22 @@ def test_refresh_notebook_failure_leaves_file_unchanged(tmp_path):
     with pytest.raises(NotebookError, match=r"bad.ipynb.*ZeroDivisionError"):
         runner.refresh_notebook(path, kernel_name=KERNEL)
     assert path.read_bytes() == before
+
+
+def test_batch_top_level_key_that_is_not_a_string(tiny):
+    batch = tiny / "numbers.yaml"
+    batch.write_text("runs:\n  - notebook: writer.ipynb\n1: x\n")
+    with pytest.raises(InputError, match=r"unknown top-level key\(s\) '1'; allowed: runs"):
+        runner.load_batch(batch)
+
+
+def test_each_notebook_is_inspected_once_per_batch(tiny, monkeypatch):
+    seen = []
+    inspect = runner._declared_parameters
+    monkeypatch.setattr(runner, "_declared_parameters",
+                        lambda nb, where: seen.append(nb) or inspect(nb, where))
+    batch = tiny / "twice.yaml"
+    batch.write_text("runs:\n  - {notebook: writer.ipynb, name: a}\n"
+                     "  - {notebook: writer.ipynb, name: b}\n")
+    assert [r.name for r in runner.load_batch(batch)] == ["a", "b"]
+    assert len(seen) == 1
