@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from .geography import COUNTY_SUCCESSORS
+from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS
 from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
@@ -30,12 +30,12 @@ COUNTY_FUZZY_CUTOFF = 85.0
 MUNI_FUZZY_CUTOFF = 90.0
 
 
-_LSAD_KIND = {"00": None, "03": "city and borough", "04": "borough", "05": "census area",
-              "06": "county", "12": "municipality", "13": "municipio", "15": "parish",
-              "25": "city"}
+#: County kind by LSAD code: the word of geography.COUNTY_LSAD, lower case (None: no word).
+_LSAD_KIND = {code: word.lower() or None for code, word in COUNTY_LSAD.items()}
 
 
-def _missing(value) -> bool:
+def is_missing(value) -> bool:
+    """None, pandas NA or NaN."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
@@ -59,6 +59,11 @@ class Muni:
     base: str  # folded name without descriptor
     base_raw: str  # the name as Census writes it, without descriptor
     word: str | None  # descriptor: city, town, township, village, borough...
+
+
+def preference(muni: Muni) -> tuple:
+    """Sort key among same-name municipalities: an incorporated place, then population."""
+    return (muni.kind == "place", muni.population or 0)
 
 
 @dataclass
@@ -97,26 +102,22 @@ class GeoIndex:
         self.munis: dict[str, Muni] = {}
         self.muni_base: dict[tuple, list] = {}
         self.muni_choices: dict[str, dict] = {}
-        base_names = (municipalities["base_name"] if "base_name" in municipalities
-                      else [None] * len(municipalities))
-        columns = [list(municipalities[c]) if not hasattr(municipalities[c], "tolist")
-                   else municipalities[c].tolist()
+        columns = [municipalities[c].tolist()
                    for c in ("GEOID", "kind", "name", "state", "county_fips", "population")]
-        base_names = list(base_names)
-        successors = COUNTY_SUCCESSORS
+        base_names = (municipalities["base_name"].tolist() if "base_name" in municipalities
+                      else [None] * len(municipalities))
         for geoid, kind, name, state, cfips, pop, base_name in zip(*columns, base_names):
             base, word = split_muni(name)
             raw = clean(name)
             raw_base = raw[: len(raw) - len(word) - 1] if word and len(raw) > len(word) else raw
-            cfips = () if _missing(cfips) else tuple(cfips)
-            if any(c in successors for c in cfips):
-                cfips = tuple(dict.fromkeys(successors.get(c, c) for c in cfips))
+            # counties as in the 2019 county file (Valdez-Cordova's successors -> 02261)
+            cfips = () if is_missing(cfips) else tuple(
+                dict.fromkeys(COUNTY_SUCCESSORS.get(c, c) for c in cfips))
             muni = Muni(str(geoid), str(kind), raw, str(state), cfips,
-                        None if _missing(pop) else int(pop), base,
-                        raw_base, word)
+                        None if is_missing(pop) else int(pop), base, raw_base, word)
             self.munis[muni.geoid] = muni
             keys = {compact(alias) for alias in muni_aliases(name)}
-            if not _missing(base_name):
+            if not is_missing(base_name):
                 keys.add(compact(fold(base_name)))
             for key in keys:
                 self.muni_base.setdefault((muni.state, key), []).append(muni.geoid)
@@ -192,8 +193,7 @@ class GeoIndex:
                                        score_cutoff=MUNI_FUZZY_CUTOFF)
             if found and (best is None or found[1] > best[1]):
                 ids = choices[found[0]]
-                muni = max((self.munis[g] for g in ids),
-                           key=lambda m: (m.kind == "place", m.population or 0))
+                muni = max((self.munis[g] for g in ids), key=preference)
                 best = (muni, round(float(found[1]), 1))
         return best
 

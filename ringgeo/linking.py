@@ -23,7 +23,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ._linkgeo import GeoIndex, Muni, default_index
+from ._cleaning import _BLANK_COUNTY
+from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
 from .exceptions import InputError, ParameterError
 
@@ -43,7 +44,6 @@ LINK_COLUMNS = ("county_fips", "primary_county_fips", "muni_geoid", "muni_name",
 CORRECTION_FIELDS = ("state", "city", "county_names", "muni_geoid")
 _CORRECTION_COLUMNS = ("partner_id", "field", "old_value", "new_value", "reason", "evidence")
 _REQUIRED = ("partner_id", "agency", "jurisdiction_type", "city", "state", "county_names")
-_BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "unknown", "-"}
 #: Agency names that say the agency serves several municipalities.
 _REGIONAL = re.compile(r"\b(regional|authority|villages|townships|boroughs)\b", re.IGNORECASE)
 _AGENCY_COUNTY = re.compile(r"^(.+?) (county|parish|borough)\b")
@@ -90,24 +90,29 @@ def read_corrections(path=None) -> pd.DataFrame:
     path = pathlib.Path(path) if path is not None else _default_corrections()
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            header = list(rows[0].keys()) if rows else []
-            if not rows:
-                handle.seek(0)
-                header = next(csv.reader(handle), [])
-    except OSError as err:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise InputError(f"corrections file {path}: cannot be read ({err}).") from err
     missing = [c for c in _CORRECTION_COLUMNS if c not in header]
     if missing:
         raise InputError(
             f"corrections file {path}: missing column(s) {', '.join(missing)}; a corrections "
             f"table has the columns {', '.join(_CORRECTION_COLUMNS)}.")
-    table = pd.DataFrame([{c: clean(r.get(c) or "") for c in _CORRECTION_COLUMNS}
-                          for r in rows], columns=list(_CORRECTION_COLUMNS), dtype="str")
-    table["line"] = range(2, len(table) + 2)
-    table["file"] = str(path)
+    table = pd.DataFrame(rows, columns=list(_CORRECTION_COLUMNS))
+    return _check_corrections(table.assign(line=range(2, len(table) + 2), file=str(path)))
+
+
+def _check_corrections(table: pd.DataFrame) -> pd.DataFrame:
+    """Clean a corrections table (columns, ``line``, ``file``) and check every row."""
+    table = table.copy()
+    for column in _CORRECTION_COLUMNS:
+        table[column] = pd.Series([clean(v) for v in table[column]], index=table.index,
+                                  dtype="str")
     for rec in table.itertuples():
-        where = f"corrections file {path}, line {rec.line} ({rec.partner_id or 'no partner_id'})"
+        where = (f"corrections file {rec.file}, line {rec.line} "
+                 f"({rec.partner_id or 'no partner_id'})")
         if rec.field not in CORRECTION_FIELDS:
             raise InputError(f"{where}: field {rec.field!r} cannot be corrected; use one of "
                              f"{', '.join(CORRECTION_FIELDS)}.")
@@ -118,8 +123,8 @@ def read_corrections(path=None) -> pd.DataFrame:
     dup = table.duplicated(["partner_id", "field"], keep=False)
     if dup.any():
         lines = table.loc[dup, "line"].tolist()
-        raise InputError(f"corrections file {path}, lines {lines}: the same field of one "
-                         f"partner is corrected twice; keep one row.")
+        raise InputError(f"corrections file {table['file'].iat[0]}, lines {lines}: the same "
+                         f"field of one partner is corrected twice; keep one row.")
     return table
 
 
@@ -157,7 +162,7 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
             frame[raw] = pd.Series([_as_text(rec.field, v) or None for v in frame[rec.field]],
                                    index=frame.index, dtype="str")
         if rec.field == "county_names":
-            new = [part.strip() for part in rec.new_value.split(",") if part.strip()]
+            new = _as_list(rec.new_value)
             frame[rec.field] = [new if j == i else v for j, v in enumerate(frame[rec.field])]
         else:
             frame.iloc[i, frame.columns.get_loc(rec.field)] = rec.new_value or None
@@ -171,17 +176,13 @@ def _as_list(value) -> list:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        return [str(v) for v in value if not _blank(v)]
+        return [str(v) for v in value if not is_missing(v)]
     return []
-
-
-def _blank(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _county_parts(value) -> list[str]:
     parts = value if isinstance(value, (list, tuple)) else []
-    return [clean(p) for p in parts if clean(p).lower() not in _BLANK_COUNTY]
+    return [clean(p) for p in parts if clean(p).casefold() not in _BLANK_COUNTY]
 
 
 def _agency_county(geo: GeoIndex, agency: str, state: str) -> str | None:
@@ -190,7 +191,8 @@ def _agency_county(geo: GeoIndex, agency: str, state: str) -> str | None:
 
 
 def _rank(muni: Muni, kind: str | None):
-    return (muni.kind == "place" if kind is None else True, muni.population or 0)
+    """An incorporated place, then the larger one; with a stated kind, the larger one."""
+    return preference(muni) if kind is None else (True, muni.population or 0)
 
 
 def _named(geo: GeoIndex, text: str, state: str) -> list:
@@ -433,7 +435,7 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
             table = table.assign(line=range(2, len(table) + 2))
         if "file" not in table:
             table = table.assign(file="<DataFrame>")
-        table = table.fillna("")
+        table = _check_corrections(table.fillna("")) if len(table) else table
     else:
         raise ParameterError(f"corrections must be a path, a DataFrame or False, not "
                              f"{type(corrections).__name__}.")

@@ -362,6 +362,26 @@ def test_bad_corrections_file(tmp_path, text, message):
         linking.read_corrections(path)
 
 
+def test_corrections_as_a_table_are_checked_like_the_file():
+    good = {"partner_id": "T1", "field": "state", "old_value": "VA", "new_value": "NC",
+            "reason": "x", "evidence": "y"}
+    with pytest.raises(InputError, match="<DataFrame>, line 2 .*field 'agency' cannot be"):
+        linking.link_partners(rows(NORFOLK), corrections=pd.DataFrame([{**good,
+                                                                          "field": "agency"}]))
+    with pytest.raises(InputError, match="line 2 .*evidence is blank"):
+        linking.link_partners(rows(NORFOLK), corrections=pd.DataFrame([{**good,
+                                                                          "evidence": None}]))
+    with pytest.raises(InputError, match=r"lines \[2, 3\]"):
+        linking.link_partners(rows(NORFOLK), corrections=pd.DataFrame([good, good]))
+
+
+def test_undecodable_corrections_file(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(CORRECTION_HEADER.encode() + b"T1,city,Espa\xf1ola,x,y,z\n")
+    with pytest.raises(InputError, match="cannot be read"):
+        linking.read_corrections(path)
+
+
 def test_missing_corrections_file(tmp_path):
     with pytest.raises(InputError, match="cannot be read"):
         linking.read_corrections(tmp_path / "absent.csv")
