@@ -157,7 +157,7 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
     else:
         out["county_names"] = _split_counties(county)
 
-    derived = _types_from_name(out["agency"])
+    derived = None  # from the agency's name, only when a type is missing or unknown
     for field, vocab, pos in (("agency_type", _LEA, 0), ("jurisdiction_type", _JURIS, 1)):
         raw = rec.get(field)
         out[field + "_raw"] = raw
@@ -165,6 +165,7 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
         if key in vocab:
             out[field] = vocab[key]
         else:
+            derived = derived or _types_from_name(out["agency"])
             out[field] = derived[pos]
             if raw is not None:
                 what = f"unknown type: {raw!r}," if key else "blank type:"

@@ -34,19 +34,7 @@ __all__ = ["read_records", "RING_TECHNOLOGY"]
 #: Value of the Atlas ``Technology`` column that marks a Ring partnership.
 RING_TECHNOLOGY = "Ring/Neighbors Partnership"
 
-# canonical field -> Atlas header (normalized: lower case, single spaces)
-ATLAS_FIELDS = {
-    "partner_id": "aosnumber",
-    "agency": "agency",
-    "agency_type": "type of lea",
-    "jurisdiction_type": "type of juris",
-    "city": "city",
-    "county": "county",
-    "state": "state",
-    "technology": "technology",
-    "activated": "link 1 date",
-}
-
+# canonical field -> Atlas header, as the export writes it
 ATLAS_HEADERS = {"partner_id": "AOSNUMBER", "agency": "Agency", "agency_type": "Type of LEA",
                  "jurisdiction_type": "Type of Juris", "city": "City", "county": "County",
                  "state": "State", "technology": "Technology", "activated": "Link 1 Date"}
@@ -81,6 +69,10 @@ _FORMATS_HELP = (
 def _norm_header(name: str) -> str:
     text = "".join(ch for ch in str(name) if unicodedata.category(ch) != "Cf")
     return re.sub(r"[\s_\-]+", " ", text).strip().lower()
+
+
+# canonical field -> Atlas header normalized (lower case, single spaces), as matched
+ATLAS_FIELDS = {field: _norm_header(header) for field, header in ATLAS_HEADERS.items()}
 
 
 def _decode(data: bytes, path: pathlib.Path) -> tuple[str, str]:

@@ -19,6 +19,7 @@ import copy
 import functools
 import os
 import pathlib
+import stat
 import warnings
 
 import numpy as np
@@ -146,13 +147,13 @@ def _fresh_copy(frame: pd.DataFrame) -> pd.DataFrame:
 def _read(path, label: str | None) -> pd.DataFrame:
     path = pathlib.Path(path).expanduser()
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError:
-        stat = None
-    if stat is None or not path.is_file():
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
         _readers.read_records(path)  # raises the InputError that explains the problem
         raise InputError(f"{path} is not a regular file: pass the path of a partner file.")
-    frame, messages = _read_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+    frame, messages = _read_cached(str(path.resolve()), info.st_size, info.st_mtime_ns,
                                    label or path.name)
     for message in messages:
         warnings.warn(message, stacklevel=3)
@@ -300,10 +301,12 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     >>> len(load_partners(as_of="2020-10-07", link=False))
     1501
     """
+    snapshot = None  # export date of a named dataset
     if isinstance(source, str) and source in SOURCES:
         from . import data
 
         frame = _read(data.fetch(SOURCES[source]), source)
+        snapshot = SNAPSHOT_DATES.get(source)
     elif isinstance(source, (str, os.PathLike)) and pathlib.Path(source).expanduser().exists():
         frame = _read(source, None)
     else:
@@ -313,17 +316,11 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
             f"(Atlas CSV, Ring KML/KMZ or plain CSV)."
         )
     if as_of is not None:
-        frame = _apply_as_of(frame, as_of, SNAPSHOT_DATES.get(source) if isinstance(source, str) else None)
+        frame = _apply_as_of(frame, as_of, snapshot)
     if not link:
         return frame
-    try:
-        from . import linking
-    except ModuleNotFoundError as err:
-        if err.name != "ringgeo.linking":
-            raise
-        warnings.warn("ringgeo.linking is not installed: returning unlinked partners.",
-                      stacklevel=2)
-        return frame
+    from . import linking
+
     linked = linking.link_partners(frame)
     for key, value in frame.attrs.items():
         linked.attrs.setdefault(key, value)
@@ -356,7 +353,8 @@ def quality_report(frame, *, kind: str = "dict"):
         ``rows_read``, ``partner_rows`` (for the Atlas: ``Technology ==
         "Ring/Neighbors Partnership"``; for other formats every record),
         ``other_technology``, ``blank_records``, ``non_partner_rows``, ``kept``,
-        ``excluded_by_as_of`` (``as_of``, ``count``, ``undated``, ``after``),
+        ``excluded_by_as_of`` (``as_of``, ``count``, ``undated``, ``after`` and, once
+        ``as_of`` is given, ``undated_included``),
         ``flagged`` (list of ``{row, partner_id, field, reason}``), ``dropped``
         (list of ``{row, partner_id, reason}``), ``duplicates`` (``{agency, state, rows,
         partner_ids}``) and ``notes``; the linking step may add ``links``.
