@@ -122,11 +122,15 @@ def classify(values: pd.Series, scheme: str, k: int, bins, zero_class: bool):
 def _number_format(legend_fmt, edges: np.ndarray, integral: bool, exact_only: bool = False):
     if callable(legend_fmt):
         return legend_fmt
-    if isinstance(legend_fmt, str) and legend_fmt not in ("percent",):
-        if "{" not in legend_fmt:
-            raise ParameterError(f'legend_fmt must be "percent", a format string like '
-                                 f'"{{:,.1f}}" or a function, got {legend_fmt!r}.')
-        return legend_fmt.format
+    if legend_fmt is not None and legend_fmt != "percent":
+        if isinstance(legend_fmt, str) and "{" in legend_fmt:
+            try:
+                legend_fmt.format(1.5)  # a broken format fails here, not mid-drawing
+                return legend_fmt.format
+            except (ValueError, IndexError, KeyError):
+                pass
+        raise ParameterError(f'legend_fmt must be "percent", a format string like '
+                             f'"{{:,.1f}}" or a function, got {legend_fmt!r}.')
     percent = legend_fmt == "percent"
     if integral and not percent:
         return lambda v: f"{v:,.0f}"

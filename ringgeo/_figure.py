@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import data
 from .exceptions import ParameterError
+from .partners import SNAPSHOT_DATES, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line"]
 
@@ -19,8 +20,10 @@ DPI = 200
 #: Font sizes (points) at the saved size: nothing below 8.
 FONT = {"title": 14, "subtitle": 10, "legend": 9, "legend_title": 9.5, "source": 8}
 
-PARTNER_FILE = "atlas-of-surveillance-20201007.csv"
-EXPORT_DATE = "2020-10-07"
+# The coverage tables count the partner snapshot that load_partners reads by default.
+_SNAPSHOT = "atlas-2020-10-07"
+PARTNER_FILE = SOURCES[_SNAPSHOT]
+EXPORT_DATE = f"{SNAPSHOT_DATES[_SNAPSHOT]:%Y-%m-%d}"
 
 # Known coverage columns: legend title, definition for the source line, and the
 # registry files behind them.

@@ -317,6 +317,8 @@ def test_source_line_credits_date_and_definition():
     ({"bins": [1, 2]}, "only used with scheme=\"user_defined\""),
     ({"k": 0}, "k must be a positive whole number"),
     ({"legend_fmt": "%.1f"}, "legend_fmt must be"),
+    ({"legend_fmt": "{:,.1q}"}, "legend_fmt must be"),
+    ({"legend_fmt": 1}, "legend_fmt must be"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ParameterError, match=match.replace("(", r"\(").replace(")", r"\)")):
