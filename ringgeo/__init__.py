@@ -28,8 +28,8 @@ _EXPORTS = {
     "load_mcd_place_overlaps": "geography",
     "link_partners": "linking",
 }
-_SUBMODULES = ("data", "partners", "geography", "linking", "coverage", "plot", "runner",
-               "params", "exceptions", "cli")
+_SUBMODULES = ("data", "states", "partners", "geography", "linking", "coverage", "plot",
+               "runner", "params", "exceptions", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
 

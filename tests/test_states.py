@@ -30,3 +30,13 @@ def test_territories_can_be_refused():
     assert validate_state("PR") == "PR"
     with pytest.raises(ParameterError, match="is not a US state"):
         validate_state("PR", allow_territories=False)
+
+
+def test_states_is_reachable_from_a_fresh_import_ringgeo():
+    # the notebooks call ringgeo.states.state_name(...) after a plain `import ringgeo`
+    import subprocess
+    import sys
+
+    code = "import ringgeo; print(ringgeo.states.state_name('il'), 'states' in dir(ringgeo))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Illinois", "True"]
