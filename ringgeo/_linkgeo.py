@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS
+from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, _source_paths
 from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
@@ -198,9 +198,13 @@ class GeoIndex:
         return best
 
 
-@functools.lru_cache(maxsize=1)
 def default_index() -> GeoIndex:
-    """The index of the registry's geography, built once per process."""
+    """The index of the registry's geography, built once per set of files."""
+    return _index(_source_paths())
+
+
+@functools.lru_cache(maxsize=2)
+def _index(paths: tuple) -> GeoIndex:  # the cache key: the files the tables come from
     from . import geography
 
     return GeoIndex(geography.load_counties(), geography.load_municipalities())

@@ -28,7 +28,6 @@ The tables have a named index and a fixed column order, so
 from __future__ import annotations
 
 import functools
-import os
 import warnings
 
 import numpy as np
@@ -36,6 +35,7 @@ import pandas as pd
 
 from . import _coverage_cells as _cells
 from .exceptions import InputError, ParameterError
+from .geography import _source_paths
 from .states import STATES
 
 __all__ = ["COLUMNS", "FREQUENCIES", "by_state", "by_county", "national", "timeline"]
@@ -62,8 +62,7 @@ _METHOD = "docs/methodology.md"
 # ------------------------------------------------------------------ inputs
 def _geography(geography) -> _cells.Geography:
     if geography is None:
-        return _default_geography(os.environ.get("RINGGEO_DATA_DIR"),
-                                  os.environ.get("RINGGEO_CACHE_DIR"))
+        return _default_geography(_source_paths())
     if not isinstance(geography, dict) or set(geography) != set(_GEOGRAPHY_KEYS):
         found = sorted(geography) if isinstance(geography, dict) else type(geography).__name__
         raise ParameterError(
@@ -74,8 +73,8 @@ def _geography(geography) -> _cells.Geography:
 
 
 @functools.lru_cache(maxsize=2)
-def _default_geography(data_dir, cache_dir) -> _cells.Geography:
-    from . import geography as geo  # the cache key: where the files are read from
+def _default_geography(paths: tuple) -> _cells.Geography:  # key: the files read
+    from . import geography as geo
 
     return _cells.build(geo.load_states(), geo.load_counties(),
                         geo.load_municipality_parts(), geo.load_mcd_place_overlaps())

@@ -75,6 +75,16 @@ _SUBEST_COLUMNS = ("SUMLEV", "STATE", "COUNTY", "PLACE", "COUSUB", "CONCIT", "PR
 # crafted files)
 # --------------------------------------------------------------------------
 
+def _source_paths() -> tuple[str, ...]:
+    """Local paths of the four registry files the tables are built from.
+
+    Caches of tables derived from this module (the linker's index, the coverage
+    cells) key on these, as this module's own caches do.
+    """
+    return tuple(str(data.fetch(name))
+                 for name in (STATE_FILE, COUNTY_FILE, POPEST_FILE, SUBEST_FILE))
+
+
 def _require(frame: pd.DataFrame, columns, path) -> None:
     missing = [col for col in columns if col not in frame.columns]
     if missing:
