@@ -86,7 +86,13 @@ def _decode(data: bytes, path: pathlib.Path) -> tuple[str, str]:
                 f"UTF-8 ({err}). Re-save it as 'CSV UTF-8' or plain CSV."
             ) from err
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"{path}: the file starts with a UTF-16 byte-order mark but is not valid "
+                f"UTF-16 ({err}); it may be cut short. Re-save it as 'CSV UTF-8' or plain CSV."
+            ) from err
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

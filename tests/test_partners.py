@@ -688,3 +688,10 @@ def test_load_partners_links_after_filtering():
     assert linked.attrs["as_of"] == pd.Timestamp("2018-12-31")
     assert q["kept"] == len(linked) and q["links"]["rows"] == len(linked)
     assert q["partner_rows"] == q["kept"] + q["excluded_by_as_of"]["count"] + len(q["dropped"])
+
+
+def test_truncated_utf16_file_is_an_input_error(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_bytes("agency,city,state,activated\nFoo PD,Foo,CA,3/4/2019\n".encode("utf-16")[:-1])
+    with pytest.raises(InputError, match=r"cut\.csv: .*not valid UTF-16.*Re-save it"):
+        read_partners(path)
