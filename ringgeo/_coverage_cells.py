@@ -22,11 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InputError
-from .geography import COUNTY_SUCCESSORS
-
-
-#: Census place code of the "Balance of ..." rows (the part outside any place).
-BALANCE_PLACE = "99990"
+from .geography import BALANCE_PLACE, COUNTY_SUCCESSORS
 
 _PARTS_COLUMNS = ("muni_geoid", "kind", "county_fips", "population", "incorporated")
 _OVERLAP_COLUMNS = ("mcd_geoid", "place_geoid", "county_fips", "population")

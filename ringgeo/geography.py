@@ -64,6 +64,11 @@ COUNTY_LSAD = {
     "25": "city",  # independent cities: Virginia, Baltimore, St. Louis
 }
 
+#: Census place code of the "Balance of ..." rows (the part outside any place).
+BALANCE_PLACE = "99990"
+#: USPS code by state FIPS code.
+_USPS = dict(zip(STATES["fips"], STATES["state"]))
+
 _BOUNDARY_COLUMNS = ("STATEFP", "GEOID", "NAME", "LSAD", "ALAND", "AWATER", "geometry")
 _POPEST_COLUMNS = ("SUMLEV", "STATE", "COUNTY", "STNAME", "CTYNAME", "POPESTIMATE2019")
 _SUBEST_COLUMNS = ("SUMLEV", "STATE", "COUNTY", "PLACE", "COUSUB", "CONCIT", "PRIMGEO_FLAG",
@@ -142,8 +147,13 @@ def _read_boundaries(path, extra=()) -> gpd.GeoDataFrame:
     return frame
 
 
+@functools.lru_cache(maxsize=1)
 def _read_popest(path) -> pd.DataFrame:
-    """State (040) and county (050) rows of ``co-est2019-alldata.csv``."""
+    """State (040) and county (050) rows of ``co-est2019-alldata.csv``.
+
+    Cached (states and counties both read it); callers must not change the
+    frame in place.
+    """
     frame = _read_csv(path, _POPEST_COLUMNS)
     frame["population"] = _to_int(frame, "POPESTIMATE2019", path)
     unknown = ~frame["SUMLEV"].isin(["040", "050"])
@@ -253,12 +263,11 @@ def _build_counties(boundary_path: str, popest_path: str,
     _check_join(set(shapes.loc[shapes["STATEFP"] != "72", "GEOID"]), set(pop["GEOID"]),
                 "County GEOIDs", files)
     out = shapes.merge(pop[["GEOID", "population"]], how="left", on="GEOID")
-    usps = dict(zip(STATES["fips"], STATES["state"]))
     suffix = out["LSAD"].map(COUNTY_LSAD)
     full = (out["NAME"] + " " + suffix).str.strip()
     columns = {
         "GEOID": out["GEOID"].astype("string"),
-        "state": out["STATEFP"].map(usps).astype("string"),
+        "state": out["STATEFP"].map(_USPS).astype("string"),
         "state_fips": out["STATEFP"].astype("string"),
         "county_fips": out["COUNTYFP"].astype("string"),
         "name": out["NAME"].astype("string"),
@@ -268,12 +277,10 @@ def _build_counties(boundary_path: str, popest_path: str,
     }
     if subest_path is not None:
         columns["population_2020base"] = _county_population_2020base(
-            subest_path, out["GEOID"]).to_numpy()
+            subest_path, out["GEOID"]).array
     columns["aland"] = out["ALAND"].astype("int64")
     columns["awater"] = out["AWATER"].astype("int64")
     frame = gpd.GeoDataFrame(columns, geometry=out.geometry.values, crs=shapes.crs)
-    if "population_2020base" in frame:
-        frame["population_2020base"] = frame["population_2020base"].astype("Int64")
     return frame.sort_values("GEOID", ignore_index=True)
 
 
@@ -436,8 +443,6 @@ def split_name(name: str) -> tuple[str, str, str | None]:
 def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) -> None:
     """Parts must sum to their whole (157 -> 162, 071 -> 061)."""
     whole, parts = levels[whole_lev], levels[part_lev]
-    if part_lev == "157":
-        parts = parts.loc[parts["PLACE"] != "99990"]
     totals = parts.groupby(key)["ESTIMATESBASE2020"].sum()
     expected = pd.Series(whole["ESTIMATESBASE2020"].to_numpy(), index=whole[key].to_numpy())
     if part_lev == "071":  # MCDs not split by any place (PRIMGEO_FLAG 1) have no 071 rows
@@ -465,13 +470,14 @@ def _build_municipalities(subest_path: str) -> dict:
             f"{sub['SUMLEV'].iloc[pos]!r} (expected one of {', '.join(sorted(known))})."
         )
     levels = {lev: sub.loc[sub["SUMLEV"] == lev] for lev in ("061", "071", "157", "162")}
+    # place parts by county, without the county's "Balance of" row (outside any place);
+    # the 071 rows keep theirs: an MCD's parts in places plus its balance make the MCD
+    levels["157"] = levels["157"].loc[levels["157"]["PLACE"] != BALANCE_PLACE]
     _check_parts(levels, subest_path, "162", "157", "place_geoid")
     _check_parts(levels, subest_path, "061", "071", "mcd_geoid")
-    usps = dict(zip(STATES["fips"], STATES["state"]))
 
     places, mcds = levels["162"], levels["061"]
     place_parts = levels["157"]
-    place_parts = place_parts.loc[place_parts["PLACE"] != "99990"]
     place_parts = pd.DataFrame({
         "muni_geoid": place_parts["place_geoid"].to_numpy(),
         "kind": "place",
@@ -509,7 +515,7 @@ def _build_municipalities(subest_path: str) -> dict:
     frame.insert(3, "base_name", [s[0] for s in split])
     frame.insert(4, "descriptor", [s[1] for s in split])
     frame.insert(5, "alt_name", [s[2] for s in split])
-    frame.insert(6, "state", frame.pop("state_fips").map(usps))
+    frame.insert(6, "state", frame.pop("state_fips").map(_USPS))
     frame.insert(7, "county_fips", frame["GEOID"].map(counties_of))
     frame["population"] = frame["population"].astype("Int64")
 
@@ -521,7 +527,7 @@ def _build_municipalities(subest_path: str) -> dict:
         "county_fips": overlap_rows["county_geoid"].to_numpy(),
         "population": overlap_rows["ESTIMATESBASE2020"].astype("Int64").to_numpy(),
     })
-    balance = overlap_rows["PLACE"].to_numpy() == "99990"
+    balance = overlap_rows["PLACE"].to_numpy() == BALANCE_PLACE
     overlaps = overlaps.loc[~balance].reset_index(drop=True)
 
     # an MCD and a place are coextensive when the MCD is one single place part
