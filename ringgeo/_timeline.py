@@ -71,7 +71,7 @@ def _timeline_table(frame, states) -> pd.DataFrame:
     return wide[chosen].sort_index()
 
 
-def _label_line_ends(ax, wide: pd.DataFrame) -> None:
+def _label_line_ends(ax, wide: pd.DataFrame, colours) -> None:
     """Name each line at its right end, nudging labels apart so none overlap."""
     ends = []
     for i, name in enumerate(wide.columns):
@@ -88,7 +88,7 @@ def _label_line_ends(ax, wide: pd.DataFrame) -> None:
         placed.append(frac)
         ax.annotate(f"{state_name(name)} {value:,.0f}", xy=(when, value),
                     xytext=(6, frac), textcoords=("offset points", "axes fraction"),
-                    va="center", fontsize=FONT["legend"], color=plt.get_cmap("tab10")(i % 10),
+                    va="center", fontsize=FONT["legend"], color=colours[i],
                     annotation_clip=False)
 
 
@@ -140,13 +140,14 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     wide = _timeline_table(frame, states)
     fig, ax, own = _figure(ax, title, subtitle, left=0.07, bottom=0.17, width=0.76, margin=0.22)
     many = len(wide.columns) > 1
-    for i, name in enumerate(wide.columns):
+    colours = ([plt.get_cmap("tab10")(i % 10) for i in range(len(wide.columns))] if many
+               else ["#bd0026"])
+    for name, colour in zip(wide.columns, colours):
         line = wide[name].dropna()
-        colour = plt.get_cmap("tab10")(i % 10) if many else "#bd0026"
         ax.plot(line.index, line.to_numpy(), color=colour, linewidth=2, label=name)
     ax.set_ylim(bottom=0)
     if many:
-        _label_line_ends(ax, wide)
+        _label_line_ends(ax, wide, colours)
     if annotate and list(wide.columns) == ["US"]:
         for date, text in EVENTS:
             when = pd.Timestamp(date)
