@@ -456,6 +456,12 @@ def _default_batch() -> Path:
 
 
 def _figures_command(args) -> int:
+    from . import data
+
+    # Fetch (or find in the mirror) and verify every source once, before any kernel
+    # starts: a missing file is then one clear error rather than a failure inside the
+    # first notebook, and parallel kernels never download the same file at once.
+    data.fetch_all(progressbar=not args.no_progress)
     start = time.time()
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
                         jobs=args.jobs, progress=not args.no_progress,

@@ -352,3 +352,15 @@ def test_each_notebook_is_inspected_once_per_batch(tiny, monkeypatch):
                      "  - {notebook: writer.ipynb, name: b}\n")
     assert [r.name for r in runner.load_batch(batch)] == ["a", "b"]
     assert len(seen) == 1
+
+
+def test_cli_stops_before_any_notebook_when_data_is_missing(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RINGGEO_DATA_DIR", str(tmp_path / "empty-mirror"))
+    (tmp_path / "empty-mirror").mkdir()
+    good = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "ok"}], "good.yaml")
+    code = cli.main(["figures", "--batch", str(good), "--output-dir", str(tmp_path / "out"),
+                     "--build-dir", str(tmp_path / "build"), "--no-progress", "--kernel", KERNEL])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ringgeo: error: Data file") and "RINGGEO_DATA_DIR" in err
+    assert not (tmp_path / "build" / "ok.ipynb").exists()  # no notebook was started
