@@ -103,8 +103,8 @@ def _prepare(partners) -> pd.DataFrame:
             f"of ringgeo.link_partners()."
         )
     as_of = partners.attrs.get("as_of")
-    partners = partners.loc[:, list(_REQUIRED)]  # a new frame: drop its (large) attrs
-    partners.attrs = {}
+    # the constructor, unlike .loc, does not deep-copy the (large) attrs
+    partners = pd.DataFrame(partners, columns=list(_REQUIRED))
     frame = pd.DataFrame({
         "partner_id": partners["partner_id"].astype("string").to_numpy(),
         "agency_type": partners["agency_type"].astype("string").to_numpy(),
@@ -154,7 +154,7 @@ def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
         "county-level agency that is neither police nor sheriff":
             county_level & ~sworn,
         "county-level agency without a county in the county table":
-            sworn & ~p["partner_id"].isin(p.loc[counties.index, "partner_id"]),
+            sworn & ~p.index.isin(counties.index),
         "agency without a linked municipality": ~county_level & p["muni"].isna(),
     }
     for reason, mask in reasons.items():
@@ -215,6 +215,16 @@ def _attrs(table, partners, notes, **extra):
 def _warn_unlisted(ids, where: str, stacklevel: int = 3) -> None:
     warnings.warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}"
                   f"{', ...' if len(ids) > 5 else ''}) {where}", stacklevel=stacklevel)
+
+
+def _only_51(p: pd.DataFrame, what: str):
+    """The partners in the 50 states and DC, and the ids of the others (with a warning)."""
+    inside = p["state"].isin(_IN_51)
+    excluded = list(p.loc[~inside, "partner_id"])
+    if excluded:
+        _warn_unlisted(excluded, f"are outside the 50 states and DC and are left out of the "
+                       f"{what} (see attrs['excluded']).", stacklevel=4)
+    return p.loc[inside], excluded
 
 
 def by_state(partners, *, geography=None) -> pd.DataFrame:
@@ -388,12 +398,7 @@ def national(partners, *, geography=None) -> pd.DataFrame:
     """
     p = _prepare(partners)
     geo = _geography(geography)
-    inside = p["state"].isin(_IN_51)
-    excluded = list(p.loc[~inside, "partner_id"])
-    if excluded:
-        _warn_unlisted(excluded, "are outside the 50 states and DC and are left out of the "
-                       "national figures (see attrs['excluded']).")
-    p = p.loc[inside]
+    p, excluded = _only_51(p, "national figures")
     cmin, cmax, notes = _county_coverage(p, geo)
     counties51 = geo.counties["state"].isin(_IN_51)
     index = pd.Index(["US"], name="area")
@@ -492,13 +497,10 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
     geo = _geography(geography)
     excluded = []
     if by is None:
-        excluded = list(p.loc[~p["state"].isin(_IN_51), "partner_id"])
-        if excluded:
-            _warn_unlisted(excluded, "are outside the 50 states and DC and are left out "
-                           "of the national timeline (see attrs['excluded']).")
-        p = p.loc[p["state"].isin(_IN_51)]
-    dated = p.loc[~np.isnat(p["activated"].to_numpy())]
-    undated = list(p.loc[np.isnat(p["activated"].to_numpy()), "partner_id"])
+        p, excluded = _only_51(p, "national timeline")
+    no_date = np.isnat(p["activated"].to_numpy())
+    dated = p.loc[~no_date]
+    undated = list(p.loc[no_date, "partner_id"])
     if undated:
         _warn_unlisted(undated, "have no activation date and are left out of the timeline "
                        "(see attrs['undated']).")
