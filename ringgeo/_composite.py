@@ -54,9 +54,9 @@ def composite(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Parameters
     ----------
     frame : geopandas.GeoDataFrame
-        Geometry with a CRS and a ``state`` column (USPS code). Areas outside
-        the 50 states, DC and Puerto Rico are dropped (the Census files used by
-        ringgeo hold none).
+        Geometry with a CRS and a ``state`` column (USPS code). Areas other
+        than Alaska, Hawaii and Puerto Rico are projected with the lower 48
+        (the Census files used by ringgeo hold no other territory).
 
     Returns
     -------
