@@ -46,9 +46,10 @@ def _cold(names) -> tuple[float, int]:
 
 
 def _clear_caches() -> None:
-    for func in (geography._build_states, geography._build_counties,
-                 geography._build_municipalities, geography._read_subest):
-        func.cache_clear()
+    """Clear every in-memory cache of ringgeo.geography (not the sha256 memo of ringgeo.data)."""
+    for func in vars(geography).values():
+        if hasattr(func, "cache_clear") and func.__module__ == geography.__name__:
+            func.cache_clear()
 
 
 def main(argv=None) -> int:
