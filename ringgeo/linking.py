@@ -129,8 +129,9 @@ def _check_corrections(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_text(field: str, value) -> str:
+    """A field's value as the corrections table writes it (county names joined by ", ")."""
     if field == "county_names":
-        return ", ".join(clean(v) for v in (value if isinstance(value, (list, tuple)) else []))
+        return ", ".join(clean(v) for v in _as_list(value))
     return clean(value)
 
 
@@ -148,8 +149,7 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
             continue
         current = _as_text(rec.field, frame[rec.field].iat[i])
         raw = "county_raw" if rec.field == "county_names" else f"{rec.field}_raw"
-        if (current == _as_text(rec.field, _as_list(rec.new_value)
-                                if rec.field == "county_names" else rec.new_value)
+        if (current == _as_text(rec.field, rec.new_value)
                 and raw in frame and clean(frame[raw].iat[i]) == rec.old_value):
             applied.setdefault(i, []).append(rec)  # already applied (a linked table)
             continue
@@ -258,8 +258,8 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
 
 
 def _link_row(geo: GeoIndex, rec: dict) -> dict:
-    state, agency, city = rec["state"] or "", clean(rec["agency"]), clean(rec["city"])
-    juris = rec["jurisdiction_type"] or "other"
+    state, agency, city = clean(rec["state"]), clean(rec["agency"]), clean(rec["city"])
+    juris = clean(rec["jurisdiction_type"]) or "other"
     out = {"county_fips": (), "primary_county_fips": None, "muni_geoid": None,
            "muni_name": None, "muni_kind": None, "muni_population": None,
            "link_method": "unmatched", "link_score": float("nan"),
@@ -278,7 +278,7 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
             out["review"].append((h.note, []))
         elif h.geoid is None:
             out["notes"].append(f"county {h.text!r} not matched")
-            what = f"county {h.text!r} not found in {state}"
+            what = f"county {h.text!r} not found in {state or 'the blank state'}"
             if h.other_states:
                 homes = [s for s in h.other_states if _city_in(geo, agency, city, s)]
                 what += (f"; a county of that name exists in {', '.join(h.other_states)}"

@@ -179,6 +179,17 @@ def test_county_not_in_the_state_is_detected_with_a_proposed_state():
     assert "not found in NH" in problems and "proposed state NJ" in problems
 
 
+def test_blank_state_is_reported_as_blank():
+    frame = rows(NORFOLK)
+    frame["state"] = pd.Series([None], dtype="str")
+    frame["jurisdiction_type"] = pd.Series([None], dtype="str")
+    out = linking.link_partners(frame, corrections=False)
+    problems = [r["problem"] for r in out.attrs["quality"]["links"]["review"]]
+    assert any("not found in the blank state; a county of that name exists in MA, VA" in p
+               for p in problems)
+    assert pd.isna(out["muni_link_method"].iat[0])  # no jurisdiction: not municipal
+
+
 def test_county_not_in_the_state_fixed_by_a_correction(tmp_path):
     path = tmp_path / "fix.csv"
     path.write_text(CORRECTION_HEADER + "T1,state,NH,NJ,wrong state,Census: Wall township "
