@@ -168,6 +168,8 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
     finite = table["value"].dropna()
     integral = bool(np.all(np.mod(finite, 1) == 0) and np.all(np.mod(edges, 1) == 0))
     lowest = None if scheme == "user_defined" else float(finite.min())
+    if legend_fmt is None and str(column).startswith("share_"):
+        legend_fmt = "percent"  # shares (0 to 1) read as percents: "20% to 40%"
     labels = class_labels(edges, lowest=lowest, integral=integral, zero_class=zero,
                           legend_fmt=legend_fmt)
     table["class"] = codes
@@ -225,7 +227,8 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     legend_title : str, optional
         Default: the metric's name (``"Partners per 100,000 residents"``).
     legend_fmt : {None, "percent"}, str or callable, optional
-        Legend number format, see :func:`class_labels`.
+        Legend number format, see :func:`class_labels`. None: percents for
+        ``share_*`` columns, otherwise numbers with thousands separators.
     note : str, optional
         The metric's definition for the source line.
     as_of : date-like, optional

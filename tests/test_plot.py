@@ -535,3 +535,16 @@ def test_count_breaks_are_whole_numbers():
             assert group["value"].between(lo, hi).all(), (label, group["value"].tolist())
         else:
             assert (group["value"] == int(label)).all()
+
+
+def test_share_columns_default_to_percent_labels():
+    frame = pd.DataFrame({"share_covered_max": [0.1, 0.25, 0.5, 0.75, 0.9, 0.0]},
+                         index=pd.Index(["NJ", "PA", "NY", "CT", "MA", "RI"], name="state"))
+    data = plot.map_data(frame, "share_covered_max", level="state", scheme="user_defined",
+                         bins=[0.2, 0.4, 1.0])
+    labels = set(data["label"])
+    assert {"0%", "over 20% to 40%", "over 40% to 100%"} <= labels, labels
+    # the same numbers under another name stay numbers
+    other = plot.map_data(frame.rename(columns={"share_covered_max": "ratio"}), "ratio",
+                          level="state", scheme="user_defined", bins=[0.2, 0.4, 1.0])
+    assert "over 0.4 to 1.0" in set(other["label"])
