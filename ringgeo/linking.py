@@ -263,7 +263,8 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
     out = {"county_fips": (), "primary_county_fips": None, "muni_geoid": None,
            "muni_name": None, "muni_kind": None, "muni_population": None,
            "link_method": "unmatched", "link_score": float("nan"),
-           "muni_link_method": None, "notes": [], "review": []}
+           "muni_link_method": None, "notes": [],
+           "review": []}  # (problem, candidates, "county" or "municipality")
     hits = [geo.match_county(part, state) for part in _county_parts(rec["county_names"])]
     fips = list(dict.fromkeys(h.geoid for h in hits if h.geoid))
     methods = [h.method for h in hits if h.geoid]
@@ -273,9 +274,9 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
         cands = [f"{name} {g} (score {score})" for name, g, score in h.candidates]
         if h.method == "fuzzy":
             out["review"].append((f"county {h.text!r} matched by fuzzy score {h.score}",
-                                  cands))
+                                  cands, "county"))
         elif h.note and "ambiguous" in h.note:
-            out["review"].append((h.note, []))
+            out["review"].append((h.note, [], "county"))
         elif h.geoid is None:
             out["notes"].append(f"county {h.text!r} not matched")
             what = f"county {h.text!r} not found in {state or 'the blank state'}"
@@ -284,20 +285,20 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
                 what += (f"; a county of that name exists in {', '.join(h.other_states)}"
                          + (f"; proposed state {', '.join(homes)} (county and city both exist "
                             f"there): fix through corrections.csv" if homes else ""))
-            out["review"].append((what, cands))
+            out["review"].append((what, cands, "county"))
     within = set(fips)
     agency_county = _agency_county(geo, agency, state)
     if agency_county and fips and agency_county not in within:
         out["review"].append((f"agency name names {geo.counties[agency_county].full_name} "
                               f"{agency_county}, not among the record's counties",
-                              [agency_county]))
+                              [agency_county], "county"))
     muni = None
     if juris == "municipal" and (agency_county or _REGIONAL.search(agency)):
         out["muni_link_method"] = "unmatched"
         why = (f"a county agency ({geo.counties[agency_county].full_name})" if agency_county
                else "a regional agency serving several municipalities")
         out["review"].append((f"jurisdiction is municipal but the agency name says {why}: "
-                              f"no municipality linked", []))
+                              f"no municipality linked", [], "municipality"))
     elif juris == "municipal" or not (fips or agency_county):
         muni, mmethod, mnote, mreview = _find_muni(geo, agency, city, state, within)
         if muni is None and juris == "municipal":
@@ -309,12 +310,12 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
                 mreview.append((f"municipality matched by fuzzy score {score}", [muni.name]))
         if mnote:
             out["notes"].append(mnote)
-        out["review"].extend(mreview)
+        out["review"].extend((what, cands, "municipality") for what, cands in mreview)
         if juris == "municipal":
             out["muni_link_method"] = mmethod
             if muni is None:
                 out["review"].append(("no municipality found for the agency or its city",
-                                      [agency, city]))
+                                      [agency, city], "municipality"))
     if not fips and agency_county:
         fips, methods = [agency_county], ["agency-name"]
     if not fips and muni is not None and muni.counties:
@@ -331,7 +332,7 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
         out["link_score"] = min(scores) if scores else float("nan")
         out["primary_county_fips"] = _primary(fips, agency_county, muni)
     else:
-        out["review"].append(("no county found", [rec["county_names"], city]))
+        out["review"].append(("no county found", [rec["county_names"], city], "county"))
     return out
 
 
@@ -466,7 +467,7 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
         res.update(muni_geoid=rec.new_value or None, muni_name=muni and muni.name,
                    muni_kind=muni and muni.kind, muni_population=muni and muni.population,
                    muni_link_method="correction")
-        res["review"] = [r for r in res["review"] if "municipalit" not in r[0]]
+        res["review"] = [r for r in res["review"] if r[2] != "municipality"]
         applied.setdefault(i, []).append(rec)
     for i, recs in applied.items():
         res = results[i]
@@ -505,7 +506,7 @@ def _links_report(frame, results, applied, table) -> dict:
               for row, pid, agency, state, res in zip(
                   rows, frame["partner_id"].tolist(), frame["agency"].tolist(),
                   frame["state"].tolist(), results)
-              for what, candidates in res["review"]]
+              for what, candidates, _ in res["review"]]
     return {
         "methods": dict(Counter(r["link_method"] for r in results)),
         "muni_methods": dict(Counter(r["muni_link_method"] for r in results

@@ -360,6 +360,15 @@ def test_muni_geoid_override_and_its_stale_check(tmp_path):
                                      "NY", ["Onondaga County"]))
 
 
+def test_muni_geoid_override_clears_only_the_municipality_review(tmp_path):
+    text = CORRECTION_HEADER + "T1,muni_geoid,3611902,3606711913,town police,evidence\n"
+    out = _correct(tmp_path, text, ("Camillus Police Department", "municipal", "Syracuse",
+                                    "NY", ["Onondga County"]))
+    problems = [r["problem"] for r in out.attrs["quality"]["links"]["review"]]
+    assert problems == ["county 'Onondga County' matched by fuzzy score 93.3"]
+    assert out["muni_name"].iat[0] == "Camillus town"
+
+
 @pytest.mark.parametrize("text, message", [
     ("partner_id,field,old_value,new_value\n", r"missing column\(s\) reason, evidence"),
     (CORRECTION_HEADER + "T1,agency,a,b,x,y\n", "field 'agency' cannot be corrected"),
