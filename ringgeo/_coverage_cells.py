@@ -83,6 +83,11 @@ def build(states, counties, parts, overlaps) -> Geography:
         "population": counties["population"].astype("Int64").to_numpy(),
         "population_2020base": counties["population_2020base"].astype("Int64").to_numpy(),
     }, index=pd.Index(counties["GEOID"].astype("string"), name="GEOID")).sort_index()
+    for table, what in ((st, "states"), (co, "counties")):
+        twice = table.index[table.index.duplicated()]
+        if len(twice):
+            raise InputError(f"geography table {what!r} lists {table.index.name} {twice[0]} "
+                             f"twice; pass the output of ringgeo.geography.load_{what}().")
     pop19 = co["population"].astype("float64")
     base = co["population_2020base"].astype("float64")
     co["scale"] = (pop19 / base.where(base > 0)).astype("float64")
@@ -111,15 +116,15 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
             f"{', '.join(unknown[:10])} that are not in the counties table; all the "
             f"geography tables must come from ringgeo.geography."
         )
+    other = sorted(set(parts["kind"]) - {"place", "mcd"})
+    if other:
+        raise InputError(f"municipality_parts: unknown kind(s) {other}; expected "
+                         f"'place' or 'mcd'.")
     places = (parts.loc[parts["kind"] == "place"]
               .groupby(["geoid", "county"], as_index=False)
               .agg(pop=("pop", "sum"), incorporated=("incorporated", "max")))
     mcds = (parts.loc[parts["kind"] == "mcd"]
             .groupby(["geoid", "county"], as_index=False).agg(pop=("pop", "sum")))
-    other = sorted(set(parts["kind"]) - {"place", "mcd"})
-    if other:
-        raise InputError(f"municipality_parts: unknown kind(s) {other}; expected "
-                         f"'place' or 'mcd'.")
 
     ov = pd.DataFrame({
         "mcd": overlaps["mcd_geoid"].astype("string"),

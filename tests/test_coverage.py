@@ -287,6 +287,15 @@ def test_malformed_geography_tables_are_errors(geo):
         coverage.by_state(make([BIGCITY]), geography=dict(geo, mcd_place_overlaps=stray))
 
 
+def test_duplicated_geography_rows_are_errors(geo):
+    twice = dict(geo, counties=pd.concat([geo["counties"], geo["counties"].iloc[[1]]]))
+    with pytest.raises(InputError, match="'counties' lists GEOID 48001 twice"):
+        coverage.by_county(make([BIGCITY]), geography=twice)
+    twice = dict(geo, states=pd.concat([geo["states"], geo["states"].iloc[[1]]]))
+    with pytest.raises(InputError, match="'states' lists state TX twice"):
+        coverage.by_state(make([BIGCITY]), geography=twice)
+
+
 def test_county_field_may_be_a_plain_string_or_missing(geo):
     partners = make([BIGCITY, ALPHA_SHERIFF])
     partners["county_fips"] = pd.Series(["48001", None], dtype=object)
