@@ -48,7 +48,6 @@ COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
 #: quarter, year); each period is labelled by its last day.
 FREQUENCIES = ("D", "W", "M", "Q", "Y")
 _BY = (None, "state")
-_TIMELINE_COLUMNS = ["partners", "new_partners", "pop_covered_min", "pop_covered_max"]
 _REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_fips",
              "muni_geoid", "activated")
 _AGENCY_TYPES = ("police", "sheriff", "other")
