@@ -100,7 +100,16 @@ def _require(frame: pd.DataFrame, columns, path) -> None:
         )
 
 
-def _to_int(frame: pd.DataFrame, column: str, path, *, offset: int = 2) -> pd.Series:
+def _first_flagged(frame: pd.DataFrame, bad: pd.Series, path) -> tuple[int, str]:
+    """Position of the first row flagged in ``bad`` and ``"file, line N"`` naming it.
+
+    The frames of :func:`_read_csv` are indexed by data line: file line = index + 2.
+    """
+    pos = int(bad.to_numpy().nonzero()[0][0])
+    return pos, f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + 2}"
+
+
+def _to_int(frame: pd.DataFrame, column: str, path) -> pd.Series:
     """Parse a count column as Int64; non-numbers raise an InputError naming the line."""
     try:  # fast path: a clean column of digits
         return frame[column].astype("Int64")
@@ -110,11 +119,10 @@ def _to_int(frame: pd.DataFrame, column: str, path, *, offset: int = 2) -> pd.Se
     values = pd.to_numeric(text, errors="coerce").astype("Int64")
     bad = values.isna() & text.notna() & (text != "")
     if bad.any():
-        pos = int(bad.to_numpy().nonzero()[0][0])
+        pos, where = _first_flagged(frame, bad, path)
         raise InputError(
-            f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + offset}: field "
-            f"{column} is {text.iloc[pos]!r}, not a whole number. The file is damaged; "
-            f"fetch it again with `ringgeo data fetch`."
+            f"{where}: field {column} is {text.iloc[pos]!r}, not a whole number. The file "
+            f"is damaged; fetch it again with `ringgeo data fetch`."
         )
     return values
 
@@ -158,11 +166,10 @@ def _read_popest(path) -> pd.DataFrame:
     frame["population"] = _to_int(frame, "POPESTIMATE2019", path)
     unknown = ~frame["SUMLEV"].isin(["040", "050"])
     if unknown.any():
-        pos = int(unknown.to_numpy().nonzero()[0][0])
+        pos, where = _first_flagged(frame, unknown, path)
         raise InputError(
-            f"{pathlib.Path(path).name}, line {pos + 2}: SUMLEV is "
-            f"{frame['SUMLEV'].iloc[pos]!r}; this file holds only state (040) and county "
-            f"(050) rows. Fetch it again with `ringgeo data fetch`."
+            f"{where}: SUMLEV is {frame['SUMLEV'].iloc[pos]!r}; this file holds only state "
+            f"(040) and county (050) rows. Fetch it again with `ringgeo data fetch`."
         )
     return frame
 
@@ -464,10 +471,10 @@ def _build_municipalities(subest_path: str) -> dict:
     known = {"040", "050", "061", "071", "157", "162", "170", "172"}
     odd = ~sub["SUMLEV"].isin(known)
     if odd.any():
-        pos = int(odd.to_numpy().nonzero()[0][0])
+        pos, where = _first_flagged(sub, odd, subest_path)
         raise InputError(
-            f"{pathlib.Path(subest_path).name}, line {pos + 2}: unknown SUMLEV "
-            f"{sub['SUMLEV'].iloc[pos]!r} (expected one of {', '.join(sorted(known))})."
+            f"{where}: unknown SUMLEV {sub['SUMLEV'].iloc[pos]!r} (expected one of "
+            f"{', '.join(sorted(known))})."
         )
     levels = {lev: sub.loc[sub["SUMLEV"] == lev] for lev in ("061", "071", "157", "162")}
     # place parts by county, without the county's "Balance of" row (outside any place);
