@@ -195,6 +195,13 @@ def _read_subest(path) -> pd.DataFrame:
 # states and counties
 # --------------------------------------------------------------------------
 
+def _check_unique(frame: pd.DataFrame, column: str, path, what: str) -> None:
+    twice = frame[column].duplicated()
+    if twice.any():
+        pos, where = _first_flagged(frame, twice, path)
+        raise InputError(f"{where}: {what} {frame[column].iloc[pos]} appears twice.")
+
+
 def _check_join(left: set, right: set, what: str, files: str) -> None:
     only_left, only_right = sorted(left - right), sorted(right - left)
     if only_left or only_right:
@@ -210,9 +217,7 @@ def _build_states(boundary_path: str, popest_path: str) -> gpd.GeoDataFrame:
     shapes = _read_boundaries(boundary_path, extra=("STUSPS",))
     pop = _read_popest(popest_path)
     pop = pop.loc[pop["SUMLEV"] == "040", ["STATE", "population"]]
-    if pop["STATE"].duplicated().any():
-        dup = pop.loc[pop["STATE"].duplicated(), "STATE"].iloc[0]
-        raise InputError(f"{pathlib.Path(popest_path).name}: state {dup} appears twice.")
+    _check_unique(pop, "STATE", popest_path, "state")
     files = f"{pathlib.Path(boundary_path).name} and {pathlib.Path(popest_path).name}"
     _check_join(set(shapes.loc[shapes["STUSPS"] != "PR", "GEOID"]), set(pop["STATE"]),
                 "State GEOIDs", files)
@@ -257,9 +262,7 @@ def _build_counties(boundary_path: str, popest_path: str,
     pop = _read_popest(popest_path)
     pop = pop.loc[pop["SUMLEV"] == "050"].copy()
     pop["GEOID"] = pop["STATE"] + pop["COUNTY"]
-    if pop["GEOID"].duplicated().any():
-        dup = pop.loc[pop["GEOID"].duplicated(), "GEOID"].iloc[0]
-        raise InputError(f"{pathlib.Path(popest_path).name}: county {dup} appears twice.")
+    _check_unique(pop, "GEOID", popest_path, "county")
     unknown_lsad = sorted(set(shapes["LSAD"]) - set(COUNTY_LSAD))
     if unknown_lsad:
         raise InputError(

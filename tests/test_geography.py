@@ -214,6 +214,14 @@ def test_crafted_duplicate_county_row(tmp_path, crafted_counties):
         geography._build_counties(str(shapes), str(pop))
 
 
+def test_crafted_duplicate_row_names_its_line(tmp_path, crafted_counties):
+    shapes, _ = crafted_counties
+    row = ["050", "3", "7", "22", "071", "Louisiana", "Orleans Parish", "1", "390144"]
+    pop = _write_popest(tmp_path, [row, row])
+    with pytest.raises(InputError, match=r"co-est2019-alldata.csv, line 3: county 22071 "):
+        geography._build_counties(str(shapes), str(pop))
+
+
 def test_crafted_states(tmp_path, crafted_counties):
     _, pop = crafted_counties
     shapes = _write_shapes(tmp_path, "states", [
