@@ -27,8 +27,10 @@ _EXPORTS = {
     "load_municipality_parts": "geography",
     "load_mcd_place_overlaps": "geography",
     "link_partners": "linking",
+    "load_agencies": "agencies",
 }
-_SUBMODULES = ("data", "states", "partners", "geography", "linking", "coverage", "plot",
+_SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "coverage",
+               "plot",
                "runner", "params", "exceptions", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, _source_paths
+from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, source_paths
 from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
@@ -200,7 +200,7 @@ class GeoIndex:
 
 def default_index() -> GeoIndex:
     """The index of the registry's geography, built once per set of files."""
-    return _index(_source_paths())
+    return _index(source_paths())
 
 
 @functools.lru_cache(maxsize=2)

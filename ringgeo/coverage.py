@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import _coverage_cells as _cells
 from .exceptions import InputError, ParameterError
-from .geography import _source_paths
+from .geography import source_paths
 from .states import STATES
 
 __all__ = ["COLUMNS", "FREQUENCIES", "by_state", "by_county", "national", "timeline"]
@@ -61,7 +61,7 @@ _METHOD = "docs/methodology.md"
 # ------------------------------------------------------------------ inputs
 def _geography(geography) -> _cells.Geography:
     if geography is None:
-        return _default_geography(_source_paths())
+        return _default_geography(source_paths())
     if not isinstance(geography, dict) or set(geography) != set(_GEOGRAPHY_KEYS):
         found = sorted(geography) if isinstance(geography, dict) else type(geography).__name__
         raise ParameterError(

@@ -80,7 +80,7 @@ _SUBEST_COLUMNS = ("SUMLEV", "STATE", "COUNTY", "PLACE", "COUSUB", "CONCIT", "PR
 # crafted files)
 # --------------------------------------------------------------------------
 
-def _source_paths() -> tuple[str, ...]:
+def source_paths() -> tuple[str, ...]:
     """Local paths of the four registry files the tables are built from.
 
     Caches of tables derived from this module (the linker's index, the coverage

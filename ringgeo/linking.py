@@ -28,7 +28,7 @@ from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
 from .exceptions import InputError, ParameterError
 
-__all__ = ["link_partners", "read_corrections", "CORRECTION_FIELDS", "LINK_METHODS",
+__all__ = ["link_partners", "link_record", "read_corrections", "CORRECTION_FIELDS", "LINK_METHODS",
            "LINK_COLUMNS",
            "TOWN_POLICE_STATES"]
 
@@ -58,7 +58,8 @@ def _default_corrections() -> pathlib.Path:
     return pathlib.Path(str(resources.files("ringgeo").joinpath("corrections.csv")))
 
 
-def read_corrections(path=None) -> pd.DataFrame:
+def read_corrections(path=None, *, key: str = "partner_id", fields=CORRECTION_FIELDS
+                     ) -> pd.DataFrame:
     """Read and check a corrections table.
 
     Parameters
@@ -66,6 +67,11 @@ def read_corrections(path=None) -> pd.DataFrame:
     path : str or path-like, optional
         A CSV with columns ``partner_id, field, old_value, new_value, reason,
         evidence``; default the project's ``ringgeo/corrections.csv``.
+    key : str, default "partner_id"
+        The column naming the corrected record (``"ori"`` for the agency
+        corrections of :mod:`ringgeo.agencies`).
+    fields : tuple of str
+        The fields that may be corrected.
 
     Returns
     -------
@@ -95,36 +101,39 @@ def read_corrections(path=None) -> pd.DataFrame:
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise InputError(f"corrections file {path}: cannot be read ({err}).") from err
-    missing = [c for c in _CORRECTION_COLUMNS if c not in header]
+    columns = (key,) + _CORRECTION_COLUMNS[1:]
+    missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(
             f"corrections file {path}: missing column(s) {', '.join(missing)}; a corrections "
-            f"table has the columns {', '.join(_CORRECTION_COLUMNS)}.")
-    table = pd.DataFrame(rows, columns=list(_CORRECTION_COLUMNS))
-    return _check_corrections(table.assign(line=range(2, len(table) + 2), file=str(path)))
+            f"table has the columns {', '.join(columns)}.")
+    table = pd.DataFrame(rows, columns=list(columns))
+    return _check_corrections(table.assign(line=range(2, len(table) + 2), file=str(path)),
+                              key=key, fields=fields)
 
 
-def _check_corrections(table: pd.DataFrame) -> pd.DataFrame:
+def _check_corrections(table: pd.DataFrame, *, key: str = "partner_id",
+                       fields=CORRECTION_FIELDS) -> pd.DataFrame:
     """Clean a corrections table (columns, ``line``, ``file``) and check every row."""
     table = table.copy()
-    for column in _CORRECTION_COLUMNS:
+    for column in (key,) + _CORRECTION_COLUMNS[1:]:
         table[column] = pd.Series([clean(v) for v in table[column]], index=table.index,
                                   dtype="str")
-    for rec in table.itertuples():
-        where = (f"corrections file {rec.file}, line {rec.line} "
-                 f"({rec.partner_id or 'no partner_id'})")
-        if rec.field not in CORRECTION_FIELDS:
-            raise InputError(f"{where}: field {rec.field!r} cannot be corrected; use one of "
-                             f"{', '.join(CORRECTION_FIELDS)}.")
-        for column in ("partner_id", "reason", "evidence"):
-            if not getattr(rec, column):
+    for rec in table.to_dict("records"):
+        where = (f"corrections file {rec['file']}, line {rec['line']} "
+                 f"({rec[key] or 'no ' + key})")
+        if rec["field"] not in fields:
+            raise InputError(f"{where}: field {rec['field']!r} cannot be corrected; use one "
+                             f"of {', '.join(fields)}.")
+        for column in (key, "reason", "evidence"):
+            if not rec[column]:
                 raise InputError(f"{where}: {column} is blank; every correction names its "
-                                 f"partner and states its reason and evidence.")
-    dup = table.duplicated(["partner_id", "field"], keep=False)
+                                 f"record and states its reason and evidence.")
+    dup = table.duplicated([key, "field"], keep=False)
     if dup.any():
         lines = table.loc[dup, "line"].tolist()
         raise InputError(f"corrections file {table['file'].iat[0]}, lines {lines}: the same "
-                         f"field of one partner is corrected twice; keep one row.")
+                         f"field of one record ({key}) is corrected twice; keep one row.")
     return table
 
 
@@ -257,7 +266,16 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
     return muni, method, note, review
 
 
-def _link_row(geo: GeoIndex, rec: dict) -> dict:
+def link_record(geo: GeoIndex, rec: dict) -> dict:
+    """Link one record (``agency, jurisdiction_type, city, state, county_names``).
+
+    Used for partner rows by :func:`link_partners` and for FBI agencies by
+    :func:`ringgeo.agencies.load_agencies`, so both are linked by one set of
+    rules. Returns the values of :data:`LINK_COLUMNS` (``notes`` for
+    ``link_note``), ``review`` (problem, candidates, ``"county"`` or
+    ``"municipality"``) and ``muni`` (the :class:`~ringgeo._linkgeo.Muni`
+    found, also for non-municipal records, or None).
+    """
     state, agency, city = clean(rec["state"]), clean(rec["agency"]), clean(rec["city"])
     juris = clean(rec["jurisdiction_type"]) or "other"
     out = {"county_fips": (), "primary_county_fips": None, "muni_geoid": None,
@@ -322,6 +340,7 @@ def _link_row(geo: GeoIndex, rec: dict) -> dict:
         fips, methods = [c for c in muni.counties if c in geo.counties], ["municipality"]
         if len(fips) > 1:
             out["notes"].append(f"counties of {muni.name}: the record names none")
+    out["muni"] = muni
     if juris == "municipal" and muni is not None:
         out.update(muni_geoid=muni.geoid, muni_name=muni.name, muni_kind=muni.kind,
                    muni_population=muni.population)
@@ -450,7 +469,7 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     applied, overrides = _apply_corrections(frame, table)
     geo = default_index()
     columns = [frame[c].tolist() for c in _REQUIRED]
-    results = [_link_row(geo, dict(zip(_REQUIRED, values))) for values in zip(*columns)]
+    results = [link_record(geo, dict(zip(_REQUIRED, values))) for values in zip(*columns)]
 
     for i, rec in overrides.items():
         res = results[i]
