@@ -56,7 +56,7 @@ _AGENCY_SUFFIX = re.compile(
     r"\s*\b(?:department of public safety|public safety department|public safety|"
     r"public sfty department|police authority\b.*|metropolitan police department|"
     r"metro police department|police department|police division|police dept|"
-    r"division of police|police|marshal'?s office|department)\b.*$"
+    r"division of police|bureau of police|police|marshal'?s office|department)\b.*$"
 )
 _AGENCY_PREFIX = re.compile(r"^(charter township|township|town|village|city|borough) of\s+")
 _AGENCY_TRAILING = re.compile(r"\s+(charter township|township|town|village|city|borough)$")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._cleaning import _BLANK_COUNTY
 from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
+from . import _agencymatch
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
 from .exceptions import InputError, ParameterError
 
@@ -38,10 +39,18 @@ LINK_METHODS = ("exact", "normalized", "agency-name", "municipality", "fuzzy", "
 #: Columns :func:`link_partners` adds.
 LINK_COLUMNS = ("county_fips", "primary_county_fips", "muni_geoid", "muni_name", "muni_kind",
                 "muni_population", "link_method", "link_score", "muni_link_method",
-                "link_note")
+                "link_note", "ori", "agency_match_method", "agency_match_score", "latitude",
+                "longitude")
+#: Values of ``agency_match_method`` (how the FBI agency was found), strongest first.
+AGENCY_MATCH_METHODS = ("exact", "normalized", "fuzzy", "correction", "unmatched")
+#: The agency-identity rules :func:`link_partners` applies after matching, in order
+#: (``docs/linking.md#agency-identity-rules``); each change is reported under its name.
+AGENCY_RULES = ("same-name municipality", "county from municipality",
+                "type against jurisdiction")
 #: Fields a correction may change. ``muni_geoid`` overrides the municipality
-#: the methods chose (its ``old_value`` is that choice, empty if none).
-CORRECTION_FIELDS = ("state", "city", "county_names", "muni_geoid")
+#: the methods chose (its ``old_value`` is that choice, empty if none); ``ori``
+#: overrides the FBI agency the matcher chose (likewise).
+CORRECTION_FIELDS = ("state", "city", "county_names", "muni_geoid", "ori")
 _CORRECTION_COLUMNS = ("partner_id", "field", "old_value", "new_value", "reason", "evidence")
 _REQUIRED = ("partner_id", "agency", "jurisdiction_type", "city", "state", "county_names")
 #: Agency names that say the agency serves several municipalities.
@@ -153,8 +162,8 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame):
         if rec.partner_id not in position:
             continue  # partner not in this table (e.g. sliced with as_of)
         i = position[rec.partner_id]
-        if rec.field == "muni_geoid":
-            muni_overrides[i] = rec
+        if rec.field in ("muni_geoid", "ori"):
+            muni_overrides.setdefault(i, []).append(rec)
             continue
         current = _as_text(rec.field, frame[rec.field].iat[i])
         raw = "county_raw" if rec.field == "county_names" else f"{rec.field}_raw"
@@ -466,28 +475,26 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     attrs = copy.deepcopy(partners.attrs)
     frame.attrs = {}
     frame["county_names"] = [_as_list(v) for v in frame["county_names"]]
+    _undo_type_rule(frame, attrs)
     applied, overrides = _apply_corrections(frame, table)
     geo = default_index()
     columns = [frame[c].tolist() for c in _REQUIRED]
     results = [link_record(geo, dict(zip(_REQUIRED, values))) for values in zip(*columns)]
 
-    for i, rec in overrides.items():
-        res = results[i]
-        if (res["muni_geoid"] or "") != rec.old_value:
-            raise InputError(
-                f"corrections file {rec.file}, line {rec.line}: stale correction of "
-                f"{rec.partner_id} muni_geoid: expected the methods to give "
-                f"{rec.old_value!r} but they give {res['muni_geoid'] or ''!r}. Update or "
-                f"delete that row.")
-        muni = geo.munis.get(rec.new_value)
-        if rec.new_value and muni is None:
-            raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
-                             f"{rec.new_value!r} is not a municipality GEOID.")
-        res.update(muni_geoid=rec.new_value or None, muni_name=muni and muni.name,
-                   muni_kind=muni and muni.kind, muni_population=muni and muni.population,
-                   muni_link_method="correction")
-        res["review"] = [r for r in res["review"] if r[2] != "municipality"]
-        applied.setdefault(i, []).append(rec)
+    matcher = _agencymatch.default_index()
+    for i, recs in overrides.items():
+        for rec in recs:
+            if rec.field == "muni_geoid":
+                _override_muni(geo, results[i], rec)
+                applied.setdefault(i, []).append(rec)
+    for res, agency, state in zip(results, frame["agency"].tolist(), frame["state"].tolist()):
+        _match_agency(matcher, res, clean(agency), clean(state))
+    for i, recs in overrides.items():
+        for rec in recs:
+            if rec.field == "ori":
+                _override_ori(matcher, results[i], rec)
+                applied.setdefault(i, []).append(rec)
+    rules = _apply_agency_rules(geo, frame, results)
     for i, recs in applied.items():
         res = results[i]
         fields = {r.field for r in recs}
@@ -497,7 +504,170 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
             res["muni_link_method"] = "correction"
         res["notes"].append("corrected: " + "; ".join(
             f"{r.field} {r.old_value!r} -> {r.new_value!r} ({r.reason})" for r in recs))
+    _write_columns(frame, results)
+    attrs.setdefault("quality", {})["links"] = _links_report(frame, results, applied, table,
+                                                             rules)
+    frame.attrs = attrs
+    return frame
 
+
+def _override_muni(geo, res, rec) -> None:
+    if (res["muni_geoid"] or "") != rec.old_value:
+        raise InputError(
+            f"corrections file {rec.file}, line {rec.line}: stale correction of "
+            f"{rec.partner_id} muni_geoid: expected the methods to give "
+            f"{rec.old_value!r} but they give {res['muni_geoid'] or ''!r}. Update or "
+            f"delete that row.")
+    muni = geo.munis.get(rec.new_value)
+    if rec.new_value and muni is None:
+        raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
+                         f"{rec.new_value!r} is not a municipality GEOID.")
+    res.update(muni_geoid=rec.new_value or None, muni_name=muni and muni.name,
+               muni_kind=muni and muni.kind, muni_population=muni and muni.population,
+               muni_link_method="correction", muni=muni)
+    res["review"] = [r for r in res["review"] if r[2] != "municipality"]
+
+
+def _override_ori(matcher, res, rec) -> None:
+    if (res["ori"] or "") != rec.old_value:
+        raise InputError(
+            f"corrections file {rec.file}, line {rec.line}: stale correction of "
+            f"{rec.partner_id} ori: expected the matcher to give {rec.old_value!r} but it "
+            f"gives {res['ori'] or ''!r}. Update or delete that row.")
+    agency = matcher.agencies.get(rec.new_value)
+    if rec.new_value and agency is None:
+        raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
+                         f"{rec.new_value!r} is not an ORI of the FBI agency list.")
+    _set_agency(res, agency, "correction", None)
+    res["review"] = [r for r in res["review"] if r[2] != "agency"]
+
+
+def _set_agency(res, agency, method, score) -> None:
+    res.update(ori=agency.ori if agency else None, agency_match_method=method,
+               agency_match_score=score, agency_obj=agency,
+               latitude=agency.latitude if agency else float("nan"),
+               longitude=agency.longitude if agency else float("nan"))
+
+
+def _match_agency(matcher, res, agency: str, state: str) -> None:
+    found = matcher.match(agency, state, res["county_fips"], res["muni_geoid"])
+    _set_agency(res, found.agency, found.method, found.score)
+    if found.method == "unmatched":
+        res["review"].append((f"no FBI agency: {found.note}", [], "agency"))
+    elif found.note:
+        res["notes"].append(found.note)
+        if found.method == "fuzzy" or "several" in found.note:
+            res["review"].append((found.note, [], "agency"))
+
+
+# ---------------------------------------------------------------------- agency rules
+def _undo_type_rule(frame: pd.DataFrame, attrs: dict) -> None:
+    """Relinking a linked table starts from the jurisdiction types the rules changed."""
+    changes = attrs.get("quality", {}).get("links", {}).get("agency_rules", {})
+    before = {c["partner_id"]: c["before"][0]
+              for c in changes.get("type against jurisdiction", [])}
+    if before:
+        frame["jurisdiction_type"] = [before.get(pid, j) for pid, j in
+                                      zip(frame["partner_id"], frame["jurisdiction_type"])]
+
+
+def _apply_agency_rules(geo: GeoIndex, frame: pd.DataFrame, results: list) -> dict:
+    """Apply :data:`AGENCY_RULES` in order; return the changes of each rule."""
+    changes = {rule: [] for rule in AGENCY_RULES}
+    juris = frame["jurisdiction_type"].tolist()
+    ids = frame["partner_id"].tolist()
+    for i, res in enumerate(results):
+        agency = res.get("agency_obj")
+        log = {rule: changes[rule] for rule in AGENCY_RULES}
+        new_juris = _rule_type(geo, res, agency, juris[i], ids[i], log)
+        if new_juris != juris[i]:
+            juris[i] = new_juris
+        _rule_same_name(geo, res, agency, juris[i], ids[i], log)
+        _rule_county(geo, res, juris[i], ids[i], log)
+    if "jurisdiction_type_raw" not in frame:
+        frame["jurisdiction_type_raw"] = frame["jurisdiction_type"]
+    changed = pd.Series(juris, index=frame.index, dtype="str") != frame["jurisdiction_type"]
+    raw = frame["jurisdiction_type_raw"].astype("object")
+    frame["jurisdiction_type_raw"] = raw.where(raw.notna() | ~changed,
+                                               frame["jurisdiction_type"])
+    frame["jurisdiction_type"] = pd.Series(juris, index=frame.index, dtype="str")
+    return changes
+
+
+def _set_muni(res, muni, method) -> None:
+    res.update(muni_geoid=muni and muni.geoid, muni_name=muni and muni.name,
+               muni_kind=muni and muni.kind, muni_population=muni and muni.population,
+               muni_link_method=method, muni=muni)
+
+
+def _rule_type(geo, res, agency, juris: str, pid: str, log: dict) -> str:
+    """The agency's FBI type and name decide a contradicting jurisdiction type."""
+    if agency is None:
+        return juris
+    wanted = {"county_police": "county", "sheriff": "county"}.get(agency.agency_type)
+    if agency.agency_type == "police":
+        wanted = agency.jurisdiction
+    if (wanted is None or wanted == juris or juris == "other"
+            or res["muni_link_method"] == "correction"):
+        return juris
+    before = (juris, res["muni_geoid"])
+    if wanted == "county":
+        _set_muni(res, None, None)
+    elif wanted == "municipal":
+        muni = geo.munis.get(agency.muni_geoid) if agency.muni_geoid else None
+        _set_muni(res, muni, "agency" if muni else "unmatched")
+    else:  # regional
+        _set_muni(res, None, None)
+    res["review"] = [r for r in res["review"] if r[2] != "municipality"]
+    res["notes"].append(f"jurisdiction {juris} -> {wanted}: the FBI lists {agency.name} "
+                        f"({agency.ori}) as {agency.agency_type.replace('_', ' ')}"
+                        + (" (regional)" if wanted == "regional" else ""))
+    log["type against jurisdiction"].append(
+        {"partner_id": pid, "ori": agency.ori, "before": list(before),
+         "after": [wanted, res["muni_geoid"]]})
+    return wanted
+
+
+def _rule_same_name(geo, res, agency, juris: str, pid: str, log: dict) -> None:
+    """Where a town and a village share a name, the FBI list says whose department it is."""
+    if (agency is None or juris != "municipal" or agency.agency_type != "police"
+            or res["muni_link_method"] == "correction" or not agency.muni_geoid or agency.muni_geoid == res["muni_geoid"]
+            or res["muni"] is None):
+        return
+    theirs = geo.munis.get(agency.muni_geoid)
+    if theirs is None or theirs.base != res["muni"].base:
+        return
+    before = res["muni_geoid"]
+    res["notes"].append(f"municipality {res['muni_name']} -> {theirs.name}: the FBI list "
+                        f"names the department {agency.name} ({agency.ori})")
+    _set_muni(res, theirs, "agency")
+    res["review"] = [r for r in res["review"] if not r[0].startswith("ambiguous municipality")]
+    log["same-name municipality"].append({"partner_id": pid, "ori": agency.ori,
+                                          "before": before, "after": theirs.geoid})
+
+
+def _rule_county(geo, res, juris: str, pid: str, log: dict) -> None:
+    """A municipal department's counties are the ones its municipality lies in."""
+    muni = res["muni"]
+    if juris != "municipal" or muni is None or not res["muni_geoid"]:
+        return
+    lies = tuple(c for c in muni.counties if c in geo.counties)
+    if not lies or lies == tuple(res["county_fips"]):
+        return
+    before = tuple(res["county_fips"])
+    if set(before) != set(lies):
+        res["review"].append((f"the record's county {', '.join(before) or 'none'} disagrees "
+                              f"with where {muni.name} lies ({', '.join(lies)}): the "
+                              f"municipality's counties are used", [], "county"))
+        res["notes"].append(f"counties {', '.join(before) or 'none'} -> {', '.join(lies)} "
+                            f"(where {muni.name} lies)")
+    res["county_fips"] = lies
+    res["primary_county_fips"] = lies[0]
+    log["county from municipality"].append({"partner_id": pid, "before": list(before),
+                                            "after": list(lies)})
+
+
+def _write_columns(frame: pd.DataFrame, results: list) -> None:
     frame["county_fips"] = pd.Series([r["county_fips"] for r in results], index=frame.index,
                                      dtype=object)
     for column in ("primary_county_fips", "muni_geoid", "muni_name", "muni_kind"):
@@ -512,12 +682,15 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
                                           index=frame.index, dtype="str")
     frame["link_note"] = pd.Series(["; ".join(r["notes"]) or None for r in results],
                                    index=frame.index, dtype="str")
-    attrs.setdefault("quality", {})["links"] = _links_report(frame, results, applied, table)
-    frame.attrs = attrs
-    return frame
+    frame["ori"] = pd.Series([r["ori"] for r in results], index=frame.index, dtype="str")
+    frame["agency_match_method"] = pd.Series([r["agency_match_method"] for r in results],
+                                             index=frame.index, dtype="str")
+    for column in ("agency_match_score", "latitude", "longitude"):
+        frame[column] = pd.Series([r[column] for r in results], index=frame.index,
+                                  dtype="float64")
 
 
-def _links_report(frame, results, applied, table) -> dict:
+def _links_report(frame, results, applied, table, rules) -> dict:
     rows = frame["row"].tolist() if "row" in frame else [None] * len(frame)
     municipal = frame["jurisdiction_type"] == "municipal"
     review = [{"row": row, "partner_id": pid, "agency": agency, "state": state,
@@ -538,5 +711,8 @@ def _links_report(frame, results, applied, table) -> dict:
         "corrections_applied": [{"partner_id": r.partner_id, "field": r.field,
                                  "old_value": r.old_value, "new_value": r.new_value,
                                  "line": int(r.line)} for recs in applied.values() for r in recs],
+        "agency_methods": dict(Counter(r["agency_match_method"] for r in results)),
+        "with_ori": int(sum(r["ori"] is not None for r in results)),
+        "agency_rules": rules,
         "review": review,
     }
