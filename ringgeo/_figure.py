@@ -48,6 +48,18 @@ METRICS = {
                         "Lower bound of residents living under a partnered agency", _POP2021),
     "pop_covered_max": ("Residents covered (upper bound)",
                         "Upper bound of residents living under a partnered agency", _POP2021),
+    "share_agencies_partnered": (
+        "Share of agencies partnered",
+        "Share of local police departments, sheriffs and county police (FBI agency list, "
+        "2018) with a Ring partnership", ("fbi-agencies-2018.csv",)),
+    "share_police_partnered": (
+        "Share of police departments partnered",
+        "Share of local police departments (FBI agency list, 2018) with a Ring partnership",
+        ("fbi-agencies-2018.csv",)),
+    "share_sheriffs_partnered": (
+        "Share of sheriffs partnered",
+        "Share of sheriff's offices (FBI agency list, 2018) with a Ring partnership",
+        ("fbi-agencies-2018.csv",)),
 }
 
 

@@ -116,7 +116,8 @@ def read_agencies(path) -> pd.DataFrame:
     def fail(mask, field, what):
         line = int(frame.loc[mask, "row"].iloc[0])
         value = frame.loc[mask, field].iloc[0]
-        raise InputError(f"FBI agency list {path}, line {line}, field {field}: {value!r} "
+        shown = "the value" if pd.isna(value) else repr(value)
+        raise InputError(f"FBI agency list {path}, line {line}, field {field}: {shown} "
                          f"{what}")
 
     if frame["ori"].isna().any():

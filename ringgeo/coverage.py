@@ -38,12 +38,20 @@ from .exceptions import InputError, ParameterError
 from .geography import source_paths
 from .states import STATES
 
-__all__ = ["COLUMNS", "FREQUENCIES", "by_state", "by_county", "national", "timeline"]
+__all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "agency_rule_effects", "by_state", "by_county", "national", "timeline"]
 
-#: Columns of the by_state / by_county / national tables, in order.
-COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
+_BASE_COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
            "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max",
            "other"]
+#: Agency-share columns appended to the by_state / by_county / national tables:
+#: the FBI agency universe (local police, sheriffs, county police; 2018) and the
+#: share of it partnered (``docs/methodology.md#shares-of-agencies``).
+AGENCY_COLUMNS = ["agencies", "agencies_partnered", "share_agencies_partnered",
+                  "police_agencies", "share_police_partnered", "sheriff_agencies",
+                  "share_sheriffs_partnered"]
+#: Columns of the by_state / by_county / national tables, in order (by_state and
+#: by_county then add ``name``, by_county ``state`` before it).
+COLUMNS = _BASE_COLUMNS + AGENCY_COLUMNS
 #: Allowed ``freq`` values of :func:`timeline` (day, week ending Sunday, month,
 #: quarter, year); each period is labelled by its last day.
 FREQUENCIES = ("D", "W", "M", "Q", "Y")
@@ -103,6 +111,7 @@ def _prepare(partners) -> pd.DataFrame:
         )
     as_of = partners.attrs.get("as_of")
     # the constructor, unlike .loc, does not deep-copy the (large) attrs
+    original = partners
     partners = pd.DataFrame(partners, columns=list(_REQUIRED))
     frame = pd.DataFrame({
         "partner_id": partners["partner_id"].astype("string").to_numpy(),
@@ -113,6 +122,8 @@ def _prepare(partners) -> pd.DataFrame:
         "muni": partners["muni_geoid"].astype("string").to_numpy(),
         "activated": pd.to_datetime(partners["activated"]).to_numpy(dtype="datetime64[ns]"),
     })
+    frame["ori"] = (original["ori"].astype("string").to_numpy() if "ori" in original.columns
+                    else pd.array([pd.NA] * len(frame), dtype="string"))
     for column, allowed in (("agency_type", _AGENCY_TYPES),
                             ("jurisdiction_type", _JURISDICTION_TYPES)):
         bad = ~frame[column].isin(allowed)
@@ -205,6 +216,56 @@ def _table(counts, population, cmin, cmax) -> pd.DataFrame:
     return table
 
 
+def _universe(agencies) -> pd.DataFrame:
+    """The agencies that make up the share denominators: local police, sheriffs and
+    county police of the 50 states and DC (``docs/methodology.md#shares-of-agencies``)."""
+    from .agencies import UNIVERSE_TYPES, load_agencies
+
+    if agencies is None:
+        agencies = load_agencies()
+    missing = [c for c in ("ori", "agency_type", "state", "county_fips")
+               if c not in agencies.columns]
+    if missing:
+        raise InputError(f"agencies lacks column(s) {', '.join(missing)}; pass "
+                         f"ringgeo.load_agencies().")
+    keep = agencies["agency_type"].isin(UNIVERSE_TYPES) & agencies["state"].isin(_IN_51)
+    return pd.DataFrame({"ori": agencies.loc[keep, "ori"].astype("string").to_numpy(),
+                         "agency_type": agencies.loc[keep, "agency_type"].to_numpy(),
+                         "state": agencies.loc[keep, "state"].astype("string").to_numpy(),
+                         "counties": [_counties_of(v) for v in
+                                      agencies.loc[keep, "county_fips"]]})
+
+
+def _add_agency_shares(table: pd.DataFrame, universe: pd.DataFrame, partners: pd.DataFrame,
+                       key: str) -> pd.DataFrame:
+    """Append :data:`AGENCY_COLUMNS` counted by ``key`` of ``universe``."""
+    partnered = universe["ori"].isin(set(partners["ori"].dropna()))
+
+    def count(mask):
+        return (mask.groupby(universe[key]).sum().reindex(table.index).fillna(0)
+                .astype("int64"))
+
+    police = universe["agency_type"] == "police"
+    sheriff = universe["agency_type"] == "sheriff"
+    every = pd.Series(True, index=universe.index)
+    columns = {"agencies": count(every), "agencies_partnered": count(partnered),
+               "police_agencies": count(police), "police_partnered": count(police & partnered),
+               "sheriff_agencies": count(sheriff),
+               "sheriffs_partnered": count(sheriff & partnered)}
+
+    def share(num, den):
+        return (columns[num] / columns[den].where(columns[den] > 0)).astype("float64")
+
+    table["agencies"] = columns["agencies"]
+    table["agencies_partnered"] = columns["agencies_partnered"]
+    table["share_agencies_partnered"] = share("agencies_partnered", "agencies")
+    table["police_agencies"] = columns["police_agencies"]
+    table["share_police_partnered"] = share("police_partnered", "police_agencies")
+    table["sheriff_agencies"] = columns["sheriff_agencies"]
+    table["share_sheriffs_partnered"] = share("sheriffs_partnered", "sheriff_agencies")
+    return table
+
+
 def _attrs(table, partners, notes, **extra):
     table.attrs = {"as_of": partners.attrs.get("as_of"), "methodology": _METHOD,
                    "no_covered_population": notes, **extra}
@@ -226,7 +287,7 @@ def _only_51(p: pd.DataFrame, what: str):
     return p.loc[inside], excluded
 
 
-def by_state(partners, *, geography=None) -> pd.DataFrame:
+def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by state.
 
     A partner counts in the state of its ``state`` field, once
@@ -246,6 +307,9 @@ def by_state(partners, *, geography=None) -> pd.DataFrame:
         Census tables keyed ``states``, ``counties``, ``municipality_parts``,
         ``mcd_place_overlaps`` (as the ``ringgeo.geography`` loaders return
         them); by default they are loaded from the registry.
+    agencies : geopandas.GeoDataFrame, optional
+        The FBI agency universe (:func:`ringgeo.load_agencies`, the default)
+        for the agency-share columns.
 
     Returns
     -------
@@ -256,7 +320,13 @@ def by_state(partners, *, geography=None) -> pd.DataFrame:
         order: ``partners``, ``police``, ``sheriffs``, ``population`` (July 1,
         2019), ``partners_per_100k``, ``pop_covered_min``, ``pop_covered_max``,
         ``share_covered_min``, ``share_covered_max``, ``other`` (partners that
-        are neither police nor sheriffs), ``name``. ``attrs``: ``as_of``,
+        are neither police nor sheriffs), then :data:`AGENCY_COLUMNS`:
+        ``agencies`` (local police departments, sheriffs and county police in
+        the FBI agency list of 2018), ``agencies_partnered`` (those matched by
+        a partner row, ``ori``), ``share_agencies_partnered``,
+        ``police_agencies``, ``share_police_partnered``, ``sheriff_agencies``,
+        ``share_sheriffs_partnered`` (shares NaN where the count is 0), and
+        ``name``. ``attrs``: ``as_of``,
         ``methodology``, ``no_covered_population`` (reason -> partner ids of
         partners that count as partners but add no covered population).
 
@@ -294,11 +364,12 @@ def by_state(partners, *, geography=None) -> pd.DataFrame:
                    geo.states["population"].reindex(index),
                    cmin.groupby(state_of).sum().reindex(index),
                    cmax.groupby(state_of).sum().reindex(index))
+    table = _add_agency_shares(table, _universe(agencies), p, "state")
     table["name"] = geo.states["name"].reindex(index)
     return _attrs(table, partners, notes)
 
 
-def by_county(partners, *, geography=None) -> pd.DataFrame:
+def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by county.
 
     A partner naming several counties (``county_fips`` holds them all) counts
@@ -315,6 +386,11 @@ def by_county(partners, *, geography=None) -> pd.DataFrame:
         The linked partner table, ``ringgeo.load_partners(as_of=...)``.
     geography : dict, optional
         Census tables, as for :func:`by_state`.
+    agencies : geopandas.GeoDataFrame, optional
+        The FBI agency universe, as for :func:`by_state`.
+    agencies : geopandas.GeoDataFrame, optional
+        The FBI agency universe, as for :func:`by_state`; an agency in several
+        counties counts in each.
 
     Returns
     -------
@@ -353,13 +429,15 @@ def by_county(partners, *, geography=None) -> pd.DataFrame:
     cmin, cmax, notes = _county_coverage(p, geo)
     table = _table(_counts(exploded.loc[placed], "counties", geo.counties.index),
                    geo.counties["population"], cmin, cmax)
+    table = _add_agency_shares(table, _universe(agencies).explode("counties"), p,
+                               "counties")
     table["state"] = geo.counties["state"]
     table["name"] = geo.counties["name"]
     table.index.name = "GEOID"
     return _attrs(table, partners, notes, no_county=lost)
 
 
-def national(partners, *, geography=None) -> pd.DataFrame:
+def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     """Partners, partners per 100,000 and covered population for the nation.
 
     "The nation" is the 50 states and the District of Columbia (328,239,523
@@ -407,6 +485,7 @@ def national(partners, *, geography=None) -> pd.DataFrame:
                              index=index),
                    pd.Series([cmin[counties51].sum()], index=index),
                    pd.Series([cmax[counties51].sum()], index=index))
+    table = _add_agency_shares(table, _universe(agencies).assign(area="US"), p, "area")
     return _attrs(table, partners, notes, excluded=excluded)
 
 
@@ -550,3 +629,100 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
                    "undated": len(undated), "undated_ids": undated,
                    "no_covered_population": notes, "excluded": excluded}
     return table
+
+
+# ------------------------------------------------------------------ agency rules
+def agency_rule_effects(partners, *, geography=None) -> pd.DataFrame:
+    """How each agency-identity rule of the linker moved the national covered population.
+
+    :func:`ringgeo.link_partners` applies the rules of
+    :data:`ringgeo.linking.AGENCY_RULES` after matching every partner to its
+    FBI agency, and reports each change in
+    ``attrs["quality"]["links"]["agency_rules"]``. This function undoes the
+    changes and adds the rules back one at a time, in the order the
+    documentation lists them, computing :func:`national` each time.
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        A partner table linked by :func:`ringgeo.link_partners`.
+    geography : dict, optional
+        Census tables, as for :func:`by_state`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``rule`` (``"none"``, then each rule, cumulatively); columns
+        ``partners_changed``, ``pop_covered_min``, ``pop_covered_max``,
+        ``change_min``, ``change_max`` (against the previous row).
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> effects = agency_rule_effects(ringgeo.load_partners())
+    >>> effects.index.tolist()[0], len(effects)
+    ('none', 4)
+    """
+    from .linking import AGENCY_RULES
+
+    changes = partners.attrs.get("quality", {}).get("links", {}).get("agency_rules")
+    if changes is None:
+        raise InputError("partners carries no agency-rule report; pass a table linked by "
+                         "ringgeo.link_partners() (ringgeo.load_partners()).")
+    p = pd.DataFrame(partners, columns=list(_REQUIRED) + ["ori", "partner_id"])
+    p = p.loc[:, ~p.columns.duplicated()].copy()
+    p.attrs = {"as_of": partners.attrs.get("as_of")}
+    position = {pid: i for i, pid in enumerate(p["partner_id"])}
+    states = {}
+    current = {col: p[col].tolist() for col in ("jurisdiction_type", "muni_geoid",
+                                               "county_fips")}
+    undone = {col: list(values) for col, values in current.items()}
+    for rule in reversed(AGENCY_RULES):
+        for change in changes.get(rule, []):
+            i = position.get(change["partner_id"])
+            if i is None:
+                continue
+            if rule == "type against jurisdiction":
+                undone["jurisdiction_type"][i], undone["muni_geoid"][i] = change["before"]
+            elif rule == "same-name municipality":
+                undone["muni_geoid"][i] = change["before"]
+            else:
+                undone["county_fips"][i] = tuple(change["before"])
+    rows = []
+    state = {col: list(values) for col, values in undone.items()}
+    order = ["none", *AGENCY_RULES]
+    for rule in order:
+        if rule != "none":
+            for change in changes.get(rule, []):
+                i = position.get(change["partner_id"])
+                if i is None:
+                    continue
+                if rule == "type against jurisdiction":
+                    state["jurisdiction_type"][i] = current["jurisdiction_type"][i]
+                    state["muni_geoid"][i] = change["after"][1]
+                elif rule == "same-name municipality":
+                    state["muni_geoid"][i] = change["after"]
+                else:
+                    state["county_fips"][i] = current["county_fips"][i]
+        frame = p.copy()
+        for col, values in state.items():
+            frame[col] = pd.Series(values, index=frame.index,
+                                   dtype=object if col == "county_fips" else "string")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            row = national(frame, geography=geography, agencies=_EMPTY_AGENCIES)
+        rows.append({"rule": rule, "partners_changed": len(changes.get(rule, []))
+                     if rule != "none" else 0,
+                     "pop_covered_min": int(row["pop_covered_min"].iat[0]),
+                     "pop_covered_max": int(row["pop_covered_max"].iat[0])})
+        states[rule] = True
+    table = pd.DataFrame(rows).set_index("rule")
+    table["change_min"] = table["pop_covered_min"].diff().fillna(0).astype("int64")
+    table["change_max"] = table["pop_covered_max"].diff().fillna(0).astype("int64")
+    return table
+
+
+_EMPTY_AGENCIES = pd.DataFrame({"ori": pd.Series([], dtype="string"),
+                                "agency_type": pd.Series([], dtype="string"),
+                                "state": pd.Series([], dtype="string"),
+                                "county_fips": pd.Series([], dtype=object)})

@@ -42,6 +42,9 @@ METRICS = {
     "pop_covered_max": "residents under a partnered agency (upper bound)",
     "share_covered_min": "share of residents under a partnered agency (lower bound)",
     "share_covered_max": "share of residents under a partnered agency (upper bound)",
+    "share_agencies_partnered": "share of local police, sheriffs and county police partnered",
+    "share_police_partnered": "share of local police departments partnered",
+    "share_sheriffs_partnered": "share of sheriff's offices partnered",
 }
 
 #: Before Ring's first published activation (2018-03-22), no partnership existed

@@ -33,7 +33,8 @@ def test_metric_accepts_every_coverage_column():
         assert params.validate_metric(metric) == metric
     assert set(params.METRICS) == {
         "partners", "partners_per_100k", "police", "sheriffs", "pop_covered_min",
-        "pop_covered_max", "share_covered_min", "share_covered_max"}
+        "pop_covered_max", "share_covered_min", "share_covered_max",
+        "share_agencies_partnered", "share_police_partnered", "share_sheriffs_partnered"}
 
 
 def test_metric_error_lists_every_allowed_metric():
