@@ -13,9 +13,10 @@ Every measure is defined in ``docs/methodology.md``; in short:
 * ``pop_covered_max`` (upper bound): residents of every municipality with a
   partnered municipal agency, plus every resident of a county with a partnered
   sheriff or county police;
-* ``pop_covered_min`` (lower bound): residents of partnered municipalities,
-  plus, for a partnered sheriff or county police, only the part of its county
-  outside incorporated places;
+* ``pop_covered_min`` (lower bound): residents whose *primary police* is a
+  partner (:func:`primary_police`): their own municipality's department, or,
+  where the municipality has none, the county police or sheriff (the state
+  police in New Jersey and Pennsylvania);
 * a resident is counted once (a city inside a partnered county, a village
   inside a partnered town, two agencies in one city); populations are July 1,
   2019 estimates: each county's 2020-base municipal parts are rescaled to its
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,8 @@ from .exceptions import InputError, ParameterError
 from .geography import source_paths
 from .states import STATES
 
-__all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "agency_rule_effects", "by_state", "by_county", "national", "timeline"]
+__all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
+           "agency_rule_effects", "primary_police", "lower_bound_change", "by_state", "by_county", "national", "timeline"]
 
 _BASE_COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
            "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max",
@@ -156,9 +159,12 @@ def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
     mcds = dates.groupby(muni["muni"].where(muni["muni"].str.len() == 10)).min()
 
     sworn = county_level & p["agency_type"].isin(["police", "sheriff"])
-    counties = p.loc[sworn, ["counties"]].assign(when=when[sworn]).explode("counties")
+    counties = p.loc[sworn, ["counties", "agency_type"]].assign(when=when[sworn]).explode(
+        "counties")
     counties = counties.loc[counties["counties"].isin(geo.counties.index)]
-    county_dates = counties.groupby("counties")["when"].min()
+    county_dates = {kind: counties.loc[counties["agency_type"] == kind].groupby(
+        "counties")["when"].min() for kind in ("police", "sheriff")}
+    county_dates["any"] = counties.groupby("counties")["when"].min()
 
     reasons = {
         "county-level agency that is neither police nor sheriff":
@@ -173,13 +179,122 @@ def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
     return places, mcds, county_dates, notes
 
 
-def _county_coverage(p, geo):
+def _county_coverage(p, geo, policing):
     when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
     places, mcds, counties, notes = _units(p, geo, when)
-    upper, lower = _cells.cover_dates(geo, places, mcds, counties)
+    upper, lower = _cover_dates(geo, places, mcds, counties, policing)
     cmin = _cells.covered_by_county(geo, ~np.isnat(lower))
     cmax = _cells.covered_by_county(geo, ~np.isnat(upper))
     return cmin, cmax, notes
+
+
+# ------------------------------------------------------------------ primary police
+#: States where the state police, not the sheriff, polices a municipality without
+#: its own department (``docs/methodology.md#primary-police``): Pennsylvania
+#: (Pennsylvania State Police; WHYY/Keystone Crossroads, 2016-05-09) and New Jersey
+#: (New Jersey State Police; NJ Spotlight News / NJTV).
+STATE_POLICE_STATES = frozenset({"NJ", "PA"})
+#: Values of ``primary`` in :func:`primary_police`.
+PRIMARY_KINDS = ("municipal", "county police", "sheriff", "state police")
+
+
+@dataclass(frozen=True)
+class _Policing:
+    """Who polices what: the municipalities with a department, each county's agency."""
+
+    own: frozenset  # place / MCD GEOIDs with their own department (FBI list or a partner)
+    muni_agency: dict  # municipality GEOID -> (ori, agency) of its department
+    county_kind: pd.Series  # county GEOID -> "county police" / "sheriff" / "state police"
+    county_agency: dict  # county GEOID -> (ori, agency) of its county police or sheriff
+
+
+def _agency_roles(agencies) -> tuple[dict, dict, dict]:
+    """From the FBI universe: municipality -> its department, county -> its county agency
+    (county police before the sheriff) and county -> that agency's kind."""
+    frame = pd.DataFrame({
+        "ori": agencies["ori"].astype("string").to_numpy(),
+        "agency": (agencies["agency"] if "agency" in agencies.columns
+                   else agencies["ori"]).astype("string").to_numpy(),
+        "agency_type": agencies["agency_type"].astype("string").to_numpy(),
+        "counties": [_counties_of(v) for v in agencies["county_fips"]],
+        "muni": (agencies["muni_geoid"].astype("string").to_numpy()
+                 if "muni_geoid" in agencies.columns else pd.NA),
+    })
+    local = frame.loc[(frame["agency_type"] == "police") & frame["muni"].notna()]
+    muni_agency = {}
+    for muni, ori, name in zip(local["muni"], local["ori"], local["agency"]):
+        muni_agency.setdefault(str(muni), (str(ori), str(name)))
+    county_agency, kinds = {}, {}
+    for kind, label in (("sheriff", "sheriff"), ("county_police", "county police")):
+        rows = frame.loc[frame["agency_type"] == kind].explode("counties")
+        for county, ori, name in zip(rows["counties"], rows["ori"], rows["agency"]):
+            if isinstance(county, str):  # county police wins over the sheriff
+                county_agency[county] = (str(ori), str(name))
+                kinds[county] = label
+    return muni_agency, county_agency, kinds
+
+
+@functools.lru_cache(maxsize=2)
+def _default_roles(paths: tuple) -> tuple[dict, dict, dict]:  # key: the files read
+    from .agencies import load_agencies
+
+    return _agency_roles(load_agencies())
+
+
+def _policing(agencies, p: pd.DataFrame, geo: _cells.Geography) -> _Policing:
+    if agencies is None:
+        from . import data
+        from .agencies import AGENCY_FILE
+
+        muni_agency, county_agency, kinds = _default_roles(
+            (str(data.fetch(AGENCY_FILE)),) + source_paths())
+    else:
+        muni_agency, county_agency, kinds = _agency_roles(agencies)
+    county_agency, kinds = dict(county_agency), dict(kinds)
+    partnered = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")
+                      & p["muni"].notna(), "muni"]
+    own = frozenset(muni_agency) | frozenset(str(m) for m in partnered)
+    # a partner shows a county agency the FBI list lacks (a county police founded later)
+    rows = p.loc[p["jurisdiction_type"] == "county"].explode("counties")
+    for county, kind in zip(rows["counties"], rows["agency_type"]):
+        if not isinstance(county, str):
+            continue
+        if kind == "police" and kinds.get(county) != "county police":
+            kinds[county] = "county police"
+            county_agency.pop(county, None)
+        elif kind == "sheriff" and county not in kinds:
+            kinds[county] = "sheriff"
+    kind = pd.Series(kinds, dtype="object").reindex(geo.counties.index).fillna("state police")
+    kind[geo.counties["state"].isin(STATE_POLICE_STATES).to_numpy()] = "state police"
+    return _Policing(own, muni_agency, kind, county_agency)
+
+
+def _cell_primary(geo: _cells.Geography, policing: _Policing) -> np.ndarray:
+    """The kind of agency that polices each cell first (aligned with ``geo.cells``)."""
+    cells = geo.cells
+    place_own = cells["place"].isin(policing.own).to_numpy()
+    mcd_own = cells["mcd"].isin(policing.own).to_numpy()
+    county = cells["county"].map(policing.county_kind).fillna("state police").to_numpy()
+    return np.select([place_own, mcd_own], ["place", "mcd"], default=county)
+
+
+def _cover_dates(geo, places, mcds, counties, policing):
+    """Upper bound: any partner's legal jurisdiction; lower: the cell's primary police."""
+    upper, _ = _cells.cover_dates(geo, places, mcds, counties["any"])
+    cells = geo.cells
+
+    def lookup(column, dates):
+        mapped = cells[column].map(dates) if len(dates) else pd.Series(pd.NaT, cells.index)
+        return pd.to_datetime(mapped).to_numpy(dtype="datetime64[ns]")
+
+    primary = _cell_primary(geo, policing)
+    lower = np.select(
+        [primary == "place", primary == "mcd", primary == "county police",
+         primary == "sheriff"],
+        [lookup("place", places), lookup("mcd", mcds), lookup("county", counties["police"]),
+         lookup("county", counties["sheriff"])],
+        default=np.datetime64("NaT", "ns"))
+    return upper, lower.astype("datetime64[ns]")
 
 
 # ------------------------------------------------------------------ tables
@@ -219,10 +334,24 @@ def _table(counts, population, cmin, cmax) -> pd.DataFrame:
 def _universe(agencies) -> pd.DataFrame:
     """The agencies that make up the share denominators: local police, sheriffs and
     county police of the 50 states and DC (``docs/methodology.md#shares-of-agencies``)."""
-    from .agencies import UNIVERSE_TYPES, load_agencies
-
     if agencies is None:
-        agencies = load_agencies()
+        from . import data
+        from .agencies import AGENCY_FILE
+
+        return _default_universe((str(data.fetch(AGENCY_FILE)),) + source_paths())
+    return _universe_of(agencies)
+
+
+@functools.lru_cache(maxsize=2)
+def _default_universe(paths: tuple) -> pd.DataFrame:  # key: the files read
+    from .agencies import load_agencies
+
+    return _universe_of(load_agencies())
+
+
+def _universe_of(agencies) -> pd.DataFrame:
+    from .agencies import UNIVERSE_TYPES
+
     missing = [c for c in ("ori", "agency_type", "state", "county_fips")
                if c not in agencies.columns]
     if missing:
@@ -294,9 +423,9 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     (``docs/methodology.md#counting-partners``). The covered population is the
     range defined in ``docs/methodology.md#population-covered``:
     ``pop_covered_max`` adds every resident of a county with a partnered
-    sheriff or county police, ``pop_covered_min`` only the part of such a
-    county outside incorporated places; residents of partnered municipalities
-    count in both; nobody is counted twice. Populations are July 1, 2019
+    sheriff or county police, ``pop_covered_min`` only the residents whose
+    primary police (:func:`primary_police`) is a partner; residents of
+    partnered municipalities count in both; nobody is counted twice. Populations are July 1, 2019
     estimates (``docs/methodology.md#population-vintages``).
 
     Parameters
@@ -358,7 +487,7 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
         _warn_unlisted(list(p.loc[p["state"].isin(extra), "partner_id"]),
                        f"carry state code(s) {', '.join(extra)} that have no population in "
                        f"the Census tables; they are shown with missing population.")
-    cmin, cmax, notes = _county_coverage(p, geo)
+    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
     state_of = geo.counties["state"]
     table = _table(_counts(p, "state", index),
                    geo.states["population"].reindex(index),
@@ -426,7 +555,7 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     if lost:
         _warn_unlisted(lost, "have no county GEOID of the county table and count in no "
                        "county (see attrs['no_county']).")
-    cmin, cmax, notes = _county_coverage(p, geo)
+    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
     table = _table(_counts(exploded.loc[placed], "counties", geo.counties.index),
                    geo.counties["population"], cmin, cmax)
     table = _add_agency_shares(table, _universe(agencies).explode("counties"), p,
@@ -476,7 +605,7 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     p = _prepare(partners)
     geo = _geography(geography)
     p, excluded = _only_51(p, "national figures")
-    cmin, cmax, notes = _county_coverage(p, geo)
+    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
     counties51 = geo.counties["state"].isin(_IN_51)
     index = pd.Index(["US"], name="area")
     p = p.assign(area="US")
@@ -512,7 +641,7 @@ def _cumulative(geo, dates, start, freq, periods, states):
 
 
 def timeline(partners, freq: str = "M", by: str | None = None, *,
-             geography=None) -> pd.DataFrame:
+             geography=None, agencies=None) -> pd.DataFrame:
     """Cumulative partners and covered population over time, from activation dates.
 
     Each period is labelled by its last day; a partner counts from the period
@@ -603,7 +732,8 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
                else np.zeros(len(dated), dtype="int64"))
         np.add.at(counts, (k, col), 1)
         places, mcds, counties, notes = _units(dated, geo, dated["activated"])
-        upper, lower = _cells.cover_dates(geo, places, mcds, counties)
+        upper, lower = _cover_dates(geo, places, mcds, counties,
+                                    _policing(agencies, dated, geo))
         cmin = _cumulative(geo, lower, start, freq, n, states)
         cmax = _cumulative(geo, upper, start, freq, n, states)
     else:
@@ -632,7 +762,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
 
 
 # ------------------------------------------------------------------ agency rules
-def agency_rule_effects(partners, *, geography=None) -> pd.DataFrame:
+def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     """How each agency-identity rule of the linker moved the national covered population.
 
     :func:`ringgeo.link_partners` applies the rules of
@@ -648,6 +778,9 @@ def agency_rule_effects(partners, *, geography=None) -> pd.DataFrame:
         A partner table linked by :func:`ringgeo.link_partners`.
     geography : dict, optional
         Census tables, as for :func:`by_state`.
+    agencies : geopandas.GeoDataFrame, optional
+        The FBI agency universe, as for :func:`by_state` (it decides the
+        primary police of every place, hence the lower bound).
 
     Returns
     -------
@@ -673,7 +806,6 @@ def agency_rule_effects(partners, *, geography=None) -> pd.DataFrame:
     p = p.loc[:, ~p.columns.duplicated()].copy()
     p.attrs = {"as_of": partners.attrs.get("as_of")}
     position = {pid: i for i, pid in enumerate(p["partner_id"])}
-    states = {}
     current = {col: p[col].tolist() for col in ("jurisdiction_type", "muni_geoid",
                                                "county_fips")}
     undone = {col: list(values) for col, values in current.items()}
@@ -710,19 +842,202 @@ def agency_rule_effects(partners, *, geography=None) -> pd.DataFrame:
                                    dtype=object if col == "county_fips" else "string")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            row = national(frame, geography=geography, agencies=_EMPTY_AGENCIES)
+            row = national(frame, geography=geography, agencies=agencies)
         rows.append({"rule": rule, "partners_changed": len(changes.get(rule, []))
                      if rule != "none" else 0,
                      "pop_covered_min": int(row["pop_covered_min"].iat[0]),
                      "pop_covered_max": int(row["pop_covered_max"].iat[0])})
-        states[rule] = True
     table = pd.DataFrame(rows).set_index("rule")
     table["change_min"] = table["pop_covered_min"].diff().fillna(0).astype("int64")
     table["change_max"] = table["pop_covered_max"].diff().fillna(0).astype("int64")
     return table
 
 
-_EMPTY_AGENCIES = pd.DataFrame({"ori": pd.Series([], dtype="string"),
-                                "agency_type": pd.Series([], dtype="string"),
-                                "state": pd.Series([], dtype="string"),
-                                "county_fips": pd.Series([], dtype=object)})
+
+# ------------------------------------------------------------------ primary police table
+def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFrame:
+    """Who polices each piece of every county first, and whether that agency partnered.
+
+    Every county is cut into pieces that lie in at most one incorporated place
+    and one minor civil division (the cells of the covered population, see
+    ``docs/methodology.md#counting-each-resident-once``). A piece's *primary
+    police* is, in this order (``docs/methodology.md#primary-police``):
+
+    1. the department of its incorporated place, when the FBI agency list of
+       2018 lists one for that place or a partner is linked to it;
+    2. else the department of its town or township (MCD), likewise;
+    3. else the county police, where the county has one;
+    4. else the sheriff, except in :data:`STATE_POLICE_STATES` (New Jersey and
+       Pennsylvania), where the state police polices municipalities without a
+       department, and where no county agency exists (``"state police"``).
+
+    The lower bound of the covered population counts exactly the pieces whose
+    primary police is a partner.
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame, optional
+        A linked partner table (:func:`ringgeo.load_partners`); without it the
+        table says who polices each piece, with no partner columns.
+    geography : dict, optional
+        Census tables, as for :func:`by_state`.
+    agencies : geopandas.GeoDataFrame, optional
+        The FBI agency universe (:func:`ringgeo.load_agencies`, the default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per piece, sorted by county: ``county`` (GEOID), ``state``,
+        ``county_name``, ``place`` and ``mcd`` (GEOIDs, ``""`` when none),
+        ``municipality`` (the name of the place or else the MCD, NA outside
+        municipalities or with crafted geography), ``population`` (Int64,
+        July 1, 2019 terms, rounded per piece), ``primary`` (one of
+        :data:`PRIMARY_KINDS`), ``primary_geoid`` (the municipality whose
+        department it is), ``primary_ori``, ``primary_agency`` (NA for the state
+        police or a department the FBI list lacks); with ``partners`` also
+        ``partner`` (bool), ``partner_id`` (ids joined by ", ") and
+        ``activated`` (earliest activation of a partner that is the piece's
+        primary police).
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> table = primary_police(ringgeo.load_partners())
+    >>> sorted(table["primary"].unique()) == sorted(PRIMARY_KINDS)
+    True
+    >>> mercer = table.loc[table["county"] == "34021"]  # Mercer County, NJ
+    >>> sorted(mercer["primary"].unique())
+    ['municipal']
+    """
+    geo = _geography(geography)
+    p = _prepare(partners) if partners is not None else _prepare_empty()
+    policing = _policing(agencies, p, geo)
+    cells = geo.cells
+    kind = _cell_primary(geo, policing)
+    county = cells["county"].to_numpy()
+    muni = np.where(kind == "place", cells["place"].to_numpy(),
+                    np.where(kind == "mcd", cells["mcd"].to_numpy(), None))
+    label = np.where(np.isin(kind, ["place", "mcd"]), "municipal", kind)
+    agency = [policing.muni_agency.get(m) if m is not None else
+              policing.county_agency.get(c) if k in ("county police", "sheriff") else None
+              for m, c, k in zip(muni, county, kind)]
+    scale = geo.counties["scale"].to_numpy()[cells["county_pos"].to_numpy()]
+    names = _municipality_names() if geography is None else {}
+    place, mcd = cells["place"].to_numpy(), cells["mcd"].to_numpy()
+    table = pd.DataFrame({
+        "county": cells["county"].astype("string").to_numpy(),
+        "state": geo.counties["state"].reindex(cells["county"]).to_numpy(),
+        "county_name": geo.counties["name"].reindex(cells["county"]).to_numpy(),
+        "place": place, "mcd": mcd,
+        "municipality": pd.array([names.get(pl) or names.get(mc) for pl, mc in zip(place, mcd)],
+                                 dtype="string"),
+        "population": pd.array(np.round(cells["pop"].to_numpy() * scale), dtype="Int64"),
+        "primary": label,
+        "primary_geoid": pd.array(muni, dtype="string"),
+        "primary_ori": pd.array([a[0] if a else None for a in agency], dtype="string"),
+        "primary_agency": pd.array([a[1] if a else None for a in agency], dtype="string"),
+    })
+    if partners is not None:
+        ids, dates = _primary_partners(p, table, kind)
+        table["partner"] = pd.Series(ids).notna().to_numpy()
+        table["partner_id"] = pd.array(ids, dtype="string")
+        table["activated"] = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
+    table = table.sort_values(["county", "place", "mcd"], kind="stable", ignore_index=True)
+    table.attrs = {"as_of": None if partners is None else partners.attrs.get("as_of"),
+                   "methodology": _METHOD + "#primary-police"}
+    return table
+
+
+def _prepare_empty() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in
+                          ("partner_id", "agency_type", "jurisdiction_type", "state", "muni",
+                           "ori")})
+    frame["counties"] = pd.Series([], dtype=object)
+    frame["activated"] = pd.Series([], dtype="datetime64[ns]")
+    return frame
+
+
+@functools.lru_cache(maxsize=1)
+def _municipality_names() -> dict:
+    from .geography import load_municipalities
+
+    munis = load_municipalities()
+    return dict(zip(munis["GEOID"].astype(str), munis["name"].astype(str)))
+
+
+def _primary_partners(p: pd.DataFrame, table: pd.DataFrame, kind: np.ndarray):
+    """Partner ids and earliest date of the partners that are each piece's primary police."""
+    def grouped(frame, key):
+        frame = frame.loc[frame[key].notna()]
+        g = frame.groupby(key)
+        return (g["partner_id"].agg(lambda v: ", ".join(sorted(v))).to_dict(),
+                g["activated"].min().to_dict())
+
+    local = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")]
+    muni_ids, muni_dates = grouped(local, "muni")
+    county = p.loc[p["jurisdiction_type"] == "county"].explode("counties")
+    by_kind = {label: grouped(county.loc[county["agency_type"] == t], "counties")
+               for label, t in (("county police", "police"), ("sheriff", "sheriff"))}
+    ids, dates = [], []
+    for k, geoid, c in zip(kind, table["primary_geoid"], table["county"]):
+        if k in ("place", "mcd"):
+            ids.append(muni_ids.get(geoid)), dates.append(muni_dates.get(geoid))
+        elif k in by_kind:
+            ids.append(by_kind[k][0].get(c)), dates.append(by_kind[k][1].get(c))
+        else:
+            ids.append(None), dates.append(None)
+    return ids, dates
+
+
+def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+    """The covered population by state under the primary-police rule and the rule before it.
+
+    Before (ringgeo up to the agency layer): a partnered sheriff or county police
+    added every resident of its county outside incorporated places to the lower
+    bound. Now: only the residents whose primary police (:func:`primary_police`)
+    is a partner. The upper bound is the same under both rules.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``state`` (50 states and DC) plus a ``US`` row; columns
+        ``population``, ``pop_covered_min_before``, ``pop_covered_min``,
+        ``change_min``, ``pop_covered_max``, ``share_covered_min_before``,
+        ``share_covered_min``, ``share_covered_max``.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> change = lower_bound_change(ringgeo.load_partners())
+    >>> bool((change["pop_covered_min"] <= change["pop_covered_max"]).all())
+    True
+    """
+    p = _prepare(partners)
+    geo = _geography(geography)
+    p, _ = _only_51(p, "comparison")
+    when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
+    places, mcds, counties, _ = _units(p, geo, when)
+    upper, before = _cells.cover_dates(geo, places, mcds, counties["any"])
+    _, after = _cover_dates(geo, places, mcds, counties, _policing(agencies, p, geo))
+    state_of = geo.counties["state"]
+    sums = {name: _cells.covered_by_county(geo, ~np.isnat(dates)).groupby(state_of).sum()
+            for name, dates in (("before", before), ("after", after), ("max", upper))}
+    index = pd.Index(sorted(_IN_51), name="state")
+    table = pd.DataFrame({
+        "population": geo.states["population"].reindex(index),
+        "pop_covered_min_before": sums["before"].reindex(index),
+        "pop_covered_min": sums["after"].reindex(index),
+        "pop_covered_max": sums["max"].reindex(index),
+    }).astype("Int64")
+    table.loc["US"] = table.sum()
+    table["change_min"] = table["pop_covered_min"] - table["pop_covered_min_before"]
+    for col in ("min_before", "min", "max"):
+        table[f"share_covered_{col}"] = (table[f"pop_covered_{col}"].astype("float64")
+                                         / table["population"].astype("float64"))
+    columns = ["population", "pop_covered_min_before", "pop_covered_min", "change_min",
+               "pop_covered_max", "share_covered_min_before", "share_covered_min",
+               "share_covered_max"]
+    table = table[columns]
+    table.attrs = {"as_of": partners.attrs.get("as_of"),
+                   "methodology": _METHOD + "#primary-police"}
+    return table

@@ -435,6 +435,13 @@ def _summary_text(q: dict) -> str:
         lines.append(f"  corrections applied: {len(links.get('corrections_applied', []))}; "
                      f"to review: {len(links.get('review', []))} (quality_report(frame)"
                      f"['links']['review'])")
+        if "agency_methods" in links:
+            lines.append(f"agencies:         {links['with_ori']:,} of {links['rows']:,} rows "
+                         f"matched to an FBI agency (ori); methods {links['agency_methods']}")
+            rules = ", ".join(f"{rule} {len(changes)}"
+                              for rule, changes in links["agency_rules"].items())
+            lines.append(f"  agency-identity rules applied: {rules} (effect on the national "
+                         f"bounds: ringgeo.coverage.agency_rule_effects(frame))")
     return "\n".join(lines)
 
 

@@ -301,3 +301,42 @@ def test_share_columns_on_the_real_data(real, universe):
     assert states["agencies"].sum() == row.at["US", "agencies"]
     assert states["agencies_partnered"].sum() == row.at["US", "agencies_partnered"]
     assert list(states.columns) == coverage.COLUMNS + ["name"]
+
+
+# ------------------------------------------------------------------ primary police (real data)
+def test_real_no_resident_of_a_policed_non_partner_municipality_in_the_lower_bound(real):
+    pieces = coverage.primary_police(real)
+    counties = coverage.by_county(real)
+    county_level = real.loc[real["jurisdiction_type"] == "county"]
+    partnered_counties = {c for cs in county_level["county_fips"] for c in cs}
+    mine = pieces.loc[pieces["county"].isin(partnered_counties)]
+    # a municipality with its own department that did not partner is never covered ...
+    own = mine.loc[(mine["primary"] == "municipal") & ~mine["partner"]]
+    assert len(own) > 1000
+    # ... so each county's lower bound is exactly its partnered pieces (rounded per piece)
+    covered = mine.loc[mine["partner"]].groupby("county")["population"].sum()
+    pieces_per_county = mine.groupby("county").size()
+    lower = counties.loc[sorted(partnered_counties), "pop_covered_min"].dropna()
+    diff = (lower - covered.reindex(lower.index).fillna(0)).abs()
+    assert (diff <= pieces_per_county.reindex(diff.index)).all()
+    # Mercer County, NJ: every municipality has its own department; Trenton and
+    # Hamilton (non-partners) are out of the lower bound
+    mercer = pieces.loc[pieces["county"] == "34021"].set_index("municipality")
+    assert set(mercer["primary"]) == {"municipal"}
+    assert not mercer.loc["Trenton city", "partner"]
+    assert not mercer.loc["Hamilton township", "partner"]
+    assert counties.at["34021", "pop_covered_min"] < counties.at["34021", "pop_covered_max"]
+
+
+def test_real_state_police_states_and_the_change_table(real):
+    pieces = coverage.primary_police(real)
+    pa = pieces.loc[pieces["state"] == "PA"]
+    assert "sheriff" not in set(pa["primary"]) and "state police" in set(pa["primary"])
+    change = coverage.lower_bound_change(real)
+    assert (change.drop(index="US")["pop_covered_max"].sum()
+            == change.at["US", "pop_covered_max"] == coverage.national(real).at[
+                "US", "pop_covered_max"])
+    assert change.at["US", "pop_covered_min"] == coverage.national(real).at[
+        "US", "pop_covered_min"]
+    for state in ("PA", "NY", "NJ", "MI", "OH"):  # townships with their own departments
+        assert change.at[state, "change_min"] < 0

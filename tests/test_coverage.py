@@ -48,6 +48,30 @@ def geo():
             "mcd_place_overlaps": overlaps}
 
 
+@pytest.fixture
+def agencies():
+    """The agency universe of ``geo``: who polices what.
+
+    Alpha (TX): its sheriff; Bigcity and Smalltown each have a police department,
+    so only Alpha's unincorporated 300 (2020 base) is the sheriff's first. Beta
+    (TX): its sheriff. Gamma (PA): Oak township and the borough of Oakvillage have
+    departments; Elm township has none and, in Pennsylvania, the state police
+    polices it (never the sheriff).
+    """
+    return pd.DataFrame({
+        "ori": ["TXS01", "TXS03", "TXP01", "TXP02", "PAS01", "PAP01", "PAP02"],
+        "agency": ["Alpha County Sheriff's Office", "Beta County Sheriff's Office",
+                   "Bigcity Police Department", "Smalltown Police Department",
+                   "Gamma County Sheriff's Office", "Oak Township Police Department",
+                   "Oakvillage Police Department"],
+        "agency_type": ["sheriff", "sheriff", "police", "police", "sheriff", "police",
+                        "police"],
+        "state": ["TX", "TX", "TX", "TX", "PA", "PA", "PA"],
+        "county_fips": [("48001",), ("48003",), ("48001", "48003"), ("48001",), ("42001",),
+                        ("42001",), ("42001",)],
+        "muni_geoid": [None, None, "4800100", "4800200", None, "4200100001", "4200300"]})
+
+
 def make(rows, as_of=None):
     """Partner table from (id, agency_type, jurisdiction_type, state, counties, muni, date)."""
     frame = pd.DataFrame(rows, columns=["partner_id", "agency_type", "jurisdiction_type",
@@ -63,76 +87,131 @@ ALPHA_SHERIFF = ("S1", "sheriff", "county", "TX", ["48001"], None, "2019-03-02")
 SMALLTOWN = ("P2", "police", "municipal", "TX", ["48001"], "4800200", None)
 
 
-def test_place_spanning_two_counties_adds_its_part_in_each(geo):
-    table = coverage.by_county(make([BIGCITY]), geography=geo)
+def test_place_spanning_two_counties_adds_its_part_in_each(geo, agencies):
+    table = coverage.by_county(make([BIGCITY]), geography=geo, agencies=agencies)
     # 600 of the 2020 base in Alpha, rescaled by 1,100/1,000; 200 in Beta
     assert table.loc["48001", ["pop_covered_min", "pop_covered_max"]].tolist() == [660, 660]
     assert table.loc["48003", ["pop_covered_min", "pop_covered_max"]].tolist() == [200, 200]
     # the partner counts in the county it names only
     assert table.loc["48001", "partners"] == 1 and table.loc["48003", "partners"] == 0
-    state = coverage.by_state(make([BIGCITY]), geography=geo)
+    state = coverage.by_state(make([BIGCITY]), geography=geo, agencies=agencies)
     assert state.loc["TX", "pop_covered_max"] == 860
     assert state.loc["TX", "share_covered_max"] == pytest.approx(860 / 1600)
 
 
-def test_city_inside_partnered_county_counts_once(geo):
-    table = coverage.by_county(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+def test_city_inside_partnered_county_counts_once(geo, agencies):
+    table = coverage.by_county(make([BIGCITY, ALPHA_SHERIFF]), geography=geo, agencies=agencies)
     alpha = table.loc["48001"]
     assert alpha["pop_covered_max"] == 1100  # the whole county, not 1,100 + 660
     assert alpha["pop_covered_min"] == 990  # Bigcity 600 + unincorporated 300, x 1.1
     assert (alpha["partners"], alpha["police"], alpha["sheriffs"]) == (2, 1, 1)
-    state = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+    state = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo, agencies=agencies)
     assert state.loc["TX", ["pop_covered_min", "pop_covered_max"]].tolist() == [1190, 1300]
 
 
-def test_sheriff_alone_covers_unincorporated_part_at_least(geo):
-    table = coverage.by_county(make([ALPHA_SHERIFF]), geography=geo)
+def test_sheriff_alone_covers_unincorporated_part_at_least(geo, agencies):
+    table = coverage.by_county(make([ALPHA_SHERIFF]), geography=geo, agencies=agencies)
     assert table.loc["48001", ["pop_covered_min", "pop_covered_max"]].tolist() == [330, 1100]
     assert table.loc["48001", "share_covered_min"] == pytest.approx(0.3)
     assert table.loc["48001", "share_covered_max"] == pytest.approx(1.0)
 
 
-def test_two_agencies_in_one_city(geo):
+def test_two_agencies_in_one_city(geo, agencies):
     marshal = ("P9", "other", "municipal", "TX", ["48001"], "4800100", "2019-02-01")
-    one = coverage.by_state(make([BIGCITY]), geography=geo)
-    two = coverage.by_state(make([BIGCITY, marshal]), geography=geo)
+    one = coverage.by_state(make([BIGCITY]), geography=geo, agencies=agencies)
+    two = coverage.by_state(make([BIGCITY, marshal]), geography=geo, agencies=agencies)
     assert two.loc["TX", "partners"] == 2 and two.loc["TX", "other"] == 1
     assert two.loc["TX", "pop_covered_max"] == one.loc["TX", "pop_covered_max"] == 860
     assert two.loc["TX", "partners_per_100k"] == pytest.approx(2 / 1600 * 1e5)
 
 
-def test_multi_county_agency_counts_in_each_county_once_in_state(geo):
+def test_multi_county_agency_counts_in_each_county_once_in_state(geo, agencies):
     county_police = ("C1", "police", "county", "TX", ["48001", "48003"], None, "2020-02-02")
     partners = make([county_police])
-    counties = coverage.by_county(partners, geography=geo)
+    counties = coverage.by_county(partners, geography=geo, agencies=agencies)
     assert counties.loc[["48001", "48003"], "partners"].tolist() == [1, 1]
     assert counties["partners"].sum() == 2
-    states = coverage.by_state(partners, geography=geo)
+    states = coverage.by_state(partners, geography=geo, agencies=agencies)
     assert states.loc["TX", "partners"] == 1
-    assert coverage.national(partners, geography=geo).at["US", "partners"] == 1
+    assert coverage.national(partners, geography=geo, agencies=agencies).at["US", "partners"] == 1
     assert states.loc["TX", "pop_covered_max"] == 1600
     assert states.loc["TX", "pop_covered_min"] == 330 + 300
 
 
-def test_village_inside_town_counts_once(geo):
+def test_village_inside_town_counts_once(geo, agencies):
     town = ("P3", "police", "municipal", "PA", ["42001"], "4200100001", "2019-05-05")
     village = ("P4", "police", "municipal", "PA", ["42001"], "4200300", "2019-06-06")
-    table = coverage.by_county(make([town, village]), geography=geo)
+    table = coverage.by_county(make([town, village]), geography=geo, agencies=agencies)
     assert table.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [1200, 1200]
-    only_village = coverage.by_county(make([village]), geography=geo)
+    only_village = coverage.by_county(make([village]), geography=geo, agencies=agencies)
     assert only_village.loc["42001", "pop_covered_max"] == 400
-    # a sheriff's lower bound in Gamma: everything outside the borough (1,600)
+    # a Pennsylvania sheriff polices no one first: Oak township has its own (non-partner)
+    # department and Elm township the state police; its upper bound is the whole county
     sheriff = ("S2", "sheriff", "county", "PA", ["42001"], None, "2019-07-07")
-    both = coverage.by_county(make([village, sheriff]), geography=geo)
-    assert both.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [2000, 2000]
-    alone = coverage.by_county(make([sheriff]), geography=geo)
-    assert alone.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [1600, 2000]
+    both = coverage.by_county(make([village, sheriff]), geography=geo, agencies=agencies)
+    assert both.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [400, 2000]
+    alone = coverage.by_county(make([sheriff]), geography=geo, agencies=agencies)
+    assert alone.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [0, 2000]
 
 
-def test_agencies_adding_no_population_are_listed(geo):
+def _relabel(geo, old, new, name):
+    """The crafted geography with one state's code changed (its GEOIDs stay)."""
+    out = {key: table.copy() for key, table in geo.items()}
+    out["states"]["state"] = out["states"]["state"].replace(old, new)
+    out["states"]["name"] = out["states"]["name"].replace(
+        dict(zip(geo["states"]["state"], geo["states"]["name"]))[old], name)
+    out["counties"]["state"] = out["counties"]["state"].replace(old, new)
+    return out
+
+
+def test_primary_police_lower_bound_rules(geo, agencies):
+    """Issue 16's three cases, in Gamma: Oak township (1,200, with Oakvillage's 400 inside)
+    and Elm township (800)."""
+    sheriff = ("S2", "sheriff", "county", "MI", ["42001"], None, "2019-07-07")
+    michigan = _relabel(geo, "PA", "MI", "Michigan")
+    in_mi = agencies.assign(state=agencies["state"].replace("PA", "MI"))
+    # a sheriff partner where every municipality has its own non-partner department:
+    # only the partnered municipalities count (here: none) ...
+    policed = in_mi.copy()
+    policed.loc[len(policed)] = ["MIP03", "Elm Township Police Department", "police", "MI",
+                                 ("42001",), "4200100002"]
+    table = coverage.by_county(make([sheriff]), geography=michigan, agencies=policed)
+    assert table.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [0, 2000]
+    village = ("P4", "police", "municipal", "MI", ["42001"], "4200300", "2019-06-06")
+    table = coverage.by_county(make([sheriff, village]), geography=michigan, agencies=policed)
+    assert table.loc["42001", "pop_covered_min"] == 400
+    # ... a township without a department under a partnered sheriff is counted ...
+    table = coverage.by_county(make([sheriff]), geography=michigan, agencies=in_mi)
+    assert table.loc["42001", ["pop_covered_min", "pop_covered_max"]].tolist() == [800, 2000]
+    # ... and a state-police township (Pennsylvania) is not
+    pa = ("S2", "sheriff", "county", "PA", ["42001"], None, "2019-07-07")
+    table = coverage.by_county(make([pa]), geography=geo, agencies=agencies)
+    assert table.loc["42001", "pop_covered_min"] == 0
+
+
+def test_primary_police_table(geo, agencies):
+    partners = make([BIGCITY, ALPHA_SHERIFF])
+    table = coverage.primary_police(partners, geography=geo, agencies=agencies)
+    alpha = table.loc[table["county"] == "48001"].set_index("place")
+    assert alpha.loc["4800100", ["primary", "primary_ori", "partner"]].tolist() == [
+        "municipal", "TXP01", True]
+    assert alpha.loc["4800200", ["primary", "primary_ori", "partner"]].tolist() == [
+        "municipal", "TXP02", False]
+    rest = alpha.loc[""]
+    assert rest["primary"] == "sheriff" and rest["primary_ori"] == "TXS01" and rest["partner"]
+    assert rest["partner_id"] == "S1"
+    gamma = table.loc[table["county"] == "42001"].set_index("mcd")
+    assert gamma.loc["4200100002", "primary"] == "state police"
+    assert pd.isna(gamma.loc["4200100002", "primary_ori"])
+    # population in 2019 terms sums to each county's population
+    sums = table.groupby("county")["population"].sum()
+    assert sums["48001"] == 1100 and sums["42001"] == 2000
+
+
+def test_agencies_adding_no_population_are_listed(geo, agencies):
     constable = ("O1", "other", "county", "TX", ["48003"], None, "2019-04-04")
     regional = ("R1", "police", "regional", "TX", ["48003"], None, "2019-04-04")
-    table = coverage.by_state(make([constable, regional]), geography=geo)
+    table = coverage.by_state(make([constable, regional]), geography=geo, agencies=agencies)
     assert table.loc["TX", "partners"] == 2
     assert table.loc["TX", "pop_covered_max"] == 0
     notes = table.attrs["no_covered_population"]
@@ -140,26 +219,26 @@ def test_agencies_adding_no_population_are_listed(geo):
                      "agency without a linked municipality": ["R1"]}
 
 
-def test_tables_shape_order_and_puerto_rico(geo):
+def test_tables_shape_order_and_puerto_rico(geo, agencies):
     partners = make([BIGCITY, ALPHA_SHERIFF, SMALLTOWN], as_of="2020-10-07")
-    states = coverage.by_state(partners, geography=geo)
+    states = coverage.by_state(partners, geography=geo, agencies=agencies)
     assert list(states.columns[:9]) == REQUIRED
     assert list(states.columns) == coverage.COLUMNS + ["name"]
     assert states.index.name == "state" and list(states.index) == ["PA", "PR", "TX"]
     assert states.loc["PR", ["population", "pop_covered_max"]].isna().all()
     assert np.isnan(states.loc["PR", "partners_per_100k"])
     assert states.attrs["as_of"] == pd.Timestamp("2020-10-07")
-    counties = coverage.by_county(partners, geography=geo)
+    counties = coverage.by_county(partners, geography=geo, agencies=agencies)
     assert list(counties.columns) == coverage.COLUMNS + ["state", "name"]
     assert counties.index.name == "GEOID"
     assert counties.loc["72001", "partners"] == 0
-    row = coverage.national(partners, geography=geo)
+    row = coverage.national(partners, geography=geo, agencies=agencies)
     assert list(row.columns) == coverage.COLUMNS and row.index.tolist() == ["US"]
     assert row.at["US", "population"] == 3600 and row.at["US", "partners"] == 3
 
 
-def test_csv_export_round_trips(geo, tmp_path):
-    table = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo)
+def test_csv_export_round_trips(geo, agencies, tmp_path):
+    table = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo, agencies=agencies)
     path = tmp_path / "states.csv"
     table.to_csv(path)
     with open(path, newline="", encoding="utf-8") as handle:
@@ -170,31 +249,31 @@ def test_csv_export_round_trips(geo, tmp_path):
     assert math.isnan(back.loc["PR", "population"])
 
 
-def test_partner_outside_the_51_is_reported(geo):
+def test_partner_outside_the_51_is_reported(geo, agencies):
     pr = ("X1", "police", "municipal", "PR", ["72001"], None, "2019-01-01")
     partners = make([BIGCITY, pr])
     with pytest.warns(UserWarning, match=r"X1\) are outside the 50 states and DC"):
-        row = coverage.national(partners, geography=geo)
+        row = coverage.national(partners, geography=geo, agencies=agencies)
     assert row.at["US", "partners"] == 1 and row.attrs["excluded"] == ["X1"]
     with pytest.warns(UserWarning, match="left out of the national timeline") as record:
-        line = coverage.timeline(partners, geography=geo)
+        line = coverage.timeline(partners, geography=geo, agencies=agencies)
     assert record[0].filename == __file__  # the warning points at the caller's line
     assert line["partners"].iloc[-1] == 1 and line.attrs["excluded"] == ["X1"]
-    states = coverage.by_state(partners, geography=geo)
+    states = coverage.by_state(partners, geography=geo, agencies=agencies)
     assert states.loc["PR", "partners"] == 1 and pd.isna(states.loc["PR", "pop_covered_max"])
     guam = ("G1", "police", "municipal", "GU", [], None, "2019-01-01")
     with pytest.warns(UserWarning, match="GU that have no population"):
-        states = coverage.by_state(make([guam]), geography=geo)
+        states = coverage.by_state(make([guam]), geography=geo, agencies=agencies)
     assert states.loc["GU", "partners"] == 1 and pd.isna(states.loc["GU", "population"])
     with pytest.warns(UserWarning, match=r"G1\) have no county GEOID"):
-        counties = coverage.by_county(make([guam]), geography=geo)
+        counties = coverage.by_county(make([guam]), geography=geo, agencies=agencies)
     assert counties.attrs["no_county"] == ["G1"] and counties["partners"].sum() == 0
 
 
-def test_timeline_monthly_with_undated_partner(geo):
+def test_timeline_monthly_with_undated_partner(geo, agencies):
     partners = make([BIGCITY, ALPHA_SHERIFF, SMALLTOWN], as_of="2019-05-10")
     with pytest.warns(UserWarning, match=r"1 partner\(s\) \(P2\) have no activation date"):
-        line = coverage.timeline(partners, geography=geo)
+        line = coverage.timeline(partners, geography=geo, agencies=agencies)
     assert line.index.name == "date"
     assert list(line.index.strftime("%Y-%m-%d")) == [
         "2019-01-31", "2019-02-28", "2019-03-31", "2019-04-30", "2019-05-31"]
@@ -207,10 +286,10 @@ def test_timeline_monthly_with_undated_partner(geo):
     assert line.attrs["undated"] == 1 and line.attrs["undated_ids"] == ["P2"]
 
 
-def test_timeline_by_state_is_long(geo):
+def test_timeline_by_state_is_long(geo, agencies):
     town = ("P3", "police", "municipal", "PA", ["42001"], "4200100001", "2019-05-05")
     partners = make([BIGCITY, ALPHA_SHERIFF, town])
-    line = coverage.timeline(partners, freq="Q", by="state", geography=geo)
+    line = coverage.timeline(partners, freq="Q", by="state", geography=geo, agencies=agencies)
     assert list(line.columns) == ["state", "partners", "new_partners", "pop_covered_min",
                                   "pop_covered_max"]
     assert len(line) == 2 * 3  # two quarters x PA, PR, TX
@@ -220,13 +299,13 @@ def test_timeline_by_state_is_long(geo):
     assert pd.isna(last.loc["PR", "pop_covered_max"])
     first = line.loc[line.index == line.index.min()].set_index("state")
     assert first.loc["TX", "pop_covered_min"] == 1190 and first.loc["PA", "partners"] == 0
-    national = coverage.timeline(partners, freq="Q", geography=geo)
+    national = coverage.timeline(partners, freq="Q", geography=geo, agencies=agencies)
     assert national["pop_covered_max"].tolist() == [1300, 2500]
 
 
-def test_timeline_without_dated_partners(geo):
+def test_timeline_without_dated_partners(geo, agencies):
     with pytest.warns(UserWarning, match="no activation date"):
-        line = coverage.timeline(make([SMALLTOWN]), geography=geo)
+        line = coverage.timeline(make([SMALLTOWN]), geography=geo, agencies=agencies)
     assert len(line) == 0 and line.attrs["undated"] == 1
 
 
@@ -234,23 +313,23 @@ def test_timeline_without_dated_partners(geo):
     ({"freq": "ME"}, r"freq was 'ME' but is expected to be one of 'D', 'W', 'M', 'Q', 'Y'"),
     ({"by": "county"}, r"by was 'county' but is expected to be one of None, 'state'"),
 ])
-def test_timeline_bad_parameters(geo, kwargs, message):
+def test_timeline_bad_parameters(geo, agencies, kwargs, message):
     with pytest.raises(ParameterError, match=message):
-        coverage.timeline(make([BIGCITY]), geography=geo, **kwargs)
+        coverage.timeline(make([BIGCITY]), geography=geo, agencies=agencies, **kwargs)
 
 
-def test_bad_inputs(geo):
+def test_bad_inputs(geo, agencies):
     with pytest.raises(ParameterError, match="partners must be a DataFrame"):
-        coverage.by_state([BIGCITY], geography=geo)
+        coverage.by_state([BIGCITY], geography=geo, agencies=agencies)
     unlinked = make([BIGCITY]).drop(columns=["county_fips", "muni_geoid"])
     with pytest.raises(InputError, match="lacks column\\(s\\) county_fips, muni_geoid"):
-        coverage.by_county(unlinked, geography=geo)
+        coverage.by_county(unlinked, geography=geo, agencies=agencies)
     odd = make([("Z1", "marshal", "municipal", "TX", [], None, None)])
     with pytest.raises(InputError, match="partner Z1: field agency_type is 'marshal'"):
-        coverage.national(odd, geography=geo)
+        coverage.national(odd, geography=geo, agencies=agencies)
     blank = make([("Z2", "police", "municipal", None, [], None, None)])
     with pytest.raises(InputError, match="partner Z2: field state is blank"):
-        coverage.by_state(blank, geography=geo)
+        coverage.by_state(blank, geography=geo, agencies=agencies)
     with pytest.raises(ParameterError, match="geography must be None .* got \\['states'\\]"):
         coverage.by_state(make([BIGCITY]), geography={"states": geo["states"]})
     broken = dict(geo, counties=geo["counties"].drop(columns="population_2020base"))
@@ -258,7 +337,7 @@ def test_bad_inputs(geo):
         coverage.by_state(make([BIGCITY]), geography=broken)
 
 
-def test_inconsistent_geography_is_an_error(geo):
+def test_inconsistent_geography_is_an_error(geo, agencies):
     too_many = geo["mcd_place_overlaps"].assign(population=[1500, 0])
     with pytest.raises(InputError, match="place 4200300 in county 42001: its MCD/place "
                        "overlap rows \\(SUMLEV 071\\) hold 1100 more people"):
@@ -276,7 +355,7 @@ def test_inconsistent_geography_is_an_error(geo):
         coverage.by_state(make([BIGCITY]), geography=dict(geo, municipality_parts=elsewhere))
 
 
-def test_malformed_geography_tables_are_errors(geo):
+def test_malformed_geography_tables_are_errors(geo, agencies):
     with pytest.raises(InputError, match="'states' is a list, not a DataFrame"):
         coverage.by_state(make([BIGCITY]), geography=dict(geo, states=[]))
     odd_kind = geo["municipality_parts"].assign(kind="cdp")
@@ -287,7 +366,7 @@ def test_malformed_geography_tables_are_errors(geo):
         coverage.by_state(make([BIGCITY]), geography=dict(geo, mcd_place_overlaps=stray))
 
 
-def test_duplicated_geography_rows_are_errors(geo):
+def test_duplicated_geography_rows_are_errors(geo, agencies):
     twice = dict(geo, counties=pd.concat([geo["counties"], geo["counties"].iloc[[1]]]))
     with pytest.raises(InputError, match="'counties' lists GEOID 48001 twice"):
         coverage.by_county(make([BIGCITY]), geography=twice)
@@ -296,25 +375,25 @@ def test_duplicated_geography_rows_are_errors(geo):
         coverage.by_state(make([BIGCITY]), geography=twice)
 
 
-def test_county_field_may_be_a_plain_string_or_missing(geo):
+def test_county_field_may_be_a_plain_string_or_missing(geo, agencies):
     partners = make([BIGCITY, ALPHA_SHERIFF])
     partners["county_fips"] = pd.Series(["48001", None], dtype=object)
     with pytest.warns(UserWarning, match=r"\(S1\) have no county GEOID"):
-        table = coverage.by_county(partners, geography=geo)
+        table = coverage.by_county(partners, geography=geo, agencies=agencies)
     assert table.loc["48001", "partners"] == 1 and table.attrs["no_county"] == ["S1"]
     assert table.attrs["no_covered_population"] == {
         "county-level agency without a county in the county table": ["S1"]}
 
 
-def test_unknown_municipality_is_listed(geo):
+def test_unknown_municipality_is_listed(geo, agencies):
     ghost = ("P7", "police", "municipal", "TX", ["48001"], "4876543", "2019-01-01")
-    table = coverage.by_state(make([ghost]), geography=geo)
+    table = coverage.by_state(make([ghost]), geography=geo, agencies=agencies)
     assert table.attrs["no_covered_population"] == {
         "municipality not in the Census tables": ["P7"]}
     assert table.loc["TX", "pop_covered_max"] == 0
 
 
-def test_valdez_cordova_successors_map_to_2019_county(geo):
+def test_valdez_cordova_successors_map_to_2019_county(geo, agencies):
     counties = pd.concat([geo["counties"], pd.DataFrame({
         "GEOID": ["02261"], "state": ["AK"], "name": ["Valdez-Cordova"],
         "population": pd.array([90], dtype="Int64"),
