@@ -30,7 +30,8 @@ from .exceptions import InputError, ParameterError
 from .states import STATES
 
 __all__ = ["AGENCY_FILE", "AGENCY_TYPES", "UNIVERSE_TYPES", "COLUMNS", "FBI_TYPES",
-           "AGENCY_CORRECTION_FIELDS", "read_agency_corrections", "read_agencies", "load_agencies", "with_partners", "agency_type_of"]
+           "AGENCY_CORRECTION_FIELDS", "read_agency_corrections", "read_agencies",
+           "load_agencies", "with_partners", "agency_type_of"]
 
 #: Registry name of the FBI agency list.
 AGENCY_FILE = "fbi-agencies-2018.csv"

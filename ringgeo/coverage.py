@@ -41,7 +41,8 @@ from .geography import source_paths
 from .states import STATES
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
-           "agency_rule_effects", "primary_police", "lower_bound_change", "by_state", "by_county", "national", "timeline"]
+           "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
+           "by_county", "national", "timeline"]
 
 _BASE_COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
            "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max",

@@ -511,33 +511,29 @@ def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     return frame
 
 
-def _override_muni(geo, res, rec) -> None:
-    if (res["muni_geoid"] or "") != rec.old_value:
+def _override(rec, current, table: dict, what: str):
+    """Check an override row of the corrections table against the methods' choice; return
+    the record its ``new_value`` names (None for an empty one)."""
+    if (current or "") != rec.old_value:
         raise InputError(
             f"corrections file {rec.file}, line {rec.line}: stale correction of "
-            f"{rec.partner_id} muni_geoid: expected the methods to give "
-            f"{rec.old_value!r} but they give {res['muni_geoid'] or ''!r}. Update or "
-            f"delete that row.")
-    muni = geo.munis.get(rec.new_value)
-    if rec.new_value and muni is None:
+            f"{rec.partner_id} {rec.field}: expected the methods to give {rec.old_value!r} "
+            f"but they give {current or ''!r}. Update or delete that row.")
+    found = table.get(rec.new_value)
+    if rec.new_value and found is None:
         raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
-                         f"{rec.new_value!r} is not a municipality GEOID.")
-    res.update(muni_geoid=rec.new_value or None, muni_name=muni and muni.name,
-               muni_kind=muni and muni.kind, muni_population=muni and muni.population,
-               muni_link_method="correction", muni=muni)
+                         f"{rec.new_value!r} is not {what}.")
+    return found
+
+
+def _override_muni(geo, res, rec) -> None:
+    muni = _override(rec, res["muni_geoid"], geo.munis, "a municipality GEOID")
+    _set_muni(res, muni, "correction")
     res["review"] = [r for r in res["review"] if r[2] != "municipality"]
 
 
 def _override_ori(matcher, res, rec) -> None:
-    if (res["ori"] or "") != rec.old_value:
-        raise InputError(
-            f"corrections file {rec.file}, line {rec.line}: stale correction of "
-            f"{rec.partner_id} ori: expected the matcher to give {rec.old_value!r} but it "
-            f"gives {res['ori'] or ''!r}. Update or delete that row.")
-    agency = matcher.agencies.get(rec.new_value)
-    if rec.new_value and agency is None:
-        raise InputError(f"corrections file {rec.file}, line {rec.line}: new_value "
-                         f"{rec.new_value!r} is not an ORI of the FBI agency list.")
+    agency = _override(rec, res["ori"], matcher.agencies, "an ORI of the FBI agency list")
     _set_agency(res, agency, "correction", None)
     res["review"] = [r for r in res["review"] if r[2] != "agency"]
 
@@ -631,7 +627,8 @@ def _rule_type(geo, res, agency, juris: str, pid: str, log: dict) -> str:
 def _rule_same_name(geo, res, agency, juris: str, pid: str, log: dict) -> None:
     """Where a town and a village share a name, the FBI list says whose department it is."""
     if (agency is None or juris != "municipal" or agency.agency_type != "police"
-            or res["muni_link_method"] == "correction" or not agency.muni_geoid or agency.muni_geoid == res["muni_geoid"]
+            or res["muni_link_method"] == "correction" or not agency.muni_geoid
+            or agency.muni_geoid == res["muni_geoid"]
             or res["muni"] is None):
         return
     theirs = geo.munis.get(agency.muni_geoid)
