@@ -29,6 +29,8 @@ EXPORT_DATE = f"{SNAPSHOT_DATES[_SNAPSHOT]:%Y-%m-%d}"
 # registry files behind them.
 _POP2019 = ("co-est2019-alldata.csv",)
 _POP2021 = ("co-est2019-alldata.csv", "sub-est2021_all.zip")
+# the covered population: who polices each place comes from the FBI agency list
+_COVERED = _POP2021 + ("fbi-agencies-2018.csv",)
 METRICS = {
     "partners": ("Ring partner agencies", "Agencies with a Ring Neighbors partnership", ()),
     "police": ("Police partners", "Police departments with a Ring partnership", ()),
@@ -39,15 +41,15 @@ METRICS = {
     "share_covered_min": (
         "Share of residents covered (lower bound)",
         "Lower bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _POP2021),
+        "(see the ringgeo methodology)", _COVERED),
     "share_covered_max": (
         "Share of residents covered (upper bound)",
         "Upper bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _POP2021),
+        "(see the ringgeo methodology)", _COVERED),
     "pop_covered_min": ("Residents covered (lower bound)",
-                        "Lower bound of residents living under a partnered agency", _POP2021),
+                        "Lower bound of residents living under a partnered agency", _COVERED),
     "pop_covered_max": ("Residents covered (upper bound)",
-                        "Upper bound of residents living under a partnered agency", _POP2021),
+                        "Upper bound of residents living under a partnered agency", _COVERED),
     "share_agencies_partnered": (
         "Share of agencies partnered",
         "Share of local police departments, sheriffs and county police (FBI agency list, "
