@@ -2,10 +2,16 @@
 
 Tests never touch the network: when ``RINGGEO_DATA_DIR`` is unset and the
 ``../shared/data`` mirror sits beside the checkout, that folder is used.
+
+Everything a test run writes to a temporary folder (pytest's ``tmp_path``,
+``tempfile`` in doctests, the notebooks' outputs, kernels' scratch files) goes
+into one session folder that is removed when the run ends, so the suite leaves
+nothing behind in the system's temporary directory.
 """
 
 import os
 import pathlib
+import shutil
 import tempfile
 
 import matplotlib
@@ -16,7 +22,27 @@ _DEFAULT_MIRROR = pathlib.Path(__file__).resolve().parent.parent / "shared" / "d
 if not os.environ.get("RINGGEO_DATA_DIR") and _DEFAULT_MIRROR.is_dir():
     os.environ["RINGGEO_DATA_DIR"] = str(_DEFAULT_MIRROR)
 
+_SESSION_TMP = pathlib.Path(tempfile.mkdtemp(prefix="ringgeo-pytest-"))
+# in-process tempfile calls and child processes (notebook kernels) use the session folder
+tempfile.tempdir = str(_SESSION_TMP)
+os.environ["TMPDIR"] = str(_SESSION_TMP)
+
 # nbval runs the notebooks with their defaults: send their figures and tables to a
 # temporary folder rather than the checkout's output/.
 if not os.environ.get("RINGGEO_OUTPUT_DIR"):
-    os.environ["RINGGEO_OUTPUT_DIR"] = tempfile.mkdtemp(prefix="ringgeo-test-output-")
+    os.environ["RINGGEO_OUTPUT_DIR"] = str(_SESSION_TMP / "output")
+
+# A relative folder (the README's `export RINGGEO_DATA_DIR=../shared/data`) is made
+# absolute before any notebook kernel starts in notebooks/ and inherits it.
+from ringgeo.data import absolute_env  # noqa: E402
+
+absolute_env()
+
+
+def pytest_configure(config):
+    if not config.option.basetemp:
+        config.option.basetemp = str(_SESSION_TMP / "pytest")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)

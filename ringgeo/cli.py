@@ -48,6 +48,9 @@ def main(argv=None) -> int:
     except RinggeoError as err:
         print(f"ringgeo: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as err:  # Ctrl-C: one line, no traceback
+        print(f"ringgeo: {err or 'interrupted'}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,9 @@ from .exceptions import ChecksumError, DataNotFoundError, UnknownSourceError
 __all__ = [
     "DATA_DIR_ENV",
     "CACHE_DIR_ENV",
+    "OUTPUT_DIR_ENV",
+    "env_path",
+    "absolute_env",
     "registry",
     "source_info",
     "credit",
@@ -43,6 +46,50 @@ __all__ = [
 DATA_DIR_ENV = "RINGGEO_DATA_DIR"
 #: Environment variable overriding the download cache folder.
 CACHE_DIR_ENV = "RINGGEO_CACHE_DIR"
+#: Environment variable naming the notebooks' default output folder (see ringgeo.params).
+OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
+_PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
+
+
+def env_path(variable: str) -> pathlib.Path | None:
+    """Return the folder an environment variable names, as an absolute path (None if unset).
+
+    A relative value (``RINGGEO_DATA_DIR=../shared/data``) is resolved against the
+    current folder of the process that reads it, with ``~`` expanded.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["RINGGEO_EXAMPLE_DIR"] = "some/folder"
+    >>> env_path("RINGGEO_EXAMPLE_DIR") == pathlib.Path.cwd() / "some" / "folder"
+    True
+    >>> del os.environ["RINGGEO_EXAMPLE_DIR"]
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return None
+    return pathlib.Path(os.path.abspath(os.path.expanduser(value)))
+
+
+def absolute_env() -> dict[str, str]:
+    """Rewrite ``RINGGEO_DATA_DIR``, ``RINGGEO_CACHE_DIR`` and ``RINGGEO_OUTPUT_DIR`` as absolute paths.
+
+    Notebook kernels start in ``notebooks/`` and inherit the environment: a
+    relative folder given on the command line (``export RINGGEO_DATA_DIR=../shared/data``
+    at the project root) would point elsewhere there. ``ringgeo figures`` and the
+    test suite call this once, before any kernel starts.
+
+    Returns
+    -------
+    dict
+        The variables that are set, with their absolute values.
+    """
+    resolved = {}
+    for variable in _PATH_ENVS:
+        path = env_path(variable)
+        if path is not None:
+            os.environ[variable] = resolved[variable] = str(path)
+    return resolved
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,8 +177,8 @@ def cache_dir() -> pathlib.Path:
     ``RINGGEO_CACHE_DIR`` if set, otherwise the user cache folder of the
     operating system (``~/.cache/ringgeo`` on Linux).
     """
-    override = os.environ.get(CACHE_DIR_ENV)
-    return pathlib.Path(override) if override else pathlib.Path(pooch.os_cache("ringgeo"))
+    override = env_path(CACHE_DIR_ENV)
+    return override if override is not None else pathlib.Path(pooch.os_cache("ringgeo"))
 
 
 @functools.lru_cache(maxsize=64)
@@ -168,8 +215,40 @@ def _verify_file(name: str, path: pathlib.Path, *, in_mirror: bool) -> None:
 
 
 def _mirror() -> pathlib.Path | None:
-    folder = os.environ.get(DATA_DIR_ENV)
-    return pathlib.Path(folder).expanduser() if folder else None
+    """The mirror folder (absolute), or None; a set but unusable folder is one clear error."""
+    folder = env_path(DATA_DIR_ENV)
+    if folder is None:
+        return None
+    given = os.environ.get(DATA_DIR_ENV, "").strip()
+    shown = f"{given!r}" + (f" (i.e. {folder})" if given != str(folder) else "")
+    if not folder.exists():
+        raise DataNotFoundError(
+            f"{DATA_DIR_ENV} is set to {shown}, which does not exist. Point it at the "
+            f"folder holding the source files (a relative path is read from the current "
+            f"folder, {pathlib.Path.cwd()}), or unset it to download them into the cache."
+        )
+    if not folder.is_dir():
+        raise DataNotFoundError(
+            f"{DATA_DIR_ENV} is set to {shown}, which is a file, not a folder. Point it at "
+            f"the folder holding the source files, or unset it to download them into the "
+            f"cache."
+        )
+    return folder
+
+
+def _check_cache_writable(folder: pathlib.Path, name: str, url: str) -> None:
+    """Refuse early, and say so, when the cache folder cannot receive a download."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK):
+        return
+    why = "is not a folder" if probe.exists() and not probe.is_dir() else "is not writable"
+    raise DataNotFoundError(
+        f"{name!r} is not in the cache folder {folder} and cannot be downloaded into it: "
+        f"{probe} {why}. Set {CACHE_DIR_ENV} to a writable folder, or download the file "
+        f"by hand from {url} into a folder and set {DATA_DIR_ENV} to that folder."
+    )
 
 
 def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
@@ -192,8 +271,9 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
     UnknownSourceError
         ``name`` is not in the registry.
     DataNotFoundError
-        ``RINGGEO_DATA_DIR`` is set but the file is not in that folder, or the
-        file is not cached and cannot be downloaded (no network).
+        ``RINGGEO_DATA_DIR`` names a folder that does not exist or a file; the
+        file is not in that folder; or the file is not cached (or its cached copy
+        is damaged) and cannot be downloaded (no network, a read-only cache).
     ChecksumError
         The local copy does not match the registry's sha256.
 
@@ -218,15 +298,22 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
 
     folder = cache_dir()
     path = folder / name
-    if path.is_file() and _file_sha256(path) == meta["sha256"]:
-        return path
+    damaged = None  # the sha256 of a cached copy that does not match
+    if path.is_file():
+        damaged = _file_sha256(path)
+        if damaged == meta["sha256"]:
+            return path
+    _check_cache_writable(folder, name, meta["url"])
+    # tqdm.std, not pooch's tqdm.auto: in a notebook kernel without ipywidgets the latter
+    # warns "IProgress not found"; a text bar works everywhere.
+    bar = _download_bar(name) if progressbar else False
     try:
         local = pooch.retrieve(
             meta["url"],
             known_hash=f"sha256:{meta['sha256']}",
             fname=name,
             path=folder,
-            progressbar=progressbar,
+            progressbar=bar,
         )
     except ValueError as err:  # pooch's hash mismatch after download
         raise ChecksumError(
@@ -235,14 +322,28 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
             f"The upstream file changed: the registry needs a new pinned URL. ({err})"
         ) from err
     except Exception as err:  # network errors: requests, urllib3, OSError
+        before = (
+            f"The cached copy {path} is damaged (sha256 {damaged}, expected "
+            f"{meta['sha256']}), so ringgeo tried to download it again. " if damaged else ""
+        )
         raise DataNotFoundError(
-            f"Could not download {name!r} from {meta['url']} ({type(err).__name__}: "
+            f"{before}Could not download {name!r} from {meta['url']} ({type(err).__name__}: "
             f"{err}). If this machine is offline, download the file by hand from that "
             f"URL into a folder and set {DATA_DIR_ENV} to that folder."
         ) from err
+    finally:
+        if bar:
+            bar.close()
     path = pathlib.Path(local)
     _verify_file(name, path, in_mirror=False)
     return path
+
+
+def _download_bar(name: str):
+    from tqdm.std import tqdm
+
+    return tqdm(total=0, desc=name, ncols=79, unit="B", unit_scale=True, leave=True,
+                delay=0.2)
 
 
 def fetch_all(*, progressbar: bool = True) -> dict[str, pathlib.Path]:
@@ -259,6 +360,7 @@ def fetch_all(*, progressbar: bool = True) -> dict[str, pathlib.Path]:
     >>> sorted(paths)[0]
     'atlas-of-surveillance-20201007.csv'
     """
+    _mirror()  # an unusable mirror folder is one error, not one per file
     return {name: fetch(name, progressbar=progressbar) for name in _sources()}
 
 
@@ -270,7 +372,13 @@ def verify() -> list[dict]:
     list of dict
         One record per file: ``name``, ``ok`` (bool), ``path`` (or ``None``)
         and ``message`` (the error text when not ok).
+
+    Raises
+    ------
+    DataNotFoundError
+        ``RINGGEO_DATA_DIR`` names a folder that does not exist, or a file.
     """
+    _mirror()  # an unusable mirror folder is one error, not one per file
     results = []
     for name in _sources():
         try:

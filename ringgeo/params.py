@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from ._cleaning import _FIRST_YEAR
+from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
 from .partners import SNAPSHOT_DATES, _as_timestamp
 from .states import validate_state as _validate_usps
@@ -352,9 +353,8 @@ def validate_freq(freq) -> str:
     return key
 
 
-#: Environment variable naming the default output folder of the notebooks (the test
-#: suite points it at a temporary folder, so nbval runs write nothing into the checkout).
-OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
+# OUTPUT_DIR_ENV (ringgeo.data): the default output folder of the notebooks (the test
+# suite points it at a temporary folder, so nbval runs write nothing into the checkout).
 #: Default output folder, relative to the notebooks' folder: the project's ``output/``.
 DEFAULT_OUTPUT_DIR = "../output"
 
@@ -373,12 +373,14 @@ def validate_output_dir(output_dir, *, create: bool = True) -> Path:
     Examples
     --------
     >>> import tempfile
-    >>> folder = validate_output_dir(tempfile.mkdtemp())
-    >>> folder.is_absolute() and folder.is_dir()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = validate_output_dir(tmp)
+    ...     print(folder.is_absolute() and folder.is_dir())
     True
     """
     if output_dir is None:
-        output_dir = os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR
+        # an absolute path even when the variable was set relative to another folder
+        output_dir = env_path(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR
     if not str(output_dir).strip():
         raise ParameterError("`output_dir` is empty: give a folder for figures and tables, "
                              "e.g. 'output'.")

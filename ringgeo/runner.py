@@ -19,6 +19,12 @@ the error; runs not yet started are not executed.
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import os
+import signal
+import subprocess
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -170,6 +176,7 @@ def _load_batch(batch) -> tuple[list[Run], str]:
                              "(--output-dir); remove it from the run's parameters.")
         _refuse_unknown(where, parameters, declared, f"{nb} has no parameter",
                         "its parameters cell declares")
+        parameters = {key: _json_value(where, key, value) for key, value in parameters.items()}
         try:
             name = output_name(*([spec["name"]] if spec.get("name") is not None else
                                  [notebook.stem, *parameters.values()]))
@@ -181,6 +188,29 @@ def _load_batch(batch) -> tuple[list[Run], str]:
         seen[name] = index
         runs.append(Run(index, name, notebook, dict(parameters), declared))
     return runs, source
+
+
+def _json_value(where: str, key: str, value):
+    """A parameter value papermill can hand to a kernel (JSON); YAML dates become ISO strings.
+
+    ``as_of: 2019-08-28`` without quotes is a date for YAML: it means the date, so it
+    is passed as ``'2019-08-28'``. Anything else JSON cannot carry is refused here,
+    before any notebook runs.
+    """
+    if isinstance(value, _dt.datetime):
+        value = value.isoformat(sep=" ") if value.time() != _dt.time() or value.tzinfo \
+            else value.date().isoformat()
+    elif isinstance(value, _dt.date):
+        value = value.isoformat()
+    elif isinstance(value, list):
+        value = [_json_value(where, key, item) for item in value]
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: parameter {key!r} is {value!r} ({type(value).__name__}), "
+                         "which cannot be passed to a notebook: give a string, number, "
+                         "true/false, null or a list of them.") from None
+    return value
 
 
 def _select(runs: list[Run], only, source: str) -> list[Run]:
@@ -200,28 +230,66 @@ def _first_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _this_python_kernel_manager():
-    """A kernel manager class whose kernels run the Python running ringgeo.
+# kernel processes started by this process and not yet reaped, killed on Ctrl-C
+_KERNELS: set = set()
+_KERNELS_LOCK = threading.Lock()
 
-    A ``python3`` kernelspec found first on the Jupyter path (a user's own, in
-    another environment without ringgeo) would otherwise be used; this is what
-    ``nbval --nbval-current-env`` does for the tests.
+
+def _kernel_manager_class(this_python: bool = True):
+    """A kernel manager class for the batch's kernels.
+
+    Its kernels are quiet (their stdout and stderr, e.g. ipykernel's "KeyboardInterrupt
+    caught in kernel" when a kernel is shut down, go nowhere: a notebook's errors
+    reach the runner as messages), and are registered so that Ctrl-C can stop them.
+    With ``this_python`` the kernels run the Python running ringgeo: a ``python3``
+    kernelspec found first on the Jupyter path (a user's own, in another environment
+    without ringgeo) would otherwise be used; this is what ``nbval
+    --nbval-current-env`` does for the tests.
     """
-    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from traitlets import default
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            process = getattr(self.provisioner, "process", None)
+            if process is not None:
+                with _KERNELS_LOCK:
+                    _KERNELS.add(process)
+
+    if not this_python:
+        return QuietKernelManager
+
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 
     class ThisPythonKernelSpecs(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
             return KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
 
-    class ThisPythonKernelManager(AsyncKernelManager):
+    class ThisPythonKernelManager(QuietKernelManager):
         @default("kernel_spec_manager")
         def _default_kernel_spec_manager(self):
             return ThisPythonKernelSpecs(parent=self)
 
     return ThisPythonKernelManager
+
+
+def _kill_kernels() -> int:
+    """Kill every kernel this process started that still runs; return how many."""
+    killed = 0
+    with _KERNELS_LOCK:
+        for process in list(_KERNELS):
+            if process.poll() is None:
+                try:  # a kernel leads its own session: take its children with it
+                    os.killpg(process.pid, signal.SIGKILL)
+                except OSError:
+                    process.kill()
+                killed += 1
+            _KERNELS.discard(process)
+    return killed
 
 
 def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_count,
@@ -245,7 +313,7 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
         parameters["output_name"] = run.name
     executed = build_dir / f"{run.name}.ipynb"
     where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
-    engine = {} if kernel_name else {"kernel_manager_class": _this_python_kernel_manager()}
+    engine = {"kernel_manager_class": _kernel_manager_class(this_python=not kernel_name)}
     # The kernel talks to this process over loopback TCP; its start-up warning about
     # that, printed once per notebook, only buries the progress bar.
     engine["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
@@ -330,39 +398,22 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
     runs, source = _load_batch(batch)
     runs = _select(runs, only, source)
-    output_dir = Path(output_dir).resolve()
-    build_dir = Path(build_dir).resolve()
-    for folder, what in ((output_dir, "output"), (build_dir, "build")):
-        if folder.exists() and not folder.is_dir():
-            raise ParameterError(f"{what} folder {str(folder)!r} exists and is not a folder.")
-        folder.mkdir(parents=True, exist_ok=True)
+    output_dir = _make_folder(output_dir, "output", "--output-dir")
+    build_dir = _make_folder(build_dir, "build", "--build-dir")
+    from . import data
 
-    from tqdm.auto import tqdm
+    data.absolute_env()  # kernels start in notebooks/ and inherit these folders
 
-    results, failures = {}, {}
+    results, failures, started = {}, {}, {}
     queue = iter(runs)
-    with tqdm(total=len(runs), unit="notebook", desc="ringgeo figures",
-              disable=not progress) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
-
-        def submit(count):
-            for run in islice(queue, count):
-                in_flight[pool.submit(_execute, run, source, output_dir, build_dir,
-                                      kernel_name)] = run
-
-        in_flight: dict = {}
-        submit(jobs)
-        while in_flight:
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                run = in_flight.pop(future)
-                try:
-                    results[run.index] = future.result()
-                except NotebookError as err:
-                    failures[run.index] = err
-                bar.update(1)
-                bar.set_postfix_str(run.name, refresh=False)
-            if not failures:
-                submit(len(done))
+    try:
+        _run_all(queue, len(runs), jobs, progress, results, failures, started,
+                 (source, output_dir, build_dir, kernel_name))
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
+                                             build_dir)) from None
+    finally:
+        _kill_kernels()
     if failures:
         first = failures[min(failures)]
         skipped = sum(1 for _ in queue)
@@ -370,6 +421,84 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
             first.args = (f"{first.args[0]} ({skipped} later run(s) not executed)",)
         raise first
     return [results[i] for i in sorted(results)]
+
+
+def _make_folder(folder, what: str, option: str) -> Path:
+    """Return ``folder`` absolute, created; a folder that cannot be is a ParameterError."""
+    folder = Path(os.path.expanduser(str(folder))).resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"{what} folder {str(folder)!r} ({option}) exists and is not a "
+                             "folder: give a folder path.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ParameterError(f"cannot create the {what} folder {str(folder)!r} ({option}): "
+                             f"{err.strerror or err}. Give a folder you can write to.") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ParameterError(f"{what} folder {str(folder)!r} ({option}) is not writable: "
+                             "give a folder you can write to.")
+    return folder
+
+
+def _run_all(queue, total, jobs, progress, results, failures, started, context) -> None:
+    """Run the queued runs, ``jobs`` at a time, until done or the first failure."""
+    from tqdm.std import tqdm  # not tqdm.auto: no widget bar (nor its warning) in Jupyter
+
+    def execute(run):
+        started[run.index] = (run, time.time())
+        return _execute(run, *context)
+
+    with tqdm(total=total, unit="notebook",
+              desc="ringgeo figures", disable=not progress) as bar, \
+            ThreadPoolExecutor(max_workers=jobs) as pool:
+        in_flight: dict = {}
+
+        def submit(count):
+            for run in islice(queue, count):
+                in_flight[pool.submit(execute, run)] = run
+
+        submit(jobs)
+        try:
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    run = in_flight.pop(future)
+                    try:
+                        results[run.index] = future.result()
+                    except NotebookError as err:
+                        failures[run.index] = err
+                    # the bar names the run that just finished
+                    bar.set_postfix_str(run.name, refresh=False)
+                    bar.update(1)
+                if not failures:
+                    submit(len(done))
+        except KeyboardInterrupt:
+            for future in in_flight:
+                future.cancel()
+            _kill_kernels()  # the threads' notebooks then end at once (dead kernel)
+            bar.leave = False  # the bar's line is cleared for the one-line message
+            raise
+
+
+def _interrupted(runs, results, started, output_dir: Path, build_dir: Path) -> str:
+    """Remove what the interrupted runs wrote; return the one-line message."""
+    stopped = [(run, since) for index, (run, since) in started.items() if index not in results]
+    removed = 0
+    for run, since in stopped:
+        candidates = [build_dir / f"{run.name}.ipynb"]
+        candidates += [p for p in output_dir.glob(f"{run.name}*")
+                       if p.stem == run.name or p.stem.startswith(run.name + "_")]
+        for path in candidates:
+            try:
+                if path.is_file() and path.stat().st_mtime >= since - 1:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                pass
+    names = ", ".join(run.name for run, _ in stopped) or "none"
+    return (f"interrupted: stopped {len(stopped)} running notebook(s) ({names}) and removed "
+            f"their {removed} partial file(s); {len(results)} of {len(runs)} run(s) had "
+            f"finished (their files are in {output_dir}).")
 
 
 #: First-line marker of the cells whose outputs nbval compares (and that keep them).
