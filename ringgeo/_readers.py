@@ -29,7 +29,7 @@ import zipfile
 
 from .exceptions import InputError
 
-__all__ = ["read_records", "RING_TECHNOLOGY"]
+__all__ = ["read_records", "RING_TECHNOLOGY", "KMZ_MAX_BYTES"]
 
 #: Value of the Atlas ``Technology`` column that marks a Ring partnership.
 RING_TECHNOLOGY = "Ring/Neighbors Partnership"
@@ -59,6 +59,9 @@ KML_DATA_FIELDS = {
     "date": "activated", "address": "address", "city": "city", "state": "state",
     "county": "county", "agency": "agency", "name": "agency",
 }
+
+#: Largest KML a KMZ may expand to (Ring's whole map is a few MiB).
+KMZ_MAX_BYTES = 64 * 2**20
 
 _FORMATS_HELP = (
     "ringgeo reads the Atlas of Surveillance CSV export, Ring's Active Agency Map "
@@ -93,6 +96,15 @@ def _decode(data: bytes, path: pathlib.Path) -> tuple[str, str]:
                 f"{path}: the file starts with a UTF-16 byte-order mark but is not valid "
                 f"UTF-16 ({err}); it may be cut short. Re-save it as 'CSV UTF-8' or plain CSV."
             ) from err
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"{path}: the file looks like UTF-16 ({utf16}) without a byte-order mark but "
+                f"is not valid UTF-16 ({err}). Re-save it as 'CSV UTF-8' or plain CSV."
+            ) from err
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -101,6 +113,22 @@ def _decode(data: bytes, path: pathlib.Path) -> tuple[str, str]:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:  # bytes undefined in cp1252 (0x81, 0x8D, ...)
         return data.decode("latin-1"), "latin-1"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when text has a NUL beside every ASCII character."""
+    sample = data[:4096]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    # ASCII text in UTF-16: one byte of each pair is NUL (high byte), the other is not
+    if odd.count(0) >= 0.9 * half and even.count(0) <= 0.1 * half:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * half and odd.count(0) <= 0.1 * half:
+        return "utf-16-be"
+    return None
 
 
 def _unzip_kmz(data: bytes, path: pathlib.Path) -> bytes:
@@ -114,13 +142,30 @@ def _unzip_kmz(data: bytes, path: pathlib.Path) -> bytes:
             f"{path} is an Excel workbook (.xlsx); ringgeo reads CSV. In Excel use "
             f"File > Save As > 'CSV UTF-8 (Comma delimited)' and pass the .csv file."
         )
-    kml = [name for name in names if name.lower().endswith(".kml")]
+    kml = [info for info in archive.infolist() if info.filename.lower().endswith(".kml")]
     if not kml:
         raise InputError(
             f"{path} is a zip archive without a .kml file inside (it holds "
             f"{', '.join(names[:5]) or 'nothing'}). {_FORMATS_HELP}."
         )
-    return archive.read("doc.kml" if "doc.kml" in kml else kml[0])
+    info = next((i for i in kml if i.filename == "doc.kml"), kml[0])
+    too_big = InputError(
+        f"{path}: {info.filename} inside the KMZ expands to more than "
+        f"{KMZ_MAX_BYTES // 2**20} MiB (it declares {info.file_size:,} bytes, packed into "
+        f"{info.compress_size:,}); a map of every Ring partner is a few MiB, so ringgeo "
+        f"refuses it (a 'zip bomb' would exhaust memory). Check the file's origin."
+    )
+    if info.file_size > KMZ_MAX_BYTES:
+        raise too_big
+    try:  # the declared size may lie: read at most one byte past the cap
+        with archive.open(info) as member:
+            data = member.read(KMZ_MAX_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+        raise InputError(f"{path}: {info.filename} inside the KMZ cannot be unpacked ({err}); "
+                         f"the file is damaged: export the map again.") from err
+    if len(data) > KMZ_MAX_BYTES:
+        raise too_big
+    return data
 
 
 def read_records(path: pathlib.Path) -> tuple[list[dict], dict]:
@@ -184,6 +229,14 @@ def _read_csv(text: str, encoding: str, path: pathlib.Path) -> tuple[list[dict],
                 continue
             body.append((start, fields))
     except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise InputError(
+                f"{path}: the record starting at line {end_of_previous + 1} has a field "
+                f"longer than {csv.field_size_limit():,} characters, the most a CSV field "
+                f"may hold here. A partner file's fields are short: either that field "
+                f"really is this long (shorten it), or a quote opened in it is never "
+                f"closed and swallowed the lines after it (close it)."
+            ) from err
         raise InputError(
             f"{path}: cannot parse the CSV record starting at line {end_of_previous + 1} "
             f"({err}). A quote is probably not closed or stray; fix that record or "
@@ -287,6 +340,10 @@ def _plain_records(header, normalized, body, meta, path):
 
 
 # --------------------------------------------------------------------------- KML
+_ZIP_AT_END = re.compile(r"\d{5}(?:-\d{4})?\Z")
+_TAG = re.compile(r"<[^<>]*>")  # not "<[^>]+>": that one is quadratic on "<<<<..."
+
+
 def _parse_address(address: str) -> tuple[str, str]:
     """Split "City, ST", "City, State Name 12345, USA" into (city, state)."""
     parts = [p.strip() for p in address.split(",") if p.strip()]
@@ -295,7 +352,11 @@ def _parse_address(address: str) -> tuple[str, str]:
         parts = parts[:-1]
     if not parts:
         return "", ""
-    state = re.sub(r"\s+\d{5}(?:-\d{4})?$", "", parts[-1]).strip()
+    state = parts[-1]
+    zip_code = _ZIP_AT_END.search(state)  # bounded pattern: linear in the text's length
+    if zip_code and state[:zip_code.start()][-1:].isspace():
+        state = state[:zip_code.start()]
+    state = state.strip()
     city = parts[-2] if len(parts) >= 2 else ""
     return city, state
 
@@ -304,7 +365,7 @@ def _description_fields(html: str) -> dict[str, str]:
     """Key: value pairs of a My Maps description ("Active Date: 3/22/2018<br>...")."""
     out = {}
     for line in re.split(r"<br\s*/?>|\n", html or "", flags=re.IGNORECASE):
-        text = re.sub(r"<[^>]+>", "", line)
+        text = _TAG.sub("", line)
         if ":" in text:
             key, value = text.split(":", 1)
             if not value.startswith("//"):  # not a URL's scheme
@@ -312,48 +373,88 @@ def _description_fields(html: str) -> dict[str, str]:
     return out
 
 
-def _read_kml(data: bytes, path: pathlib.Path) -> tuple[list[dict], dict]:
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    stack: list[str] = []
-    placemarks: list[dict] = []
-    root: list[str] = []
-    state = {"current": None, "data_name": None, "text": []}
+class _KmlCollector:
+    """expat handlers that collect the Placemarks of a KML document, in one pass.
 
-    def start(name, attrs):
+    Entity declarations are refused (:meth:`entity`): ringgeo expands no entity, so
+    an internal one cannot rename an agency, an external one cannot read another
+    file, and a "billion laughs" bomb cannot exhaust memory, whatever expat is
+    installed (the approach of defusedxml).
+    """
+
+    def __init__(self, parser, path: pathlib.Path):
+        self.parser, self.path = parser, path
+        self.stack: list[str] = []
+        self.placemarks: list[dict] = []
+        self.root: str | None = None
+        self.current: dict | None = None
+        self.data_name: str | None = None
+        self.text: list[str] = []
+
+    def start(self, name, attrs):
         local = name.rsplit(" ", 1)[-1]
-        if not root:
-            root.append(name)
-        stack.append(local)
-        state["text"] = []
+        if self.root is None:
+            self.root = name
+        self.stack.append(local)
+        self.text = []
         if local == "Placemark":
-            state["current"] = {"row": parser.CurrentLineNumber, "name": None,
-                                "address": None, "description": None, "data": {}}
+            self.current = {"row": self.parser.CurrentLineNumber, "name": None,
+                            "address": None, "description": None, "data": {}}
         elif local in ("Data", "SimpleData"):
-            state["data_name"] = attrs.get("name")
+            self.data_name = attrs.get("name")
 
-    def chars(text):
-        state["text"].append(text)
+    def chars(self, text):
+        self.text.append(text)
 
-    def end(name):
-        local = stack.pop()
-        current = state["current"]
-        text = "".join(state["text"]).strip()
-        state["text"] = []
+    def end(self, name):
+        local = self.stack.pop()
+        current = self.current
+        text = "".join(self.text).strip()
+        self.text = []
         if current is None:
             return
-        parent = stack[-1] if stack else ""
+        parent = self.stack[-1] if self.stack else ""
         if parent == "Placemark" and local in ("name", "address", "description"):
             current[local] = text
         elif (local == "value" and parent == "Data") or local == "SimpleData":
-            if state["data_name"]:
-                current["data"][_norm_header(state["data_name"])] = text
+            if self.data_name:
+                current["data"][_norm_header(self.data_name)] = text
         elif local == "Placemark":
-            placemarks.append(current)
-            state["current"] = None
+            self.placemarks.append(current)
+            self.current = None
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
+    def entity(self, name, is_parameter, value, base, system_id, public_id, notation=None):
+        line = self.parser.CurrentLineNumber
+        if system_id is not None or notation is not None:
+            what = (f"declares the external entity {name!r} (SYSTEM {system_id!r}) at line "
+                    f"{line}, which would read another file or URL")
+        elif value is not None and "&" in value:
+            what = (f"is an XML bomb: its DOCTYPE declares the entity {name!r} at line {line} "
+                    f"as other entities (a 'billion laughs' file, which expands into "
+                    f"gigabytes)")
+        else:
+            what = (f"declares the XML entity {name!r} at line {line} in its DOCTYPE, "
+                    f"which could change the text of the placemarks")
+        raise InputError(
+            f"{self.path} {what}. ringgeo reads KML without DOCTYPE entities and refuses "
+            f"the file; KML exported by Google My Maps has none: re-export the map."
+        )
+
+    def unparsed_entity(self, name, base, system_id, public_id, notation):
+        self.entity(name, False, None, base, system_id, public_id, notation)
+
+
+def _parse_kml(data: bytes, path: pathlib.Path) -> _KmlCollector:
+    """Run expat over the document (entities refused); return the collector."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    collector = _KmlCollector(parser, path)
+    parser.StartElementHandler = collector.start
+    parser.EndElementHandler = collector.end
+    parser.CharacterDataHandler = collector.chars
+    parser.EntityDeclHandler = collector.entity
+    parser.UnparsedEntityDeclHandler = collector.unparsed_entity
+    parser.buffer_text = True  # one call per text run, not one per line
     try:
         parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as err:
@@ -362,43 +463,57 @@ def _read_kml(data: bytes, path: pathlib.Path) -> tuple[list[dict], dict]:
             f"({xml.parsers.expat.errors.messages.get(err.code, err)}). {_FORMATS_HELP}; "
             f"re-export the map as KML."
         ) from err
-    if not root or root[0].rsplit(" ", 1)[-1] != "kml":
+    return collector
+
+
+def _check_kml(collector: _KmlCollector, path: pathlib.Path) -> None:
+    root = collector.root
+    if root is None or root.rsplit(" ", 1)[-1] != "kml":
         raise InputError(
-            f"{path} is an XML file whose root element is {root[0] if root else 'missing'!r}, "
+            f"{path} is an XML file whose root element is {root or 'missing'!r}, "
             f"not a KML document. {_FORMATS_HELP}."
         )
-    if not placemarks:
+    if not collector.placemarks:
         raise InputError(
             f"{path} is a KML file without any Placemark: it holds no partner. Export the "
             f"layer that lists the agencies (Google My Maps: menu > Export to KML/KMZ)."
         )
-    records = []
-    for mark in placemarks:
-        fields = {**_description_fields(mark["description"]), **mark["data"]}
-        canon = {}
-        for key, value in fields.items():
-            field = KML_DATA_FIELDS.get(key)
-            if field and field not in canon:
-                canon[field] = value
-        address = mark["address"] or canon.get("address") or ""
-        city, state_name = _parse_address(address)
-        records.append({
-            "row": mark["row"],
-            "partner_id": None,
-            "agency": mark["name"] if mark["name"] is not None else canon.get("agency", ""),
-            "agency_type": None,
-            "jurisdiction_type": None,
-            "city": canon.get("city") or city,
-            "state": canon.get("state") or state_name,
-            "county": canon.get("county"),
-            "activated": canon.get("activated", ""),
-            "problems": [],
-        })
-    meta = {"format": "ring-kml", "encoding": "xml", "rows_read": len(placemarks),
+
+
+def _placemark_record(mark: dict) -> dict:
+    """One raw record from a placemark's name, address, description and ExtendedData."""
+    fields = {**_description_fields(mark["description"]), **mark["data"]}
+    canon = {}
+    for key, value in fields.items():
+        field = KML_DATA_FIELDS.get(key)
+        if field and field not in canon:
+            canon[field] = value
+    address = mark["address"] or canon.get("address") or ""
+    city, state_name = _parse_address(address)
+    return {
+        "row": mark["row"],
+        "partner_id": None,
+        "agency": mark["name"] if mark["name"] is not None else canon.get("agency", ""),
+        "agency_type": None,
+        "jurisdiction_type": None,
+        "city": canon.get("city") or city,
+        "state": canon.get("state") or state_name,
+        "county": canon.get("county"),
+        "activated": canon.get("activated", ""),
+        "problems": [],
+    }
+
+
+def _read_kml(data: bytes, path: pathlib.Path) -> tuple[list[dict], dict]:
+    collector = _parse_kml(data, path)
+    _check_kml(collector, path)
+    records = [_placemark_record(mark) for mark in collector.placemarks]
+    has_county = any(r["county"] is not None for r in records)
+    meta = {"format": "ring-kml", "encoding": "xml", "rows_read": len(records),
             "other_technology": 0, "blank_records": 0,
-            "fields": {"agency", "city", "state", "activated"}
-            | ({"county"} if any(r["county"] is not None for r in records) else set()),
+            "fields": {"agency", "city", "state", "activated"} | ({"county"} if has_county
+                                                                  else set()),
             "notes": []}
-    if "county" not in meta["fields"]:
+    if not has_county:
         meta["notes"].append("KML placemarks carry no county: county_names are empty lists")
     return records, meta
