@@ -72,6 +72,9 @@ def _split_counties(text: str) -> list[str]:
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
 
 
+_EXCEL_SERIAL = re.compile(r"\d{5}(?:\.0+)?")
+
+
 def _parse_date(text: str) -> dt.date | None:
     """Parse one activation date (US month-first); raise ValueError when impossible."""
     match = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", text)
@@ -83,7 +86,7 @@ def _parse_date(text: str) -> dt.date | None:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+Z?)?", text)
     if match:
         return dt.date(*(int(g) for g in match.groups()))
-    if re.fullmatch(r"\d{5}(?:\.0+)?", text):  # an Excel serial day number
+    if _EXCEL_SERIAL.fullmatch(text):  # an Excel serial day number
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(float(text)))
     for fmt in _DATE_FORMATS:
         try:
@@ -131,6 +134,9 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
             flags.append((field, f"encoding loss: removed characters the file's encoding "
                                  f"({meta['encoding']}, e.g. an Excel re-save) could not "
                                  f"hold from {raw!r}"))
+    if not out["agency"] and (out["city"] or out["state"]):
+        flags.append(("agency", "blank agency: the row names no agency; kept, known only by "
+                                "its city and state: fill in the agency's name"))
     pid = _clean_text(rec.get("partner_id"))[0]
     out["partner_id"] = pid or f"{prefix}-{ordinal:04d}"
     if rec.get("partner_id") is not None and not pid:
@@ -173,20 +179,36 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
 
     raw_date = rec.get("activated")
     out["activated_raw"] = raw_date
-    date_text = _clean_text(raw_date)[0]
-    out["activated"] = None
-    if not date_text:
-        flags.append(("activated", "no activation date: kept with activated NaT, "
-                                   "excluded whenever as_of is given"))
-    else:
-        try:
-            out["activated"] = pd.Timestamp(_parse_date(date_text))
-        except (ValueError, OverflowError):
-            flags.append(("activated", f"unparseable date: {raw_date!r}; activated left NaT, "
-                                       f"expected M/D/YYYY, M/D/YY or YYYY-MM-DD"))
-        else:
-            if out["activated"].year < _FIRST_YEAR:
-                flags.append(("activated", f"implausible date: {date_text!r} is before "
-                                           f"{_FIRST_YEAR}, when Ring's police partnerships "
-                                           f"began; check it"))
+    out["activated"], date_flags = _clean_date(raw_date, meta.get("latest_date"))
+    flags.extend(date_flags)
     return out, flags
+
+
+def _clean_date(raw_date, latest: dt.date | None) -> tuple[pd.Timestamp | None, list]:
+    """Return (activation day or None, flags): undated, unparseable, serial, implausible.
+
+    ``latest`` is the last plausible day: the export date of a named dataset (every
+    partnership it lists was active by then), otherwise today.
+    """
+    latest, when = (latest, "the dataset's export date") if latest else (dt.date.today(), "today")
+    date_text = _clean_text(raw_date)[0]
+    if not date_text:
+        return None, [("activated", "no activation date: kept with activated NaT, "
+                                    "excluded whenever as_of is given")]
+    try:
+        day = _parse_date(date_text)
+    except (ValueError, OverflowError):
+        return None, [("activated", f"unparseable date: {raw_date!r}; activated left NaT, "
+                                    f"expected M/D/YYYY, M/D/YY or YYYY-MM-DD")]
+    flags = []
+    if _EXCEL_SERIAL.fullmatch(date_text):
+        flags.append(("activated", f"excel serial: {date_text!r} read as Excel's day number "
+                                   f"for {day}; check it, and format the column as dates"))
+    if day.year < _FIRST_YEAR:
+        flags.append(("activated", f"implausible date: {date_text!r} is before "
+                                   f"{_FIRST_YEAR}, when Ring's police partnerships "
+                                   f"began; check it"))
+    elif day > latest:
+        flags.append(("activated", f"implausible date: {date_text!r} ({day}) is after "
+                                   f"{latest}, {when}; check it"))
+    return pd.Timestamp(day), flags

@@ -153,22 +153,8 @@ def validate_as_of(as_of) -> str | None:
     """
     if as_of is None:
         return None
-    if isinstance(as_of, _dt.date):  # also datetime and pandas.Timestamp
-        # the day load_partners(as_of=...) will slice with (time of day and zone dropped)
-        day = _as_timestamp(as_of).date()
-    elif isinstance(as_of, str):
-        try:
-            day = _dt.date.fromisoformat(as_of.strip())
-        except ValueError:
-            raise ParameterError(
-                f"`as_of` was {as_of!r} but is expected to be a date written YYYY-MM-DD "
-                "(e.g. '2019-08-28') or None."
-            ) from None
-    else:
-        raise ParameterError(
-            f"`as_of` was {as_of!r} ({type(as_of).__name__}) but is expected to be a date "
-            "string YYYY-MM-DD or None."
-        )
+    # the rules load_partners(as_of=...) applies: the day it will slice with
+    day = _as_timestamp(as_of).date()
     if not FIRST_DATE <= day <= SNAPSHOT_DATE:
         raise ParameterError(
             f"`as_of` was {as_of!r} but must fall between {FIRST_DATE} and {SNAPSHOT_DATE} "

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import collections
 import copy
+import datetime as dt
 import functools
 import os
 import pathlib
+import re
 import stat
 import warnings
 
@@ -43,10 +45,34 @@ _RAW_ORDER = ["agency", "agency_type", "jurisdiction_type", "city", "state", "co
 
 # flag fields/reasons that change values: worth a warning (blanks and duplicates are not)
 _SERIOUS = {"unparseable date", "not a US state", "encoding loss", "shifted fields",
-            "unknown type", "implausible date"}
+            "unknown type", "implausible date", "excel serial", "blank agency"}
 
 
 def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
+    """Clean the raw records into the partner table; return (frame, warning messages)."""
+    snapshot = SNAPSHOT_DATES.get(label)
+    meta = {**meta, "latest_date": snapshot.date() if snapshot is not None else None}
+    rows, flagged, dropped = _clean_rows(records, meta)
+    duplicates, duplicate_flags = _find_duplicates(rows)
+    flagged = sorted(flagged + duplicate_flags, key=lambda f: f["row"])
+    frame = _table(rows, label)
+    quality = {
+        "file": str(path), "source": label, "format": meta["format"],
+        "encoding": meta["encoding"], "rows_read": meta["rows_read"],
+        "partner_rows": len(records), "other_technology": meta["other_technology"],
+        "blank_records": meta["blank_records"],
+        "non_partner_rows": meta["other_technology"] + meta["blank_records"],
+        "kept": len(frame),
+        "excluded_by_as_of": {"as_of": None, "count": 0, "undated": 0, "after": 0},
+        "flagged": flagged, "dropped": dropped, "duplicates": duplicates,
+        "notes": list(meta["notes"]),
+    }
+    frame.attrs.update(source=label, as_of=None, quality=quality)
+    return frame, _warnings(path, rows, flagged, dropped)
+
+
+def _clean_rows(records: list[dict], meta: dict) -> tuple[list, list, list]:
+    """Clean every record: (kept rows, their flags, dropped empty rows)."""
     prefix = {"ring-kml": "KML", "plain-csv": "CSV"}.get(meta["format"], "ROW")
     rows, flagged, dropped = [], [], []
     for ordinal, rec in enumerate(records, start=1):
@@ -58,12 +84,15 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
         rows.append(out)
         flagged.extend({"row": out["row"], "partner_id": out["partner_id"], "field": f,
                         "reason": r} for f, r in flags)
+    return rows, flagged, dropped
 
-    # duplicates: same normalized agency name and state (flagged, never dropped)
+
+def _find_duplicates(rows: list[dict]) -> tuple[list, list]:
+    """Rows with the same agency and state, and rows sharing an id (flagged, never dropped)."""
     groups: dict[str, list[dict]] = {}
     for out in rows:
         groups.setdefault(_cleaning.dup_key(out["agency"], out["state"]), []).append(out)
-    duplicates = []
+    duplicates, flagged = [], []
     for group in groups.values():
         if len(group) > 1 and group[0]["agency"]:
             duplicates.append({"agency": group[0]["agency"], "state": group[0]["state"],
@@ -78,8 +107,11 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
     flagged.extend({"row": out["row"], "partner_id": out["partner_id"], "field": "partner_id",
                     "reason": "duplicate id: the same id is used by several rows"}
                    for out in rows if id_counts[out["partner_id"]] > 1)
-    flagged.sort(key=lambda f: f["row"])
+    return duplicates, flagged
 
+
+def _table(rows: list[dict], label: str) -> pd.DataFrame:
+    """The partner table of the cleaned rows, with a ``*_raw`` column where values changed."""
     frame = pd.DataFrame({
         "partner_id": pd.Series([r["partner_id"] for r in rows], dtype="str"),
         "row": np.array([r["row"] for r in rows], dtype="int64"),
@@ -102,20 +134,10 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
             changed = True
         if changed:
             frame[field + "_raw"] = pd.Series(raws, dtype="str")
+    return frame
 
-    partner_rows = len(records)
-    quality = {
-        "file": str(path), "source": label, "format": meta["format"],
-        "encoding": meta["encoding"], "rows_read": meta["rows_read"],
-        "partner_rows": partner_rows, "other_technology": meta["other_technology"],
-        "blank_records": meta["blank_records"],
-        "non_partner_rows": meta["other_technology"] + meta["blank_records"],
-        "kept": len(frame),
-        "excluded_by_as_of": {"as_of": None, "count": 0, "undated": 0, "after": 0},
-        "flagged": flagged, "dropped": dropped, "duplicates": duplicates,
-        "notes": list(meta["notes"]),
-    }
-    frame.attrs.update(source=label, as_of=None, quality=quality)
+
+def _warnings(path: pathlib.Path, rows: list, flagged: list, dropped: list) -> list[str]:
     serious = [f for f in flagged if _flag_kind(f["reason"]) in _SERIOUS]
     messages = []
     if serious or dropped:
@@ -126,7 +148,7 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
         )
     if not rows and not dropped:
         messages.append(f"{path.name} holds no Ring partnership row.")
-    return frame, messages
+    return messages
 
 
 @functools.lru_cache(maxsize=8)
@@ -205,16 +227,42 @@ def read_partners(path) -> pd.DataFrame:
     return _read(path, None)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.]*)?")
+_YEAR_ONLY = re.compile(r"(\d{4})(?:-\d{1,2})?")
+
+
 def _as_timestamp(as_of) -> pd.Timestamp:
+    """The day an ``as_of`` value names (time of day and zone dropped), or a ParameterError.
+
+    Shared by :func:`load_partners`, ``ringgeo partners --as-of`` and the notebooks'
+    :func:`ringgeo.params.validate_as_of`: a number, a year (or year and month)
+    without a day, or text that is not ``YYYY-MM-DD`` is refused, never guessed.
+    """
+    example = "e.g. '2019-08-28'"
+    if isinstance(as_of, str):
+        text = as_of.strip()
+        year = _YEAR_ONLY.fullmatch(text)
+        if year:
+            raise ParameterError(
+                f"`as_of` was {as_of!r}, a year{' and month' if '-' in text else ''} "
+                f"without a day, which is not a date: give a day written YYYY-MM-DD, e.g. "
+                f"'{year.group(1)}-12-31' for the partnerships active at the end of "
+                f"{year.group(1)}.")
+        if not _ISO_DAY.fullmatch(text):
+            raise ParameterError(
+                f"`as_of` was {as_of!r}, which is not a date written YYYY-MM-DD ({example}); "
+                f"use None for every partnership.")
+    elif not isinstance(as_of, (dt.date, np.datetime64)):  # also datetime and Timestamp
+        raise ParameterError(
+            f"`as_of` was {as_of!r} ({type(as_of).__name__}), which is not a date: give a "
+            f"date ({example}), written YYYY-MM-DD or None.")
     try:
         stamp = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as err:
-        raise ParameterError(
-            f"as_of {as_of!r} is not a date: use a date such as '2019-08-28' (YYYY-MM-DD), "
-            f"a datetime.date or a pandas.Timestamp."
-        ) from err
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
     if stamp is pd.NaT:
-        raise ParameterError(f"as_of {as_of!r} is not a date: use e.g. '2019-08-28' or None.")
+        raise ParameterError(f"`as_of` was {as_of!r}, which is not a date: use a real day "
+                             f"written YYYY-MM-DD ({example}) or None.")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)
     return stamp.normalize()
@@ -222,6 +270,12 @@ def _as_timestamp(as_of) -> pd.Timestamp:
 
 def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None) -> pd.DataFrame:
     stamp = _as_timestamp(as_of)
+    first = pd.Timestamp(_cleaning._FIRST_YEAR, 1, 1)
+    if stamp < first:
+        raise ParameterError(
+            f"`as_of` was {as_of!r}, before {first.date()}: Ring's police partnerships began "
+            f"in {_cleaning._FIRST_YEAR}, so no partnership would be left. Use a date from "
+            f"{first.date()} on, or None for every partnership.")
     undated = frame["activated"].isna()
     keep = frame["activated"] <= stamp
     # A dataset exported on day S lists only partnerships active by S: on or after S an
@@ -264,7 +318,10 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
         of Surveillance export of 2020-10-07, read from the data registry) or
         the path of a partner file (any format :func:`read_partners` reads).
     as_of : str, datetime.date or pandas.Timestamp, optional
-        Keep only partnerships activated on or before this day. Partnerships
+        Keep only partnerships activated on or before this day: a date string
+        ``YYYY-MM-DD`` or a date, from 2018-01-01 (Ring's partnerships began in
+        2018) on. A number (``2019``), a year or month without a day (``"2019"``)
+        or another spelling of a date is refused, never guessed. Partnerships
         without an activation date are then excluded (and counted in the
         quality report, with a warning), except on or after the export date
         of a named dataset (2020-10-07 for ``"atlas-2020-10-07"``): every
@@ -285,8 +342,8 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     Raises
     ------
     ParameterError
-        ``source`` is neither a known dataset name nor an existing file, or
-        ``as_of`` is not a date.
+        ``source`` is empty, or neither a known dataset name nor an existing
+        file; ``as_of`` is not a ``YYYY-MM-DD`` date or is before 2018-01-01.
     InputError
         The file cannot be read as a partner file (see :func:`read_partners`).
 
@@ -302,6 +359,10 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     1501
     """
     snapshot = None  # export date of a named dataset
+    if isinstance(source, str) and not source.strip():
+        raise ParameterError(
+            f"source {source!r} is empty: give a partner dataset name "
+            f"({', '.join(repr(k) for k in SOURCES)}) or the path of a partner file.")
     if isinstance(source, str) and source in SOURCES:
         from . import data
 
