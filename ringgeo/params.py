@@ -12,9 +12,14 @@ Each validator returns the value in canonical form (``"pa"`` becomes ``"PA"``,
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import numbers
 import os
 import re
+import unicodedata
 from pathlib import Path
+
+import numpy as np
 
 from ._cleaning import _FIRST_YEAR
 from .data import OUTPUT_DIR_ENV, env_path
@@ -60,7 +65,7 @@ FALLBACK_SCHEMES = ("quantiles", "equal_interval", "fisher_jenks", "natural_brea
                     "user_defined")
 
 _K_RANGE = (2, 9)        # ColorBrewer sequential ramps stop at 9 classes
-_DPI_RANGE = (50, 600)
+_DPI_RANGE = (30, 600)  # 30: thumbnails (the plot tests' baseline images)
 
 
 def _one_of(name: str, value, allowed) -> ParameterError:
@@ -244,6 +249,8 @@ def validate_scheme(scheme) -> str:
 
 
 def _int_in(name: str, value, low: int, high: int, why: str) -> int:
+    if isinstance(value, np.integer):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParameterError(f"`{name}` was {value!r} but is expected to be a whole number "
                              f"from {low} to {high}.")
@@ -269,7 +276,9 @@ def validate_k(k) -> int:
 
 
 def validate_dpi(dpi) -> int:
-    """Return a figure resolution in dots per inch (50 to 600).
+    """Return a figure resolution in dots per inch (30 to 600).
+
+    ``ringgeo.plot.save`` checks its ``dpi`` with this validator too.
 
     Examples
     --------
@@ -285,7 +294,7 @@ def validate_bins(bins, scheme: str) -> list[float] | None:
     Parameters
     ----------
     bins : list of float or None
-        Increasing upper bounds; required with ``scheme="user_defined"`` and
+        Strictly increasing, finite upper bounds (no NaN, no infinity); required with ``scheme="user_defined"`` and
         refused with other schemes (they compute their own breaks).
     scheme : str
         The validated scheme name.
@@ -308,13 +317,18 @@ def validate_bins(bins, scheme: str) -> list[float] | None:
         return None
     bad = ParameterError(f"`bins` was {bins!r} but is expected to be strictly increasing "
                          "numbers, e.g. [0.1, 0.25, 0.5, 1.0].")
+    if isinstance(bins, np.ndarray):
+        bins = bins.tolist()
     if not isinstance(bins, (list, tuple)) or not bins:
         raise bad
-    if any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in bins):
+    if any(isinstance(b, (bool, np.bool_)) or not isinstance(b, numbers.Real) for b in bins):
         raise bad
+    if not all(math.isfinite(b) for b in bins):
+        raise ParameterError(f"`bins` was {bins!r} but every bound must be a finite number "
+                             "(no NaN or infinity): the last class ends at the last bound.")
     if any(a >= b for a, b in zip(bins, bins[1:])):
         raise bad
-    return [float(b) if isinstance(b, float) else b for b in bins]
+    return [float(b) if isinstance(b, float) else int(b) for b in bins]
 
 
 #: Timeline period lengths (as ``ringgeo.coverage.timeline`` takes them).
@@ -379,15 +393,24 @@ def validate_output_dir(output_dir, *, create: bool = True) -> Path:
     return folder
 
 
-_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+_UNSAFE = re.compile(r"[^\w-]+")  # \w: letters and digits of any script, and "_"
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents ("São Paulo" -> "sao paulo"); other scripts stay."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", kept)
 
 
 def output_name(*parts) -> str:
     """Return a safe file stem built from parameter values.
 
-    Values are lower-cased; every run of characters outside ``[a-z0-9_-]``
-    (slashes, dots, spaces) becomes one ``_``; ``None`` and empty parts are
-    skipped. The result can never leave its folder.
+    Values are lower-cased and accents dropped (``"Bogotá"`` becomes
+    ``"bogota"``; letters of other scripts are kept); every run of characters
+    that are not letters, digits, ``_`` or ``-`` (slashes, dots, spaces) becomes
+    one ``_``; ``None`` and empty parts are skipped. The result can never leave
+    its folder.
 
     Raises
     ------
@@ -402,12 +425,14 @@ def output_name(*parts) -> str:
     'etc_passwd'
     >>> output_name("as of", "2019-08-28")
     'as_of_2019-08-28'
+    >>> output_name("Peña Blanca", "Straße")
+    'pena_blanca_strasse'
     """
     words = []
     for part in parts:
         if part is None:
             continue
-        word = _UNSAFE.sub("_", str(part).lower()).strip("_-")
+        word = _UNSAFE.sub("_", _fold(str(part))).strip("_-")
         if word:
             words.append(word)
     stem = re.sub(r"_{2,}", "_", "_".join(words))

@@ -112,13 +112,11 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
         level = "county" if state is not None else "state"
     if level not in ("state", "county"):
         raise ParameterError(f'level was {level!r} but is expected to be "state" or "county".')
-    if scheme not in SCHEMES:
-        raise ParameterError(f"Unknown scheme {scheme!r}; valid schemes are: "
-                             f"{', '.join(SCHEMES)}.")
-    if bins is not None and scheme != "user_defined":
-        raise ParameterError(f'bins= is only used with scheme="user_defined", not {scheme!r}.')
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ParameterError(f"k must be a positive whole number of classes, got {k!r}.")
+    from . import params  # the notebooks' validators: the plot API refuses what they refuse
+
+    scheme = params.validate_scheme(scheme)
+    k = params.validate_k(k)
+    bins = params.validate_bins(bins, scheme)
     if isinstance(frame, pd.Series):
         frame = frame.to_frame(column if frame.name is None else frame.name)
     if not isinstance(frame, pd.DataFrame):
@@ -361,18 +359,22 @@ def save(fig, path, *, dpi=DPI):
     Raises
     ------
     ParameterError
-        Another file extension.
+        Another file extension, or a ``dpi`` outside 30 to 600
+        (:func:`ringgeo.params.validate_dpi`).
 
     Examples
     --------
     >>> import tempfile
     >>> fig, ax = plt.subplots(figsize=(2, 2))
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> a = save(fig, folder / "a.png").read_bytes()
-    >>> a == save(fig, folder / "figs" / "b.png").read_bytes()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     a = save(fig, pathlib.Path(tmp) / "a.png").read_bytes()
+    ...     print(a == save(fig, pathlib.Path(tmp) / "figs" / "b.png").read_bytes())
     True
     >>> plt.close(fig)
     """
+    from .params import validate_dpi
+
+    dpi = validate_dpi(dpi)
     path = pathlib.Path(path)
     suffix = path.suffix.lower()
     if suffix not in _FORMATS:

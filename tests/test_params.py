@@ -135,7 +135,7 @@ def test_k_errors(k, pattern):
 
 def test_dpi():
     assert params.validate_dpi(150) == 150
-    with pytest.raises(ParameterError, match=r"`dpi` was 20 but is expected to be from 50 to 600"):
+    with pytest.raises(ParameterError, match=r"`dpi` was 20 but is expected to be from 30 to 600"):
         params.validate_dpi(20)
 
 
@@ -181,7 +181,7 @@ def test_output_dir_none_uses_env_then_default(tmp_path, monkeypatch):
     (("../../etc/passwd",), "etc_passwd"),
     (("..", "x"), "x"),
     (("a/b\\c", "d e.f"), "a_b_c_d_e_f"),
-    (("Café", "2019-08-28"), "caf_2019-08-28"),
+    (("Café", "2019-08-28"), "cafe_2019-08-28"),
 ])
 def test_output_name_sanitized(parts, expected):
     stem = params.output_name(*parts)

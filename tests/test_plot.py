@@ -305,17 +305,17 @@ def test_source_line_credits_date_and_definition():
 
 # ----------------------------------------------------------------- errors
 @pytest.mark.parametrize("kwargs, match", [
-    ({"scheme": "jenks"}, "Unknown scheme 'jenks'; valid schemes are: quantiles, "
-                          "equal_interval, fisher_jenks, natural_breaks"),
+    ({"scheme": "jenks"}, "`scheme` was 'jenks' but is expected to be one of 'quantiles', "
+                          "'equal_interval', 'fisher_jenks', 'natural_breaks'"),
     ({"level": "tract"}, "level was 'tract' but is expected to be \"state\" or \"county\""),
     ({"state": "Narnia"}, "'Narnia' is not a US state"),
     ({"state": "GU"}, "has no counties in the Census boundary file"),
     ({"state": "PA", "level": "state"}, "draws the counties of one state"),
-    ({"scheme": "user_defined"}, "needs bins"),
-    ({"scheme": "user_defined", "bins": [5, 1]}, "bins must increase strictly"),
-    ({"scheme": "user_defined", "bins": ["a"]}, "bins must be numbers"),
-    ({"bins": [1, 2]}, "only used with scheme=\"user_defined\""),
-    ({"k": 0}, "k must be a positive whole number"),
+    ({"scheme": "user_defined"}, "`bins` was None but is expected to be strictly increasing"),
+    ({"scheme": "user_defined", "bins": [5, 1]}, "1] but is expected to be strictly increasing"),
+    ({"scheme": "user_defined", "bins": ["a"]}, "'a'] but is expected to be strictly increasing"),
+    ({"bins": [1, 2]}, "only scheme='user_defined' takes bins"),
+    ({"k": 0}, "`k` was 0 but is expected to be from 2 to 9"),
     ({"legend_fmt": "%.1f"}, "legend_fmt must be"),
     ({"legend_fmt": "{:,.1q}"}, "legend_fmt must be"),
     ({"legend_fmt": 1}, "legend_fmt must be"),
