@@ -376,7 +376,7 @@ def _description_fields(html: str) -> dict[str, str]:
 class _KmlCollector:
     """expat handlers that collect the Placemarks of a KML document, in one pass.
 
-    Entity declarations are refused (:meth:`entity`): ringgeo expands no entity, so
+    Entity declarations are refused (:meth:`entity`, :meth:`end_doctype`): ringgeo expands no entity, so
     an internal one cannot rename an agency, an external one cannot read another
     file, and a "billion laughs" bomb cannot exhaust memory, whatever expat is
     installed (the approach of defusedxml).
@@ -390,6 +390,7 @@ class _KmlCollector:
         self.current: dict | None = None
         self.data_name: str | None = None
         self.text: list[str] = []
+        self.entities: list[tuple[int, str]] = []  # (severity, description)
 
     def start(self, name, attrs):
         local = name.rsplit(" ", 1)[-1]
@@ -424,24 +425,32 @@ class _KmlCollector:
             self.current = None
 
     def entity(self, name, is_parameter, value, base, system_id, public_id, notation=None):
+        # noted here, refused at the end of the DOCTYPE (before any use), naming the worst
         line = self.parser.CurrentLineNumber
         if system_id is not None or notation is not None:
-            what = (f"declares the external entity {name!r} (SYSTEM {system_id!r}) at line "
-                    f"{line}, which would read another file or URL")
+            what = (3, f"declares the external entity {name!r} (SYSTEM {system_id!r}) at line "
+                       f"{line}, which would read another file or URL")
         elif value is not None and "&" in value:
-            what = (f"is an XML bomb: its DOCTYPE declares the entity {name!r} at line {line} "
-                    f"as other entities (a 'billion laughs' file, which expands into "
-                    f"gigabytes)")
+            what = (2, f"is an XML bomb: its DOCTYPE declares the entity {name!r} at line "
+                       f"{line} as other entities (a 'billion laughs' file, which expands "
+                       f"into gigabytes)")
         else:
-            what = (f"declares the XML entity {name!r} at line {line} in its DOCTYPE, "
-                    f"which could change the text of the placemarks")
-        raise InputError(
-            f"{self.path} {what}. ringgeo reads KML without DOCTYPE entities and refuses "
-            f"the file; KML exported by Google My Maps has none: re-export the map."
-        )
+            what = (1, f"declares the XML entity {name!r} at line {line} in its DOCTYPE, "
+                       f"which could change the text of the placemarks")
+        self.entities.append(what)
+        if is_parameter:  # expanded inside the DOCTYPE itself: refuse at once
+            self.end_doctype()
 
     def unparsed_entity(self, name, base, system_id, public_id, notation):
         self.entity(name, False, None, base, system_id, public_id, notation)
+
+    def end_doctype(self):
+        if self.entities:
+            worst = max(self.entities, key=lambda e: e[0])[1]
+            raise InputError(
+                f"{self.path} {worst}. ringgeo reads KML without DOCTYPE entities and "
+                f"refuses the file; KML exported by Google My Maps has none: re-export the map."
+            )
 
 
 def _parse_kml(data: bytes, path: pathlib.Path) -> _KmlCollector:
@@ -454,6 +463,7 @@ def _parse_kml(data: bytes, path: pathlib.Path) -> _KmlCollector:
     parser.CharacterDataHandler = collector.chars
     parser.EntityDeclHandler = collector.entity
     parser.UnparsedEntityDeclHandler = collector.unparsed_entity
+    parser.EndDoctypeDeclHandler = collector.end_doctype
     parser.buffer_text = True  # one call per text run, not one per line
     try:
         parser.Parse(data, True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -414,6 +415,8 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
                                              build_dir)) from None
     finally:
         _kill_kernels()
+        for name in ("papermill", "nbclient", "traitlets"):
+            logging.getLogger(name).disabled = False
     if failures:
         first = failures[min(failures)]
         skipped = sum(1 for _ in queue)
@@ -475,7 +478,10 @@ def _run_all(queue, total, jobs, progress, results, failures, started, context) 
         except KeyboardInterrupt:
             for future in in_flight:
                 future.cancel()
-            _kill_kernels()  # the threads' notebooks then end at once (dead kernel)
+            # the threads' notebooks end at once (dead kernel), without logging about it
+            for name in ("papermill", "nbclient", "traitlets"):
+                logging.getLogger(name).disabled = True
+            _kill_kernels()
             bar.leave = False  # the bar's line is cleared for the one-line message
             raise
 
