@@ -55,7 +55,9 @@ def env_path(variable: str) -> pathlib.Path | None:
     """Return the folder an environment variable names, as an absolute path (None if unset).
 
     A relative value (``RINGGEO_DATA_DIR=../shared/data``) is resolved against the
-    current folder of the process that reads it, with ``~`` expanded.
+    current folder, with ``~`` expanded. When it names nothing there but does from
+    the folder the shell was in when the variable was set (``$PWD``, which a
+    JupyterLab kernel started in ``notebooks/`` inherits), that folder is used.
 
     Examples
     --------
@@ -68,7 +70,14 @@ def env_path(variable: str) -> pathlib.Path | None:
     value = os.environ.get(variable, "").strip()
     if not value:
         return None
-    return pathlib.Path(os.path.abspath(os.path.expanduser(value)))
+    value = os.path.expanduser(value)
+    path = pathlib.Path(os.path.abspath(value))
+    shell = os.environ.get("PWD", "")
+    if not path.exists() and shell and os.path.isabs(shell):
+        from_shell = pathlib.Path(os.path.abspath(os.path.join(shell, value)))
+        if from_shell.exists():
+            return from_shell
+    return path
 
 
 def absolute_env() -> dict[str, str]:

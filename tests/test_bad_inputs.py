@@ -91,6 +91,7 @@ def test_relative_data_dir_is_resolved_against_the_current_folder(mirror_dir, tm
 
 def test_absolute_env_rewrites_the_three_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PWD", raising=False)
     for name, value in (("RINGGEO_DATA_DIR", "../shared/data"), ("RINGGEO_CACHE_DIR", "c"),
                         ("RINGGEO_OUTPUT_DIR", "~/out")):
         monkeypatch.setenv(name, value)
@@ -99,6 +100,20 @@ def test_absolute_env_rewrites_the_three_folders(tmp_path, monkeypatch):
                         "RINGGEO_CACHE_DIR": str(tmp_path / "c"),
                         "RINGGEO_OUTPUT_DIR": str(pathlib.Path.home() / "out")}
     assert all(os.environ[k] == v for k, v in resolved.items())
+
+
+def test_jupyterlab_kernel_in_notebooks_finds_the_folder_set_at_the_root(
+        mirror_dir, tmp_path, monkeypatch):
+    # `export RINGGEO_DATA_DIR=../shared/data; jupyter lab` at the root: kernels start in
+    # notebooks/ with the shell's PWD (the root) in their environment
+    root = tmp_path / "clone"
+    (root / "notebooks").mkdir(parents=True)
+    (tmp_path / "shared").symlink_to(mirror_dir.parent)
+    monkeypatch.chdir(root / "notebooks")
+    monkeypatch.setenv("PWD", str(root))
+    monkeypatch.setenv("RINGGEO_DATA_DIR", "../shared/data")
+    assert data.fetch("co-est2019-alldata.csv") == (
+        tmp_path / "shared" / "data" / "co-est2019-alldata.csv")
 
 
 def test_kernels_get_the_absolute_data_dir(mirror_dir, tmp_path, monkeypatch):
