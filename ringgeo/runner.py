@@ -414,7 +414,8 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
                                              build_dir)) from None
     finally:
-        _kill_kernels()
+        with _KERNELS_LOCK:  # forget the kernels that have ended
+            _KERNELS.difference_update([p for p in _KERNELS if p.poll() is not None])
         for name in ("papermill", "nbclient", "traitlets"):
             logging.getLogger(name).disabled = False
     if failures:

@@ -452,15 +452,28 @@ def test_ctrl_c_stops_with_one_line_and_leaves_nothing(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "ringgeo.cli", "figures", "--batch", "runs.yaml", "--jobs", "2",
          "--output-dir", "out", "--build-dir", "build"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal, even when the tests themselves run in a background job
+        # (which ignores Ctrl-C, and passes that on)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     out = tmp_path / "out"
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("*.csv"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    kernels = [int(p.read_text()) for p in out.glob("*.csv")]
-    assert len(kernels) == 2 and any(scratch.iterdir())  # both running, files in place
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("*.csv"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        kernels = [int(p.read_text()) for p in out.glob("*.csv")]
+        assert len(kernels) == 2 and any(scratch.iterdir())  # both running, files in place
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # the test failed: leave no process behind
+            process.kill()
+            process.communicate()
+            for pid_file in out.glob("*.csv"):
+                try:
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
     assert process.returncode == 130
     lines = [ln.strip() for ln in stderr.replace("\r", "\n").splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith("ringgeo figures:")]  # the bar
