@@ -378,6 +378,13 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     NotebookError
         The first notebook that failed: its name, the cell and the error, and the
         path of the executed notebook to inspect. Runs not yet started are not run.
+    ParameterError
+        ``jobs`` is not a whole number >= 1, or ``output_dir`` / ``build_dir``
+        cannot be created or written to.
+    KeyboardInterrupt
+        On Ctrl-C: the running kernels are killed (their connection files go with
+        them), the files the interrupted runs wrote are removed, and the exception's
+        message is the one line to show (``ringgeo figures`` prints it, exit code 130).
 
     Notes
     -----
