@@ -1,7 +1,8 @@
 """ringgeo: reproducible maps and statistics of Ring's police partnerships.
 
 The package face re-exports the public API. Submodules are imported on first
-use, so ``import ringgeo`` stays fast and reads no file.
+use, so ``import ringgeo`` stays fast and reads no file. ``ringgeo.lookup`` is a module that can be called:
+``ringgeo.lookup("19082")`` is ``ringgeo.lookup.lookup("19082")``.
 
 Examples
 --------
@@ -29,8 +30,8 @@ _EXPORTS = {
     "link_partners": "linking",
     "load_agencies": "agencies",
 }
-_SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "coverage",
-               "plot",
+_SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "postal",
+               "lookup", "coverage", "plot",
                "runner", "params", "exceptions", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]

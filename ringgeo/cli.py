@@ -4,6 +4,8 @@
     fetch, verify and describe the source files of the registry.
 ``ringgeo partners [--as-of DATE]``
     summary of the partner dataset and its quality report.
+``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``
+    which agencies serve a ZIP code, place, county or point, and are they Ring partners.
 ``ringgeo figures [--batch FILE] [--jobs N]``
     regenerate every standard figure and table (the main job).
 
@@ -21,7 +23,7 @@ from . import __version__
 from .exceptions import RinggeoError
 
 # modules whose add_cli(subparsers) registers a sub-command, in help order
-_COMMAND_MODULES = ("data", "partners", "runner")
+_COMMAND_MODULES = ("data", "partners", "lookup", "runner")
 
 
 def build_parser() -> argparse.ArgumentParser:

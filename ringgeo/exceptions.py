@@ -35,3 +35,7 @@ class ParameterError(RinggeoError, ValueError):
 
 class NotebookError(RinggeoError, RuntimeError):
     """A notebook of a batch run that failed."""
+
+
+class QueryError(ParameterError):
+    """A lookup query that matches nothing, or several things (the message lists them)."""
