@@ -65,7 +65,7 @@ _AGENCY_WORDS = re.compile(r"\b(police|sheriff'?s?|department|dept|marshal'?s?|p
                            r"constable|patrol|bureau)\b", re.IGNORECASE)
 _COUNTY_KINDS = ("county", "parish", "borough", "census area", "city and borough",
                  "municipality")
-_STATE_POLICE = re.compile(r"\b(state police|highway patrol|state patrol)\b", re.IGNORECASE)
+_STATE_POLICE = re.compile(r"\b(?:state police|highway patrol|state patrol)\b", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------- result
@@ -268,6 +268,7 @@ def _context(as_of: str | None, paths: tuple) -> _Context:
     frame["partner_id"] = snapshot["partner_id"].to_numpy()
     frame["activated"] = snapshot["activated"].to_numpy()
     frame = frame.reset_index(drop=True)
+    frame.attrs = {}  # pandas deep-copies attrs on every access: the quality report is big
     placed = frame["partner"] & frame["latitude"].notna() & frame["longitude"].notna()
     rows = np.flatnonzero(placed.to_numpy())
     return _Context(frame, rows, np.radians(frame["latitude"].to_numpy()[rows]),
@@ -297,6 +298,7 @@ def _zip_index(paths: tuple) -> tuple:
     from .postal import load_postal_codes
 
     zips = load_postal_codes()
+    zips.attrs = {}  # pandas deep-copies attrs on every access
     # one row per ZIP code: a code GeoNames also lists as FPO keeps its town
     zips = zips.sort_values(["zip", "state"], na_position="last", kind="stable")
     by_zip = zips.drop_duplicates("zip").set_index("zip")
@@ -311,7 +313,9 @@ def _zip_index(paths: tuple) -> tuple:
 def _boundaries(paths: tuple) -> tuple:
     from .geography import load_counties, load_states
 
-    return load_states(), load_counties()
+    states, counties = load_states(), load_counties()
+    states.attrs, counties.attrs = {}, {}
+    return states, counties
 
 
 # ---------------------------------------------------------------------- geometry helpers
@@ -400,8 +404,6 @@ def _serving(ctx: _Context, state: str, munis: list, counties: tuple, lat: float
                 taken.add(p)
                 picked[role].append(int(p))
 
-    if named is not None:
-        add("named agency", np.flatnonzero((a["ori"] == named).to_numpy()))
     police = (a["agency_type"] == "police").to_numpy()
     municipal = police & (a["jurisdiction_type"] == "municipal").to_numpy()
     regional = police & (a["jurisdiction_type"] == "regional").to_numpy()
@@ -424,7 +426,15 @@ def _serving(ctx: _Context, state: str, munis: list, counties: tuple, lat: float
         order = sorted(np.flatnonzero(mask), key=lambda p: (
             not set(primary) & set(a["county_fips"].iat[p]), a["ori"].iat[p]))
         add(role, order)
+    if named is not None:  # an agency asked for by name that serves none of these roles
+        add("named agency", np.flatnonzero((a["ori"] == named).to_numpy()))
     notes = []
+    if not picked["county police"] and not picked["county sheriff"] and counties:
+        from ._linkgeo import default_index
+
+        geo = default_index()
+        notes.append("The FBI agency list (2018) has no sheriff or county police for "
+                     + ", ".join(_county_label(geo, c) for c in counties) + ".")
     has_local = bool(picked["municipal police"] or picked["regional police"])
     if nearby and not has_local:
         cand = np.flatnonzero(in_county & police & (municipal | regional))
@@ -544,9 +554,13 @@ def _resolve_place(query: str, name: str, state: str | None, county_text: str | 
     found = _choose(found, ctx) if len({m.state for m in found}) == 1 else found
     if len(found) > 1:
         cands = [f"{m.name}, {m.state} ({_muni_counties(geo, m)})" for m in found]
+        first = found[0]
+        example = (f"'{first.name}, {geo.counties[first.counties[0]].full_name}, {first.state}'"
+                   if first.counties and first.counties[0] in geo.counties
+                   else f"'{first.name}, {first.state}'")
         raise _ambiguous(query, "municipalities", cands,
-                         "Add the state ('Springfield, IL'), the kind and county "
-                         "('Springfield township, Delaware County, PA') or ask by ZIP code.")
+                         ("Add the state, " if state is None else "Add ")
+                         + f"the kind and county (e.g. {example}) or ask by ZIP code.")
     if not found:
         return _place_from_post_office(query, name, state, county, ctx, paths)
     muni = found[0]
@@ -618,7 +632,9 @@ def _resolve_zip(query: str, code: str, ctx: _Context, paths: tuple) -> _Place:
                           f"town, county or police jurisdiction in the United States.")
     state = str(row["state"])
     if state not in set(STATES.loc[STATES["in_51"], "state"]):
-        raise QueryError(f"ZIP code {code} is in {row['state_name'] or row['county']} "
+        where = next((str(v) for v in (row["state_name"], row["county"]) if not pd.isna(v)),
+                     state)
+        raise QueryError(f"ZIP code {code} is in {where} "
                           f"({state}), outside the 50 states and DC that ringgeo's agency "
                           f"and Census tables cover.")
     lat, lon = float(row["latitude"]), float(row["longitude"])
@@ -747,14 +763,16 @@ def _resolve_agency(query, text: str, state: str | None, ctx: _Context) -> _Plac
     if ori and ori.group(1).upper() in index.agencies:
         found = [index.agencies[ori.group(1).upper()]]
     states = [state] if state else sorted(index.by_state)
-    if not found:
-        for st in states:
-            found += index.exact.get((st, clean(text).casefold()), [])
-    if not found:
+    if not found:  # the name as written, or the same role and place (agency_key)
         key = agency_key(text)
         for st in states:
+            found += index.exact.get((st, clean(text).casefold()), [])
             found += [a for a in index.keyed.get((st, key[1]), [])
                       if a.key[0] == key[0] and (key[2] is None or a.key[2] in (None, key[2]))]
+        found = list({a.ori: a for a in found}.values())
+        same_kind = [a for a in found if a.key[2] == key[2]]
+        if key[2] is not None and same_kind:  # "Springfield Township ...": townships only
+            found = same_kind
     if not found:
         where = f" in {state}" if state else ""
         raise QueryError(f"{query!r}: no agency of that name{where} in the FBI agency list "
