@@ -866,7 +866,7 @@ def _as_county(text: str, state: str) -> str | None:
             return None  # "Carson City" is a city; "Baltimore city" the county-equivalent
         return hit.geoid
     if kind in ("county", "parish"):
-        known = ", ".join(c for c, _ in hit.candidates)
+        known = ", ".join(name for name, _, _ in hit.candidates)
         raise QueryError(f"{text!r}: no such county in {state}"
                           + (f" (closest names: {known})" if known else "")
                           + "; check the spelling.")

@@ -1,0 +1,246 @@
+"""ringgeo.lookup on the mirror: answers checked against the partner, agency and
+postal tables read independently of the lookup code."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ringgeo
+from ringgeo import lookup as lk
+from ringgeo.cli import main
+from ringgeo.exceptions import ParameterError, QueryError
+
+
+@pytest.fixture(scope="module")
+def partners():
+    return ringgeo.load_partners()
+
+
+def _activated(partners, ori):
+    return partners.loc[partners["ori"] == ori, "activated"].min()
+
+
+def _zip_row(code):
+    zips = ringgeo.postal.load_postal_codes()
+    return zips.loc[zips["zip"] == code].iloc[0]
+
+
+def test_module_is_callable_as_the_function():
+    assert ringgeo.lookup("19082").place == lk.lookup("19082").place
+
+
+def test_zip_whose_town_is_the_municipality(partners):
+    answer = ringgeo.lookup("19082")
+    row = _zip_row("19082")
+    assert answer.kind == "zip"
+    assert answer.counties == (row["county_fips"],)
+    assert (answer.latitude, answer.longitude) == (row["latitude"], row["longitude"])
+    assert answer.place == "Upper Darby township"
+    first = answer.agencies.iloc[0]
+    assert (first["role"], first["ori"]) == ("municipal police", "PA0233700")
+    assert first["partner"] and first["activated"] == _activated(partners, "PA0233700")
+    assert first["partner_id"] == ", ".join(sorted(
+        partners.loc[partners["ori"] == "PA0233700", "partner_id"]))
+    assert "post office Upper Darby" in answer.matched
+
+
+def test_zip_whose_post_office_town_is_not_the_municipality():
+    # Wayne, PA is a mailing town: 19087's addresses lie in Radnor and other townships
+    answer = ringgeo.lookup("19087")
+    assert answer.place is None
+    assert any("not a Census municipality" in n for n in answer.notes)
+    nearby = answer.agencies.loc[answer.agencies["role"] == "nearby police"]
+    assert nearby["ori"].iloc[0] == "PA0232600"  # Radnor Township Police Department
+    assert nearby["distance_km"].is_monotonic_increasing
+    assert len(nearby) == lk.NEARBY
+
+
+def test_long_island_hamlet_zip_is_served_by_the_county_police(partners):
+    answer = ringgeo.lookup("11746")  # Huntington Station, a hamlet of Huntington town
+    assert answer.place is None
+    county = answer.agencies.loc[answer.agencies["role"] == "county police"]
+    assert county["ori"].tolist() == ["NY0510100"]  # Suffolk County Police Department
+    assert bool(county["partner"].iloc[0]) == bool((partners["ori"] == "NY0510100").any())
+
+
+def test_zip_whose_county_is_not_its_towns_main_county():
+    # 30329 is an "Atlanta" ZIP code in DeKalb County; Atlanta's main county is Fulton
+    answer = ringgeo.lookup("30329")
+    assert answer.counties == ("13089",) == (_zip_row("30329")["county_fips"],)
+    assert answer.place == "Atlanta city"
+    assert any("not in the main county of Atlanta city (Fulton County (13121))" in n
+               for n in answer.notes)
+    roles = answer.agencies.set_index("ori")["role"]
+    assert roles["GAAPD0000"] == "municipal police"
+    assert roles["GA0440000"] == "county sheriff"  # DeKalb's sheriff, not Fulton's
+    assert "GA0600000" not in roles.index
+
+
+@pytest.mark.parametrize("query, match", [
+    ("00000", r"ZIP code 00000 is not in GeoNames' U.S. postal code file"),
+    ("00601", r"Puerto Rico and most territories are not in it"),
+    ("96960", r"ZIP code 96960 is in Marshall Islands \(MH\), outside the 50 states and DC"),
+    ("09001", r"ZIP code 09001 is a military code \(APO AA\)"),
+    ("1908", r"'1908' is not a ZIP code: a ZIP code has 5 digits"),
+    ((43.6532, -79.3832), r"outside the United States .*50 km from New York"),
+    ("45.5017, -73.5673", r"outside the United States"),
+    ((39.9, 275.0), r"latitude must lie in \[-90, 90\] and longitude in \[-180, 180\]"),
+    ("Upper Darby, XX", r"'XX' is not a state"),
+    ("Nowhere, PA", r"no Census municipality or post-office town named 'Nowhere' in PA"),
+    ("Narnia County, PA", r"no such county in PA"),
+    ("", r"expected a 5-digit ZIP code, 'City, ST'"),
+    (12.5, r"expected a 5-digit ZIP code"),
+])
+def test_bad_queries_say_what_was_expected(query, match):
+    with pytest.raises(QueryError, match=match):
+        ringgeo.lookup(query)
+
+
+def test_ambiguous_names_list_the_candidates():
+    with pytest.raises(QueryError, match=r"'Springfield' is ambiguous: \d+ municipalities") as err:
+        ringgeo.lookup("Springfield")
+    assert "Springfield city, IL (Sangamon County)" in str(err.value)
+    assert "Springfield city, MA (Hampden County)" in str(err.value)
+    with pytest.raises(QueryError, match=r"9 municipalities match it") as err:
+        ringgeo.lookup("Springfield, PA")
+    assert "Springfield township, PA (Delaware County)" in str(err.value)
+    with pytest.raises(QueryError, match=r"FBI agencies match it") as err:
+        ringgeo.lookup("Springfield Township Police Department")
+    assert "PA0233100" in str(err.value) and "Springfield Police Department" not in str(err.value)
+
+
+def test_county_and_state_name_resolve_an_ambiguous_name():
+    answer = ringgeo.lookup("Springfield township, Delaware County, Pennsylvania")
+    assert answer.place_geoid == "4204573032"
+    assert answer.agencies["ori"].tolist()[0] == "PA0233100"
+
+
+def test_saint_and_diacritics_fold_to_one_place():
+    assert (ringgeo.lookup("St. Louis, MO").place_geoid
+            == ringgeo.lookup("Saint Louis, Missouri").place_geoid == "2965000")
+    accents = ringgeo.lookup("Cañon City, CO")
+    assert accents.place_geoid == ringgeo.lookup("canon city, co").place_geoid
+    assert accents.agencies["ori"].tolist()[:2] == ["CO0220100", "CO0220000"]
+
+
+def test_place_without_a_police_of_its_own_is_said_plainly():
+    # Lemont township (IL) polices nothing: "Lemont, IL" is the village
+    answer = ringgeo.lookup("Lemont, IL")
+    assert answer.place == "Lemont village"
+    assert set(answer.agencies.loc[answer.agencies["role"] == "county sheriff", "ori"]) == {
+        "IL0160000", "IL0220000", "IL0990000"}
+    answer = ringgeo.lookup("Abbott township, Potter County, PA")
+    agencies = ringgeo.load_agencies()
+    assert answer.place_geoid not in set(
+        agencies.loc[agencies["agency_type"] == "police", "muni_geoid"].dropna())
+    assert any("has no police department of its own" in n for n in answer.notes)
+    assert not (answer.agencies["role"] == "municipal police").any()
+
+
+def test_as_of_before_the_activation_date(partners):
+    activated = _activated(partners, "PA0233700")
+    before = ringgeo.lookup("Upper Darby, PA", as_of="2019-05-01")
+    assert activated > pd.Timestamp("2019-05-01")
+    assert not before.partner
+    row = before.agencies.iloc[0]
+    assert not row["partner"] and f"activated {activated:%Y-%m-%d}" in row["status"]
+    after = ringgeo.lookup("Upper Darby, PA", as_of=f"{activated:%Y-%m-%d}")
+    assert after.partner
+    # nearest partners on as_of are partners activated by then
+    for ori in before.nearest["ori"]:
+        assert _activated(partners, ori) <= pd.Timestamp("2019-05-01")
+
+
+def test_nearest_partners_are_the_nearest_by_geodesic_distance():
+    from pyproj import Geod
+
+    answer = ringgeo.lookup("08054", k=7)
+    near = answer.nearest
+    assert len(near) == 7 and near["rank"].tolist() == list(range(1, 8))
+    assert near["distance_km"].is_monotonic_increasing
+    assert np.allclose(near["distance_mi"], near["distance_km"] / 1.609344, atol=0.01)
+    # brute force over every partner agency with a point
+    marked = ringgeo.agencies.with_partners(ringgeo.load_partners())
+    marked = marked.loc[marked["partner"] & marked["latitude"].notna()]
+    _, _, metres = Geod(ellps="WGS84").inv(
+        np.full(len(marked), answer.longitude), np.full(len(marked), answer.latitude),
+        marked["longitude"].to_numpy(), marked["latitude"].to_numpy())
+    best = marked.assign(km=np.asarray(metres) / 1000).nsmallest(7, "km")
+    assert near["ori"].tolist() == best["ori"].tolist()
+    assert np.allclose(near["distance_km"], best["km"], atol=0.01)
+
+
+def test_geodesic_distance_of_one_degree_at_the_equator():
+    assert lk._geodesic_km(0.0, 0.0, [1.0], [0.0])[0] == pytest.approx(110.574, abs=0.001)
+
+
+def test_point_inside_the_us_gives_its_county():
+    answer = ringgeo.lookup((25.7617, -80.1918))
+    assert answer.kind == "point" and answer.counties == ("12086",)
+    assert "FL0130000" in set(answer.agencies["ori"])  # Miami-Dade County Police
+
+
+def test_county_query_lists_its_partners(partners):
+    answer = ringgeo.lookup("Delaware County, PA")
+    listed = set(answer.agencies.loc[answer.agencies["role"] == "partner in the county", "ori"])
+    agencies = ringgeo.load_agencies()
+    in_county = set(agencies.loc[agencies["county_fips"].map(lambda t: "42045" in t), "ori"])
+    assert listed == in_county & set(partners["ori"].dropna())
+
+
+def test_k_is_checked():
+    with pytest.raises(ParameterError, match=r"`k` was -1"):
+        ringgeo.lookup("19082", k=-1)
+    assert ringgeo.lookup("19082", k=0).nearest.empty
+
+
+def test_result_displays_and_converts():
+    answer = ringgeo.lookup("19082", k=2)
+    frame = answer.to_frame()
+    assert list(frame.columns) == ["section", *lk.AGENCY_COLUMNS]
+    assert frame["section"].tolist().count("nearest partner") == 2
+    text, page = repr(answer), answer._repr_html_()
+    for credit in ("GeoNames (geonames.org), postal codes, CC BY 3.0",
+                   "FBI Crime Data Explorer, agency list (2018)"):
+        assert credit in text and credit in page and credit in frame.attrs["credit"]
+    assert json.loads(json.dumps(answer.to_dict()))["agencies"][0]["ori"] == "PA0233700"
+
+
+def test_timeline_position_counts_earlier_partnerships(partners):
+    pos = lk.timeline_position(ringgeo.lookup("19082"))
+    day = _activated(partners, "PA0233700")
+    assert pos.loc[0, "national_before"] == int((partners["activated"] < day).sum())
+    assert pos.loc[0, "state_dated"] == int(
+        ((partners["state"] == "PA") & partners["activated"].notna()).sum())
+
+
+def test_plot_map_styles_partners_apart():
+    import matplotlib.pyplot as plt
+
+    fig, ax = lk.plot_map(ringgeo.lookup("19082"))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("Ring partners (") for label in labels)
+    assert any(label.startswith("other agencies (") for label in labels)
+    assert any("GeoNames" in t.get_text() for t in fig.texts)
+    plt.close(fig)
+
+
+def test_cli_forms(capsys):
+    assert main(["lookup", "19082"]) == 0
+    out = capsys.readouterr().out
+    assert "Upper Darby Township Police Department" in out and "GeoNames" in out
+    assert main(["lookup", "Upper Darby, PA", "--as-of", "2019-05-01", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["as_of"] == "2019-05-01" and data["partner"] is False
+    assert main(["lookup", "19082", "--csv", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    import io
+
+    table = pd.read_csv(io.StringIO(out), comment="#", dtype=str)
+    assert table["ori"].iloc[0] == "PA0233700" and "# Sources: GeoNames" in out
+    assert main(["lookup", "39.9579,-75.2681"]) == 0
+    assert "Delaware County" in capsys.readouterr().out
+    assert main(["lookup", "Springfield"]) == 1
+    assert "is ambiguous" in capsys.readouterr().err
