@@ -247,28 +247,42 @@ class _Context:
     unplaced: int  # partners on as_of without an agency point
 
 
-@functools.lru_cache(maxsize=8)
-def _context(as_of: str | None, paths: tuple) -> _Context:
-    import warnings
-
-    from . import load_agencies, load_partners
-    from .agencies import with_partners
+@functools.lru_cache(maxsize=2)
+def _bare_agencies(paths: tuple) -> pd.DataFrame:
+    from . import load_agencies
 
     agencies = load_agencies()
-    snapshot = with_partners(load_partners(), agencies)
-    if as_of is None:
-        now = snapshot
-    else:
-        with warnings.catch_warnings():  # the undated partners: said in the answer's status
-            warnings.simplefilter("ignore", UserWarning)
-            now = with_partners(load_partners(as_of=as_of), agencies)
-    frame = agencies.drop(columns="geometry").copy()
+    agencies.attrs = {}  # pandas deep-copies attrs on every access: the report is big
+    return agencies
+
+
+@functools.lru_cache(maxsize=8)
+def _marked(as_of: str | None, paths: tuple) -> pd.DataFrame:
+    """``partner``, ``partner_id``, ``activated`` of every agency on ``as_of``."""
+    import warnings
+
+    from . import load_partners
+    from .agencies import with_partners
+
+    with warnings.catch_warnings():  # the undated partners: said in the answer's status
+        warnings.simplefilter("ignore", UserWarning)
+        partners = load_partners(as_of=as_of)
+    partners.attrs = {"as_of": partners.attrs.get("as_of")}
+    marked = with_partners(partners, _bare_agencies(paths))
+    return pd.DataFrame({c: marked[c].to_numpy() for c in ("partner", "partner_id",
+                                                           "activated")})
+
+
+@functools.lru_cache(maxsize=8)
+def _context(as_of: str | None, paths: tuple) -> _Context:
+    snapshot, now = _marked(None, paths), _marked(as_of, paths)
+    frame = pd.DataFrame(_bare_agencies(paths).drop(columns="geometry"))
+    frame = frame.reset_index(drop=True)
+    frame.attrs = {}
     frame["partner"] = now["partner"].to_numpy()
     frame["partner_snapshot"] = snapshot["partner"].to_numpy()
     frame["partner_id"] = snapshot["partner_id"].to_numpy()
     frame["activated"] = snapshot["activated"].to_numpy()
-    frame = frame.reset_index(drop=True)
-    frame.attrs = {}  # pandas deep-copies attrs on every access: the quality report is big
     placed = frame["partner"] & frame["latitude"].notna() & frame["longitude"].notna()
     rows = np.flatnonzero(placed.to_numpy())
     return _Context(frame, rows, np.radians(frame["latitude"].to_numpy()[rows]),
@@ -917,8 +931,8 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     >>> answer = lookup("19082")
     >>> answer.place
     'Upper Darby township'
-    >>> answer.agencies.loc[0, ["role", "ori", "partner"]].tolist()
-    ['municipal police', 'PA0233700', True]
+    >>> answer.agencies.loc[0, ["role", "ori", "status"]].tolist()
+    ['municipal police', 'PA0233700', 'Ring partner since 2019-06-28']
     >>> lookup("Upper Darby, PA", as_of="2019-05-01").partner
     False
     >>> lookup("Springfield")
@@ -1030,7 +1044,7 @@ def timeline_position(result: Lookup) -> pd.DataFrame:
     Examples
     --------
     >>> pos = timeline_position(lookup("19082"))
-    >>> pos.loc[0, "ori"], 0 < pos.loc[0, "share_before"] < 1
+    >>> pos.loc[0, "ori"], bool(0 < pos.loc[0, "share_before"] < 1)
     ('PA0233700', True)
     """
     from . import load_partners

@@ -223,7 +223,7 @@ def load_postal_codes() -> pd.DataFrame:
     (41470, 41468)
     >>> zips.set_index("zip").loc["19082", ["place", "state", "county_fips"]].tolist()
     ['Upper Darby', 'PA', '42045']
-    >>> zips.attrs["quality"]["no_county"]
+    >>> zips.attrs["quality"]["no_state"]  # military codes
     511
     """
     from . import data
