@@ -39,7 +39,7 @@ import pandas as pd
 from .exceptions import ParameterError, QueryError
 
 __all__ = ["lookup", "Lookup", "QueryError", "AGENCY_COLUMNS", "NEAREST_COLUMNS", "ROLES",
-           "plot_map", "timeline_position", "add_cli"]
+           "plot_map", "plot_timeline", "timeline_position", "add_cli"]
 
 
 #: Roles of the agencies that serve a place, in the order the answer lists them.
@@ -1068,6 +1068,47 @@ def timeline_position(result: Lookup) -> pd.DataFrame:
     return out
 
 
+def plot_timeline(result: Lookup, *, ax=None):
+    """The national growth of Ring partnerships with the answer's partnerships marked.
+
+    The cumulative national line (:func:`ringgeo.coverage.timeline` of the
+    snapshot, by month) with a red dot and label at the activation date of
+    each serving agency that is a partner (:func:`timeline_position`), and a
+    dashed line at ``as_of`` when one is given.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plot_timeline(lookup("19082"))
+    >>> plt.close(fig)
+    """
+    from . import coverage, load_partners
+    from . import plot as rplot
+
+    import warnings
+
+    with warnings.catch_warnings():  # the undated partners: the source line counts them
+        warnings.simplefilter("ignore", UserWarning)
+        national = coverage.timeline(load_partners(), freq="M")
+    fig, ax = rplot.timeline(national, ax=ax, annotate=False,
+                             title="Where the partnership sits in Ring's growth",
+                             subtitle=f"Ring partner agencies nationally, cumulative; the "
+                                      f"agencies serving {result.query!r} marked")
+    for rec in timeline_position(result).itertuples():
+        y = rec.national_before + 1
+        ax.scatter([rec.activated], [y], s=70, c="#c0392b", zorder=5)
+        ax.annotate(f"{rec.agency}\n{rec.activated:%Y-%m-%d}: partner no. {y:,} of "
+                    f"{rec.national_dated:,} dated", (rec.activated, y), xytext=(-10, 18),
+                    textcoords="offset points", ha="right", fontsize=8)
+    if result.as_of:
+        ax.axvline(pd.Timestamp(result.as_of), color="#555555", linestyle="--", linewidth=1)
+    return fig, ax
+
+
 def plot_map(result: Lookup, *, ax=None, label: bool = True):
     """Map the answer's counties with their agencies as points.
 
@@ -1096,8 +1137,18 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     a = ctx.agencies
     inside = a["county_fips"].map(lambda t: bool(set(t) & set(result.counties)))
     pts = a.loc[inside & a["latitude"].notna()]
+    # the map shows the counties (and the point asked about); an agency whose FBI point
+    # is a distant headquarters (state police, for instance) is left out and counted
+    x0, y0, x1, y1 = shapes.total_bounds
+    x0, x1 = min(x0, result.longitude), max(x1, result.longitude)
+    y0, y1 = min(y0, result.latitude), max(y1, result.latitude)
+    pad_x, pad_y = (x1 - x0) * 0.08 + 0.01, (y1 - y0) * 0.08 + 0.01
+    x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
+    shown = pts["longitude"].between(x0, x1) & pts["latitude"].between(y0, y1)
+    away = int((~shown).sum())
+    pts = pts.loc[shown]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 8))
+        fig, ax = plt.subplots(figsize=(9, 8))
     else:
         fig = ax.figure
     shapes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
@@ -1107,23 +1158,33 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
                label=f"other agencies ({len(others)})", zorder=3)
     ax.scatter(partners["longitude"], partners["latitude"], s=60, marker="^", c="#c0392b",
                edgecolors="white", linewidths=0.6,
-               label=f"Ring partners ({len(partners)})", zorder=4)
+               label=f"Ring partners on {result.as_of or '2020-10-07'} ({len(partners)})",
+               zorder=4)
     ax.scatter([result.longitude], [result.latitude], s=140, marker="X", c="black",
                label="the place asked about", zorder=5)
     if label:
         serving = result.agencies.loc[result.agencies["role"] != "partner in the county"]
-        for rec in a.loc[a["ori"].isin(serving["ori"]) & a["latitude"].notna()].itertuples():
-            ax.annotate(rec.agency, (rec.longitude, rec.latitude), xytext=(4, 4),
-                        textcoords="offset points", fontsize=8, zorder=6)
+        middle = (x0 + x1) / 2
+        for rec in pts.loc[pts["ori"].isin(serving["ori"])].itertuples():
+            right = rec.longitude > middle
+            ax.annotate(rec.agency, (rec.longitude, rec.latitude),
+                        xytext=(-6 if right else 6, 6), textcoords="offset points",
+                        ha="right" if right else "left", fontsize=8, zorder=6,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
+                              "alpha": 0.8})
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.set_aspect(1 / math.cos(math.radians(result.latitude)))
     ax.set_axis_off()
-    ax.legend(loc="lower left", fontsize=FONT["legend"], frameon=True)
+    ax.legend(loc="best", fontsize=FONT["legend"], frameon=True)
     date = result.as_of or "2020-10-07"
     ax.set_title(f"{', '.join(result.county_names)}, {result.state}: law enforcement agencies "
                  f"and Ring partners on {date}", fontsize=FONT["subtitle"] + 1)
     names = tuple(dict.fromkeys(("cb_2019_us_county_20m.zip",) + result.sources))
     text = source_line(as_of=result.as_of, credit=list(names), level=None,
-                       note="Agencies at the FBI's geocoded points (not boundaries)")
+                       note="Agencies at the FBI's geocoded points (not boundaries)"
+                       + (f"; {away} agencies of the county whose point lies off the map "
+                          f"are not drawn" if away else ""))
     fig.text(0.01, 0.01, "\n".join(_wrap(text)), fontsize=FONT["source"], va="bottom")
     return fig, ax
 
