@@ -965,7 +965,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     muni = place.munis[0] if len(place.munis) == 1 else None
     sources = tuple(dict.fromkeys(place.sources + (
         "atlas-of-surveillance-20201007.csv", "fbi-agencies-2018.csv",
-        "sub-est2021_all.zip")))
+        "cb_2019_us_county_20m.zip", "sub-est2021_all.zip")))
     return Lookup(
         query=query if isinstance(query, str) else str(tuple(query)), kind=place.kind,
         matched=place.matched, state=place.state,
