@@ -46,7 +46,7 @@ def main() -> None:
     timed(lambda: ringgeo.lookup("19082"))
     worst = 0.0
     for query in QUERIES:
-        took = median(lambda: ringgeo.lookup(query), args.repeat)
+        took = median(lambda q=query: ringgeo.lookup(q), args.repeat)
         worst = max(worst, took)
         print(f"lookup warm {query!r:<40} {took:.3f} s")
     print(f"lookup warm, slowest query form: {worst:.3f} s (target < 0.5 s)")

@@ -31,6 +31,7 @@ import math
 import re
 import sys
 import types
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,8 +39,18 @@ import pandas as pd
 
 from .exceptions import ParameterError, QueryError
 
-__all__ = ["lookup", "Lookup", "QueryError", "AGENCY_COLUMNS", "NEAREST_COLUMNS", "ROLES",
-           "plot_map", "plot_timeline", "timeline_position", "add_cli"]
+__all__ = [
+    "AGENCY_COLUMNS",
+    "NEAREST_COLUMNS",
+    "ROLES",
+    "Lookup",
+    "QueryError",
+    "add_cli",
+    "lookup",
+    "plot_map",
+    "plot_timeline",
+    "timeline_position",
+]
 
 
 #: Roles of the agencies that serve a place, in the order the answer lists them.
@@ -60,6 +71,7 @@ _EARTH_KM = 6371.0088
 _ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
 _DIGITS = re.compile(r"^\s*[\d-]+\s*$")
 _POINT = re.compile(r"^\s*\(?\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*\)?\s*$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _ORI = re.compile(r"^\s*([A-Za-z]{2}[0-9A-Za-z]{7})\s*$")
 _AGENCY_WORDS = re.compile(r"\b(police|sheriff'?s?|department|dept|marshal'?s?|public safety|"
                            r"constable|patrol|bureau)\b", re.IGNORECASE)
@@ -193,8 +205,8 @@ class Lookup:
                 lines.append(f"  {rec.role:<17} {rec.agency} ({rec.ori}{dist}): {rec.status}")
         else:
             lines.append("  none found in the FBI agency list")
-        lines += ["", f"{len(self.nearest)} nearest Ring partner agencies "
-                      f"(geodesic distance from {self.point_source}):"]
+        lines += ["", (f"{len(self.nearest)} nearest Ring partner agencies "
+                       f"(geodesic distance from {self.point_source}):")]
         for rec in self.nearest.itertuples():
             since = ("" if pd.isna(rec.activated)
                      else f", since {pd.Timestamp(rec.activated):%Y-%m-%d}")
@@ -259,8 +271,6 @@ def _bare_agencies(paths: tuple) -> pd.DataFrame:
 @functools.lru_cache(maxsize=8)
 def _marked(as_of: str | None, paths: tuple) -> pd.DataFrame:
     """``partner``, ``partner_id``, ``activated`` of every agency on ``as_of``."""
-    import warnings
-
     from . import load_partners
     from .agencies import with_partners
 
@@ -630,7 +640,7 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> _Place:
 
 def _resolve_zip(query: str, code: str, ctx: _Context, paths: tuple) -> _Place:
     from ._linkgeo import default_index
-    from ._names import fold, split_muni
+    from ._names import split_muni
     from .states import STATES
 
     geo = default_index()
@@ -980,7 +990,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
 
 def _place_point(place: _Place, ctx: _Context, paths: tuple) -> tuple:
     """A point for a place without one: its department's, its ZIP codes', its county's."""
-    from ._names import fold, split_muni
+    from ._names import split_muni
 
     a = ctx.agencies
     ids = {m.geoid for m in place.munis}
@@ -1088,8 +1098,6 @@ def plot_timeline(result: Lookup, *, ax=None):
     """
     from . import coverage, load_partners
     from . import plot as rplot
-
-    import warnings
 
     with warnings.catch_warnings():  # the undated partners: the source line counts them
         warnings.simplefilter("ignore", UserWarning)
@@ -1200,13 +1208,10 @@ def _cli(args) -> int:
     import json
     import sys
 
-    query = args.query if len(args.query) == 1 else args.query
-    if len(query) == 1:
-        query = query[0]
-    elif len(query) == 2:  # ringgeo lookup 39.95 -75.27
-        query = (query[0], query[1])
-    else:
-        query = " ".join(query)
+    words = args.query
+    query = " ".join(words)  # ringgeo lookup Upper Darby, PA
+    if len(words) == 2 and all(_NUMBER.match(w) for w in words):  # ringgeo lookup 39.95 -75.27
+        query = (float(words[0]), float(words[1]))
     result = lookup(query, as_of=args.as_of, k=args.k)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=2, default=str)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .exceptions import InputError
 
-__all__ = ["POSTAL_FILE", "COLUMNS", "read_postal_codes", "load_postal_codes", "credit"]
+__all__ = ["COLUMNS", "POSTAL_FILE", "credit", "load_postal_codes", "read_postal_codes"]
 
 #: Registry name of the GeoNames postal code file.
 POSTAL_FILE = "geonames-us-postal-codes-20200708.zip"

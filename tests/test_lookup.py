@@ -221,7 +221,7 @@ def test_plot_map_styles_partners_apart():
 
     fig, ax = lk.plot_map(ringgeo.lookup("19082"))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(label.startswith("Ring partners (") for label in labels)
+    assert any(label.startswith("Ring partners on 2020-10-07 (") for label in labels)
     assert any(label.startswith("other agencies (") for label in labels)
     assert any("GeoNames" in t.get_text() for t in fig.texts)
     plt.close(fig)
@@ -242,5 +242,9 @@ def test_cli_forms(capsys):
     assert table["ori"].iloc[0] == "PA0233700" and "# Sources: GeoNames" in out
     assert main(["lookup", "39.9579,-75.2681"]) == 0
     assert "Delaware County" in capsys.readouterr().out
+    assert main(["lookup", "39.9579", "-75.2681"]) == 0  # two words: a point
+    assert "point (39.9579, -75.2681)" in capsys.readouterr().out
+    assert main(["lookup", "Upper", "Darby,", "PA"]) == 0  # unquoted words: one name
+    assert "Upper Darby township" in capsys.readouterr().out
     assert main(["lookup", "Springfield"]) == 1
     assert "is ambiguous" in capsys.readouterr().err
