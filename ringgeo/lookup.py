@@ -77,6 +77,7 @@ _AGENCY_WORDS = re.compile(r"\b(police|sheriff'?s?|department|dept|marshal'?s?|p
                            r"constable|patrol|bureau)\b", re.IGNORECASE)
 _COUNTY_KINDS = ("county", "parish", "borough", "census area", "city and borough",
                  "municipality")
+_NOT_PATROL = re.compile(r"\b(?:bureau|investigation|narcotics)\b", re.IGNORECASE)
 _STATE_POLICE = re.compile(r"\b(?:state police|highway patrol|state patrol)\b", re.IGNORECASE)
 
 
@@ -468,10 +469,13 @@ def _serving(ctx: _Context, state: str, munis: list, counties: tuple, lat: float
             keep = ~np.isnan(km)
             order = np.lexsort((a["ori"].to_numpy()[cand][keep], km[keep]))[:NEARBY]
             add("nearby police", cand[keep][order])
-    if munis and not has_local:
+    if munis and not has_local and not picked["county police"]:
+        # where no county police patrols, the state police may (townships of PA and NJ)
         state_police = np.flatnonzero(in_county & (a["agency_type"] == "state").to_numpy()
-                                      & a["agency"].str.contains(_STATE_POLICE).to_numpy())
+                                      & a["agency"].str.contains(_STATE_POLICE).to_numpy()
+                                      & ~a["agency"].str.contains(_NOT_PATROL).to_numpy())
         add("state police", state_police)
+    if munis and not has_local:
         county_level = picked["county police"] or picked["county sheriff"]
         names = ", ".join(m.name for m in munis)
         notes.append(
