@@ -258,6 +258,14 @@ class _Context:
     lat: np.ndarray
     lon: np.ndarray
     unplaced: int  # partners on as_of without an agency point
+    by_county: dict  # county GEOID -> row positions of the agencies that lie in it
+
+    def in_counties(self, counties) -> np.ndarray:
+        """Boolean mask of the agencies lying in any of ``counties``."""
+        mask = np.zeros(len(self.agencies), dtype=bool)
+        for county in counties:
+            mask[self.by_county.get(county, [])] = True
+        return mask
 
 
 @functools.lru_cache(maxsize=2)
@@ -296,9 +304,13 @@ def _context(as_of: str | None, paths: tuple) -> _Context:
     frame["activated"] = snapshot["activated"].to_numpy()
     placed = frame["partner"] & frame["latitude"].notna() & frame["longitude"].notna()
     rows = np.flatnonzero(placed.to_numpy())
+    by_county: dict = {}
+    for position, counties in enumerate(frame["county_fips"]):
+        for county in counties:
+            by_county.setdefault(county, []).append(position)
     return _Context(frame, rows, np.radians(frame["latitude"].to_numpy()[rows]),
                     np.radians(frame["longitude"].to_numpy()[rows]),
-                    int((frame["partner"] & ~placed).sum()))
+                    int((frame["partner"] & ~placed).sum()), by_county)
 
 
 def _paths() -> tuple:
@@ -332,6 +344,47 @@ def _zip_index(paths: tuple) -> tuple:
         if not pd.isna(place) and not pd.isna(state):
             towns.setdefault((str(state), fold(place)), []).append(code)
     return by_zip, towns, zips
+
+
+@functools.lru_cache(maxsize=2)
+def _primary_index(paths: tuple) -> dict:
+    """Municipality GEOID -> ``[(primary kind, agency, ORI, residents)]``, largest first.
+
+    From :func:`ringgeo.coverage.primary_police` (who polices each piece of a
+    county first, ``docs/methodology.md#primary-police``), grouped by the
+    place or minor civil division the pieces lie in.
+    """
+    from .coverage import primary_police
+
+    table = primary_police()
+    out: dict = {}
+    for column in ("place", "mcd"):
+        rows = table.loc[table[column] != ""]
+        grouped = rows.groupby([column, "primary", "primary_agency", "primary_ori"],
+                               dropna=False)["population"].sum()
+        for (geoid, kind, agency, ori), people in grouped.items():
+            out.setdefault(geoid, []).append(
+                (kind, None if pd.isna(agency) else agency, None if pd.isna(ori) else ori,
+                 int(people)))
+    return {g: sorted(v, key=lambda r: (-r[3], r[0])) for g, v in out.items()}
+
+
+def _primary_note(munis: list, paths: tuple) -> list:
+    """One plain sentence per municipality: who polices its residents first."""
+    index = _primary_index(paths)
+    notes = []
+    for m in munis:
+        parts = index.get(m.geoid)
+        if not parts:
+            continue
+        parts = [r for r in parts if r[3] > 0] or parts[:1]  # pieces without residents
+        said = "; ".join(
+            (f"{agency} ({kind})" if agency else f"the {kind}" if kind == "state police"
+             else f"its {kind} department, not in the FBI list")
+            + f" for {people:,} residents" for kind, agency, _, people in parts)
+        notes.append(f"Primary police of {m.name} (the agency that polices its residents "
+                     f"first, docs/methodology.md#primary-police): {said}.")
+    return notes
 
 
 @functools.lru_cache(maxsize=2)
@@ -418,8 +471,7 @@ def _serving(ctx: _Context, state: str, munis: list, counties: tuple, lat: float
 
     a = ctx.agencies
     in_state = (a["state"] == state).to_numpy()
-    county_set = set(counties)
-    in_county = in_state & a["county_fips"].map(lambda t: bool(county_set & set(t))).to_numpy()
+    in_county = in_state & ctx.in_counties(counties)
     picked: dict[str, list] = {role: [] for role in ROLES}
     taken: set = set()
 
@@ -969,6 +1021,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
                                place.lon, as_of, nearby=place.nearby, named=place.named)
     if place.kind == "county":
         agencies = _county_partners(ctx, agencies, place, as_of)
+    notes = _primary_note(place.munis, paths) + notes
     nearest = _nearest_partners(ctx, place.lat, place.lon, int(k))
     if ctx.unplaced:
         notes.append(f"{ctx.unplaced} partner agencies have no FBI point and cannot be "
@@ -1021,10 +1074,11 @@ def _place_point(place: _Place, ctx: _Context, paths: tuple) -> tuple:
 def _county_partners(ctx, agencies, place, as_of) -> pd.DataFrame:
     a = ctx.agencies
     geoid = place.counties[0]
-    inside = a["county_fips"].map(lambda t: geoid in t) & a["partner"]
+    here = pd.Series(ctx.in_counties([geoid]), index=a.index)
+    inside = here & a["partner"]
     rows = [p for p in np.flatnonzero(inside.to_numpy()) if a["ori"].iat[p]
             not in set(agencies["ori"])]
-    total = int((a["county_fips"].map(lambda t: geoid in t)
+    total = int((here
                  & a["agency_type"].isin(("police", "sheriff", "county_police"))).sum())
     partners = int((inside & a["agency_type"].isin(("police", "sheriff",
                                                      "county_police"))).sum())
@@ -1147,7 +1201,7 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     _, counties = _boundaries(paths)
     shapes = counties.loc[counties["GEOID"].isin(result.counties)]
     a = ctx.agencies
-    inside = a["county_fips"].map(lambda t: bool(set(t) & set(result.counties)))
+    inside = ctx.in_counties(result.counties)
     pts = a.loc[inside & a["latitude"].notna()]
     # the map shows the counties (and the point asked about); an agency whose FBI point
     # is a distant headquarters (state police, for instance) is left out and counted

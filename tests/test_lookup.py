@@ -248,3 +248,15 @@ def test_cli_forms(capsys):
     assert "Upper Darby township" in capsys.readouterr().out
     assert main(["lookup", "Springfield"]) == 1
     assert "is ambiguous" in capsys.readouterr().err
+
+
+def test_primary_police_note_follows_the_methodology_table():
+    table = ringgeo.coverage.primary_police()
+    village = table.loc[table["place"] == "3630169"]  # Great Neck village, NY
+    assert set(village["primary_agency"].dropna()) == {"Nassau County Police Department"}
+    answer = ringgeo.lookup("11021")  # post office Great Neck
+    assert answer.place_geoid == "3630169"
+    note = next(n for n in answer.notes if n.startswith("Primary police of Great Neck village"))
+    assert (f"Nassau County Police Department (county police) for "
+            f"{int(village['population'].sum()):,} residents") in note
+    assert any("has no police department of its own" in n for n in answer.notes)
