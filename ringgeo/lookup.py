@@ -938,12 +938,10 @@ def _as_county(text: str, state: str) -> str | None:
     from ._names import split_county
 
     kind = split_county(text)[0][1]
-    if kind not in _COUNTY_KINDS and kind != "city":
+    if kind not in _COUNTY_KINDS:  # "Baltimore city", "Carson City": the city, as a place
         return None
     hit = default_index().match_county(text, state)
     if hit.geoid and hit.method in ("exact", "normalized"):
-        if kind == "city" and default_index().counties[hit.geoid].kind != "city":
-            return None  # "Carson City" is a city; "Baltimore city" the county-equivalent
         return hit.geoid
     if kind in ("county", "parish"):
         known = ", ".join(name for name, _, _ in hit.candidates)

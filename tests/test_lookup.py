@@ -260,3 +260,12 @@ def test_primary_police_note_follows_the_methodology_table():
     assert (f"Nassau County Police Department (county police) for "
             f"{int(village['population'].sum()):,} residents") in note
     assert any("has no police department of its own" in n for n in answer.notes)
+
+
+def test_independent_city_reads_as_the_city_and_parish_as_a_county():
+    city = ringgeo.lookup("Baltimore city, MD")
+    assert city.kind == "place" and city.counties == ("24510",)
+    assert city.agencies["role"].tolist()[:2] == ["municipal police", "county sheriff"]
+    parish = ringgeo.lookup("Jefferson Parish, LA")
+    assert parish.kind == "county" and parish.counties == ("22051",)
+    assert ringgeo.lookup("19082-1234").counties == ("42045",)  # ZIP+4
