@@ -464,8 +464,9 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     notes = _primary_note(place.munis, paths) + notes
     nearest = _nearest_partners(ctx, place.lat, place.lon, int(k))
     if ctx.unplaced:
-        notes.append(f"{ctx.unplaced} partner agencies have no FBI point and cannot be "
-                     f"ranked by distance.")
+        notes.append(f"{ctx.unplaced} partner "
+                     + ("agency has" if ctx.unplaced == 1 else "agencies have")
+                     + " no FBI point and cannot be ranked by distance.")
     from ._linkgeo import default_index
 
     geo = default_index()
