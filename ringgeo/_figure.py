@@ -184,3 +184,39 @@ def _draw_source(fig, ax, text, own_figure):
         ax.annotate(_wrap(text, width, FONT["source"]), xy=(0, 0), xycoords="axes fraction",
                     xytext=(0, -4), textcoords="offset points", ha="left", va="top",
                     fontsize=FONT["source"], color="#404040")
+
+
+# --------------------------------------------------------------------------- alt text
+def set_alt_text(target, title: str, description: str) -> None:
+    """Attach a title and a one- or two-sentence description (alt text) to a figure or axes."""
+    target._ringgeo_alt = (str(title or ""), " ".join(str(description).split()))
+
+
+def alt_text(fig) -> tuple[str, str]:
+    """Return ``(title, description)`` of a figure drawn by ringgeo.plot.
+
+    The figure's own text if set, else the descriptions of its axes joined
+    (small multiples), else ``("", "")``.
+
+    Examples
+    --------
+    >>> fig = plt.figure()
+    >>> set_alt_text(fig, "A map", "Ring partners by state.")
+    >>> alt_text(fig)
+    ('A map', 'Ring partners by state.')
+    >>> plt.close(fig)
+    """
+    own = getattr(fig, "_ringgeo_alt", None)
+    if own:
+        return own
+    parts = [getattr(ax, "_ringgeo_alt", None) for ax in fig.get_axes()]
+    parts = [p for p in parts if p]
+    if not parts:
+        return "", ""
+    return parts[0][0], " ".join(p[1] for p in parts)
+
+
+def month_text(as_of) -> str:
+    """'October 2020' for a date; the snapshot's month when None."""
+    date = _date_text(as_of) or EXPORT_DATE
+    return f"{pd.Timestamp(date):%B %Y}"

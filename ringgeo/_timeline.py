@@ -7,18 +7,104 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+import functools
+import importlib.resources
+
 from ._classes import _warn
-from ._figure import FONT, _draw_source, _figure, source_line
+from ._figure import EXPORT_DATE, FONT, _draw_source, _figure, month_text, set_alt_text, source_line
 from .exceptions import ParameterError
 from .states import STATES, state_name, validate_state
 
-__all__ = ["timeline", "EVENTS"]
+__all__ = ["timeline", "published_counts"]
 
 _IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
 
-#: Dated events that :func:`timeline` can mark (date, label).
-EVENTS = [("2019-08-28",
-           "Aug. 2019: The Washington Post reports\nRing partnerships with 400+ police forces")]
+
+
+_COUNT_COLUMNS = ["date", "published", "count", "qualifier", "counted", "publication", "url",
+                  "note"]
+
+
+@functools.lru_cache(maxsize=1)
+def _read_published():
+    with importlib.resources.files("ringgeo").joinpath("published_counts.csv").open(
+            encoding="utf-8") as handle:
+        table = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    if list(table.columns) != _COUNT_COLUMNS:
+        raise ParameterError(f"published_counts.csv has columns {list(table.columns)}, "
+                             f"expected {_COUNT_COLUMNS}.")
+    table["date"] = pd.to_datetime(table["date"])
+    table["published"] = pd.to_datetime(table["published"])
+    table["count"] = pd.to_numeric(table["count"].replace("", None)).astype("Int64")
+    return table
+
+
+def published_counts() -> pd.DataFrame:
+    """Partner counts published by newspapers, Ring and Amazon, each checked at its source.
+
+    ``ringgeo/published_counts.csv`` (documented in ``data/README.md``), one
+    row per published number: ``date`` (the day the count describes),
+    ``published``, ``count`` (NA for an event without a count), ``qualifier``
+    (``"more than"`` or empty), ``counted`` (``police``, ``law enforcement``,
+    ``police and fire``, ``fire`` or ``event``), ``publication``, ``url`` (the
+    page the figure was checked on) and ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> table = published_counts()
+    >>> table.loc[table["count"] == 405, "date"].dt.strftime("%Y-%m-%d").tolist()
+    ['2019-08-28']
+    """
+    return _read_published().copy()
+
+
+def _draw_published(ax, wide: pd.DataFrame) -> list:
+    """Labelled markers of the published counts (police only: filled; police and fire or
+    law enforcement: open); events without a count as dashed lines. Returns the rows drawn."""
+    table = published_counts()
+    drawn = []
+    counts = table.loc[table["count"].notna() & (table["counted"] != "fire")]
+    fire = table.loc[table["counted"] == "fire"].set_index("date")["count"]
+    labels = []
+    for date, rows in counts.groupby("date", sort=True):
+        for row in rows.itertuples():
+            filled = row.counted == "police"
+            ax.plot([row.date], [int(row.count)], marker="o", markersize=6, linestyle="none",
+                    markerfacecolor="#252525" if filled else "white",
+                    markeredgecolor="#252525", markeredgewidth=1.2, zorder=4)
+            drawn.append(row)
+        top = rows.sort_values("count").iloc[-1]
+        parts = []
+        for row in rows.sort_values("count").itertuples():
+            what = {"police": "police", "law enforcement": "law enforcement",
+                    "police and fire": "police and fire"}[row.counted]
+            qual = f"{row.qualifier} " if row.qualifier else ""
+            source = row.publication.split(",")[0].split(" (")[0]
+            parts.append(f"{qual}{int(row.count):,} {what} ({source})")
+        if date in fire.index:
+            parts[-1] += f"\n+ {int(fire[date]):,} fire departments"
+        label = f"{date:%b. %Y}: " + "\n".join(parts)
+        labels.append((date, int(top["count"]), label))
+    first = min([wide.index.min()] + [d for d, _, _ in labels]) if len(wide) else None
+    last = max([wide.index.max()] + [d for d, _, _ in labels]) if len(wide) else None
+    for date, count, label in labels:
+        # below the marker, pointing away from the nearer end of the time axis
+        right = last is not None and (date - first) > 0.45 * (last - first)
+        ax.annotate(label, xy=(date, count), xytext=(-8 if right else 8, -7),
+                    textcoords="offset points", ha="right" if right else "left", va="top",
+                    fontsize=FONT["source"], color="#262626")
+    for row in table.loc[table["counted"] == "event"].itertuples():
+        ax.axvline(row.date, color="#737373", linewidth=0.8, linestyle="--")
+        ax.annotate(f"{row.date:%b. %Y}: " + row.publication.split(" (")[0],
+                    xy=(row.date, 0.03), xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                    textcoords="offset points", ha="right", va="bottom", rotation=90,
+                    fontsize=FONT["source"], color="#404040")
+        drawn.append(row)
+    return drawn
 
 
 def _timeline_table(frame, states) -> pd.DataFrame:
@@ -115,8 +201,10 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
         Partners without an activation date cannot be drawn; when
         ``frame.attrs["undated"]`` counts them, the source line says how many.
     annotate : bool, default True
-        Mark the August 2019 reporting that made the partnerships public
-        (national line only).
+        National line only: draw the published counts (:func:`published_counts`)
+        as labelled markers, also those after the snapshot ends (the x axis
+        extends to them and the time after the snapshot is shaded), and events
+        such as the end of Ring's Request for Assistance tool as dashed lines.
 
     Returns
     -------
@@ -148,14 +236,24 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     ax.set_ylim(bottom=0)
     if many:
         _label_line_ends(ax, wide, colours)
-    if annotate and list(wide.columns) == ["US"]:
-        for date, text in EVENTS:
-            when = pd.Timestamp(date)
-            if len(wide) and wide.index.min() <= when <= wide.index.max():
-                ax.axvline(when, color="#737373", linewidth=0.8, linestyle="--")
-                ax.annotate(text, xy=(when, 0.95), xycoords=("data", "axes fraction"),
-                            xytext=(-6, 0), textcoords="offset points", ha="right", va="top",
-                            fontsize=FONT["legend"], color="#404040")
+    published = []
+    if annotate and list(wide.columns) == ["US"] and len(wide):
+        published = _draw_published(ax, wide)
+        cut = as_of if as_of is not None else frame.attrs.get("as_of")
+        end = pd.Timestamp(cut) if cut is not None else pd.Timestamp(EXPORT_DATE)
+        dates = [wide.index.min(), end] + [r.date for r in published]
+        first, last = min(dates), max(dates)
+        pad = (last - first) * 0.03
+        ax.set_xlim(first - pad, last + pad)
+        top = max([float(wide["US"].max())] +
+                  [float(r.count) for r in published if not pd.isna(r.count)])
+        ax.set_ylim(0, top * 1.15)
+        if last > end:
+            ax.axvspan(end, last + pad, color="#f0f0f0", zorder=0, linewidth=0)
+            ax.annotate(f"After the snapshot ({end:%b. %Y}):\npublished counts only",
+                        xy=(end, 0.98), xycoords=("data", "axes fraction"), xytext=(6, 0),
+                        textcoords="offset points", ha="left", va="top",
+                        fontsize=FONT["source"], color="#525252")
     ax.set_ylabel("Partner agencies (cumulative)", fontsize=FONT["legend"])
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     locator = matplotlib.dates.AutoDateLocator()
@@ -172,9 +270,40 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
         undated = frame.attrs.get("undated")
         if undated:
             note += f"; {undated:,} partnerships without an activation date are not shown"
+    if published:
+        note += ("; markers: counts published by Ring, Amazon and the press (filled: police; "
+                 "open: police and fire, or all law enforcement), sources in "
+                 "ringgeo/published_counts.csv")
     _draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
                  own)
+    describe = describe_timeline(wide, as_of, published)
+    set_alt_text(ax, title or "Ring partner agencies over time", describe)
+    if own:
+        set_alt_text(fig, title or "Ring partner agencies over time", describe)
     return fig, ax
+
+
+def describe_timeline(wide: pd.DataFrame, as_of=None, published=()) -> str:
+    """Alt text of a timeline: what the lines show, from the data, and the published counts."""
+    if wide.empty:
+        return "Cumulative Ring partner agencies: no dated partnership."
+    start, end = wide.index.min(), wide.index.max()
+    span = f"{start:%B %Y} to {end:%B %Y}"
+    if list(wide.columns) == ["US"]:
+        line = wide["US"].dropna()
+        text = (f"Cumulative number of Ring partner agencies by activation date, {span}: "
+                f"{int(line.iloc[-1]):,} by {month_text(as_of if as_of is not None else end)}.")
+    else:
+        last = wide.ffill().iloc[-1].sort_values(ascending=False)
+        text = (f"Cumulative Ring partner agencies by activation date in "
+                f"{len(wide.columns)} states, {span}: "
+                + ", ".join(f"{state_name(s)} {int(v):,}" for s, v in last.items()) + ".")
+    counted = [r for r in published if getattr(r, "counted", "") != "event"]
+    if counted:
+        text += " Published counts: " + "; ".join(
+            f"{r.date:%B %Y} {(r.qualifier + ' ') if r.qualifier else ''}{int(r.count):,} "
+            f"{r.counted}" for r in counted) + "."
+    return text
 
 
 def _month_label(x, pos):

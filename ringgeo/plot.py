@@ -21,6 +21,7 @@ import textwrap
 
 import geopandas as gpd
 import matplotlib
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -28,14 +29,16 @@ from matplotlib.patches import Patch
 
 from . import _composite
 from ._classes import SCHEMES, _warn, class_labels, classify
-from ._figure import (DPI, FIGSIZE, FONT, METRICS, _colours, _draw_source, _figure,
-                      source_line)
-from ._timeline import EVENTS, timeline
+from ._explore import explore, stable_ids
+from ._figure import (DPI, FIGSIZE, FONT, METRICS, _colours, _draw_source, _figure, alt_text,
+                      month_text, set_alt_text, source_line)
+from ._timeline import published_counts, timeline
 from .exceptions import ParameterError
 from .states import validate_state
 
-__all__ = ["SCHEMES", "METRICS", "EVENTS", "FIGSIZE", "DPI", "choropleth", "map_data",
-           "class_labels", "source_line", "timeline", "save"]
+__all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "choropleth", "map_data",
+           "class_labels", "source_line", "timeline", "save", "explore", "alt_text",
+           "published_counts", "show", "stable_ids"]
 
 #: Colour map: ColorBrewer YlOrRd, a sequential ramp that reads in grey and
 #: for colour-blind readers.
@@ -309,7 +312,61 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     _draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
                                       level=level), own)
     ax._ringgeo_data = table
+    title_text = title or subtitle or METRICS.get(column, (str(column),))[0]
+    set_alt_text(ax, title_text, describe_map(table, column, as_of))
+    if own:
+        set_alt_text(fig, title_text, describe_map(table, column, as_of))
     return fig, ax
+
+
+def describe_map(table, column, as_of=None) -> str:
+    """One or two sentences that say what a map shows (its alt text), from its data.
+
+    Parameters
+    ----------
+    table : geopandas.GeoDataFrame
+        The table of :func:`map_data`.
+    column : str
+    as_of : date-like, optional
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80, "FL": 150, "WY": 0, "MT": 0}})
+    >>> describe_map(map_data(frame, "partners"), "partners", "2020-10-07")  # doctest: +NORMALIZE_WHITESPACE
+    'Ring partner agencies by state, October 2020. Highest: Florida (150), California (120),
+    Texas (80); 2 states have none; 47 have no data.'
+    """
+    from .states import state_name
+
+    level, usps = table.attrs["level"], table.attrs["state"]
+    metric = METRICS.get(column, (str(column),))[0]
+    unit = "states" if level == "state" else "counties"
+    where = f"by {level}" if usps is None else f"in {state_name(usps)}, by county"
+    values = table["value"]
+    if str(column).startswith("share_"):
+        fmt = "{:.0%}".format
+    elif np.all(np.mod(values.dropna(), 1) == 0):
+        fmt = "{:,.0f}".format
+    else:
+        fmt = "{:,.2f}".format
+    top = table.dropna(subset=["value"]).sort_values(["value", "GEOID"],
+                                                      ascending=[False, True]).head(3)
+    names = [(state_name(r.state) if level == "state" else f"{r.name}") for r in
+             top.itertuples()]
+    text = (f"{metric} {where}, {month_text(as_of)}. Highest: "
+            + ", ".join(f"{n} ({fmt(v)})" for n, v in zip(names, top["value"])))
+    zero = int((values == 0).sum())
+    missing = int(values.isna().sum())
+    if zero:
+        text += f"; {zero:,} {unit if zero != 1 else unit[:-1].replace('ie', 'y')} " \
+                f"{'have' if zero != 1 else 'has'} none"
+    if missing:
+        text += f"; {missing:,} {'have' if missing != 1 else 'has'} no data"
+    return text + "."
 
 
 def _dc_callout(ax, table, colours):
@@ -334,20 +391,54 @@ _FORMATS = {
 }
 
 
+def _write_atomic(path: pathlib.Path, write) -> pathlib.Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _svg_title(tmp: str, title: str, description: str) -> None:
+    """Put ``<title>`` and ``<desc>`` first inside the SVG root (what screen readers read)."""
+    from xml.sax.saxutils import escape
+
+    text = pathlib.Path(tmp).read_text(encoding="utf-8")
+    root = text.index("<svg")
+    end = text.index(">", root) + 1
+    tags = (f"\n <title>{escape(title)}</title>" if title else "") + \
+        (f"\n <desc>{escape(description)}</desc>" if description else "")
+    pathlib.Path(tmp).write_text(text[:end] + tags + text[end:], encoding="utf-8")
+
+
 def save(fig, path, *, dpi=DPI):
-    """Write a figure to PNG, SVG or PDF with the same bytes every time.
+    """Write a figure to PNG, SVG or PDF, or a web map to HTML, with the same bytes every time.
 
     No timestamps or software versions are written, SVG element ids come from a
-    fixed salt, and the resolution is fixed. The file is first written to a
-    temporary file in the same folder and then moved into place, so an
-    interrupted save never leaves a half-written figure. Missing folders are
-    created.
+    fixed salt, and the resolution is fixed. The figure's alt text
+    (:func:`alt_text`: the title and the description :func:`choropleth` and
+    :func:`timeline` build from the data) goes into the PNG text chunks
+    ``Title`` and ``Description``, the SVG ``<title>`` and ``<desc>`` and the
+    PDF ``Title`` and ``Subject``. A folium map (:func:`explore`) is written
+    to ``.html`` with element ids made stable (:func:`stable_ids`). The file is
+    first written to a temporary file in the same folder and then moved into
+    place, so an interrupted save never leaves a half-written file. Missing
+    folders are created.
 
     Parameters
     ----------
-    fig : matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure or folium.Map
     path : str or path-like
-        Ends with ``.png``, ``.svg`` or ``.pdf``.
+        Ends with ``.png``, ``.svg`` or ``.pdf`` (figures) or ``.html`` (maps).
     dpi : int, default 200
         Resolution of PNG files (10 x 6.5 inches at 200 dpi: 2,000 x 1,300 pixels).
 
@@ -359,8 +450,8 @@ def save(fig, path, *, dpi=DPI):
     Raises
     ------
     ParameterError
-        Another file extension, or a ``dpi`` outside 30 to 600
-        (:func:`ringgeo.params.validate_dpi`).
+        Another file extension, a figure and an extension that do not go together, or a
+        ``dpi`` outside 30 to 600 (:func:`ringgeo.params.validate_dpi`).
 
     Examples
     --------
@@ -377,21 +468,81 @@ def save(fig, path, *, dpi=DPI):
     dpi = validate_dpi(dpi)
     path = pathlib.Path(path)
     suffix = path.suffix.lower()
+    is_map = hasattr(fig, "get_root") and not isinstance(fig, matplotlib.figure.Figure)
+    if suffix == ".html" or is_map:
+        if not (suffix == ".html" and is_map):
+            raise ParameterError(f"Cannot save {path.name!r}: web maps (ringgeo.plot.explore) "
+                                 "are saved as .html, figures as "
+                                 f"{', '.join(_FORMATS)}.")
+
+        def write_html(tmp):
+            stable_ids(fig)
+            text = fig.get_root().render()
+            pathlib.Path(tmp).write_text(text, encoding="utf-8")
+        return _write_atomic(path, write_html)
     if suffix not in _FORMATS:
         raise ParameterError(f"Cannot save {path.name!r}: the file name must end with "
-                             f"{', '.join(_FORMATS)}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
-    os.close(handle)
-    try:
+                             f"{', '.join(_FORMATS)} (or .html for a web map).")
+    title, description = alt_text(fig)
+    metadata = dict(_FORMATS[suffix])
+    if suffix == ".png":
+        metadata.update({k: v for k, v in (("Title", title), ("Description", description)) if v})
+    elif suffix == ".pdf":
+        metadata.update({k: v for k, v in (("Title", title), ("Subject", description)) if v})
+
+    def write(tmp):
         with matplotlib.rc_context({"svg.hashsalt": "ringgeo", "svg.fonttype": "path",
                                     "pdf.compression": 6}):
-            fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_FORMATS[suffix])
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+            fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=metadata)
+        if suffix == ".svg" and (title or description):
+            _svg_title(tmp, title, description)
+    return _write_atomic(path, write)
+
+
+class _AltImage:
+    """A PNG of a figure that notebooks show with its alt text."""
+
+    def __init__(self, png: bytes, alt: str):
+        self.png, self.alt = png, alt
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+        from html import escape
+
+        data = base64.b64encode(self.png).decode("ascii")
+        return {"text/html": f'<img src="data:image/png;base64,{data}" alt="{escape(self.alt)}"'
+                             f' style="max-width:100%">',
+                "image/png": data, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
+
+
+def show(fig, *, dpi=100, close=True):
+    """Display a figure in a notebook as an image with its alt text.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int, default 100
+    close : bool, default True
+        Close the figure, so the notebook does not also show it without alt text.
+
+    Returns
+    -------
+    object
+        Shown by Jupyter as ``<img alt="...">`` (its plain-text form is the alt text).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80}})
+    >>> fig, ax = choropleth(frame, "partners", title="Partners")
+    >>> show(fig)._repr_mimebundle_()[0]["text/plain"][:31]
+    'Ring partner agencies by state,'
+    """
+    import io
+
+    title, description = alt_text(fig)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "ringgeo"}):
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    if close:
+        plt.close(fig)
+    return _AltImage(buffer.getvalue(), description or title)

@@ -1,0 +1,365 @@
+"""The interactive web map of ringgeo.plot: a folium (Leaflet) map of coverage and agencies.
+
+:func:`explore` colours areas with the classes of :func:`ringgeo.plot.map_data`
+(the code path of :func:`ringgeo.plot.choropleth`) and draws the FBI agencies,
+partners and never-partnered agencies in two layers. :func:`stable_ids` makes
+the HTML folium writes the same every time. See ``docs/figures.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+
+import pandas as pd
+
+from ._figure import METRICS, _colours, source_line
+from .exceptions import ParameterError
+from .states import state_name, validate_state
+
+__all__ = ["explore", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
+
+#: Agency points: partners dark blue (reads on every class of YlOrRd and for
+#: colour-blind readers), never-partnered agencies faint grey.
+PARTNER_COLOR = "#08306b"
+AGENCY_COLOR = "#737373"
+NO_DATA_COLOR = "#e0e0e0"
+TILES = "CartoDB positron"
+_AGENCY_FILE = "fbi-agencies-2018.csv"
+_TYPE_NAMES = {"police": "Police department", "sheriff": "Sheriff's office",
+               "county_police": "County police", "state": "State agency",
+               "university": "University police", "tribal": "Tribal police", "other": "Other"}
+
+
+@functools.lru_cache(maxsize=4)
+def _areas(level: str) -> "object":
+    """Census boundaries of the level in longitude/latitude (EPSG:4326), coordinates rounded."""
+    import shapely
+
+    from . import geography
+
+    frame = geography.load_states() if level == "state" else geography.load_counties()
+    frame = frame[["GEOID", "geometry"]].to_crs(4326)
+    frame["geometry"] = shapely.set_precision(frame.geometry.array, 1e-4)
+    return frame
+
+
+def _hex(colour) -> str:
+    import matplotlib.colors
+
+    return matplotlib.colors.to_hex(colour)
+
+
+def _date_text(value) -> str:
+    return "unknown" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)) \
+        else str(value)
+
+
+def _agency_points(agencies, usps):
+    """Partner and other agencies of the map (one state or all), with popup fields, and
+    the number left out for want of coordinates."""
+    need = {"ori", "agency", "agency_type", "state", "geometry", "partner", "partner_id",
+            "activated"}
+    missing = sorted(need - set(agencies.columns))
+    if missing:
+        raise ParameterError(f"agencies lacks columns {missing}: pass "
+                             "ringgeo.agencies.with_partners(partners) or agencies=True.")
+    frame = agencies if usps is None else agencies.loc[agencies["state"] == usps]
+    located = frame.geometry.notna() & ~frame.geometry.is_empty
+    unlocated = int((~located).sum())
+    frame = frame.loc[located].sort_values("ori", kind="stable")
+    counties = frame.get("county_raw", pd.Series("", index=frame.index))
+    muni = frame.get("muni_name", pd.Series(pd.NA, index=frame.index))
+    table = pd.DataFrame({
+        "agency": frame["agency"].map(_text),
+        "ori": frame["ori"].map(_text),
+        "type": frame["agency_type"].map(lambda t: _TYPE_NAMES.get(t, _text(t))),
+        "place": [", ".join(p for p in (_text(m), _text(c).title() and
+                                         f"{_text(c).title()} County", s) if p)
+                  for m, c, s in zip(muni, counties, frame["state"])],
+        "activated": frame["activated"].map(_date_text),
+        "partner_id": frame["partner_id"].map(lambda v: _text(v) or "none"),
+        "partner": frame["partner"].astype(bool).to_numpy(),
+        "lon": frame.geometry.x.round(5).to_numpy(), "lat": frame.geometry.y.round(5).to_numpy(),
+    })
+    return table, unlocated
+
+
+def _points_geojson(table) -> dict:
+    fields = ["agency", "ori", "type", "place", "activated", "partner_id"]
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {f: row[f] for f in fields},
+         "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}}
+        for row in table.to_dict("records")]}
+
+
+def _legend_html(title, name, labels, colours, counts, note) -> str:
+    rows = "".join(
+        f'<div class="rg-row"><span class="rg-swatch" style="background:{c}"></span>'
+        f'{html.escape(lab)}</div>' for lab, c in zip(labels, colours))
+    points = (f'<div class="rg-row"><span class="rg-dot" style="background:{PARTNER_COLOR}">'
+              f'</span>Ring partner ({counts[0]:,})</div>'
+              f'<div class="rg-row"><span class="rg-dot" style="background:{AGENCY_COLOR};'
+              f'opacity:0.5"></span>Never partnered ({counts[1]:,})</div>') if counts else ""
+    body = (f'<div class="rg-legend-title">{html.escape(name)}</div>{rows}' if labels else "")
+    foot = f'<div class="rg-note">{html.escape(note)}</div>' if note else ""
+    return f"""
+<style>
+ .rg-title {{position:fixed; top:10px; left:60px; z-index:1000; background:rgba(255,255,255,.9);
+   padding:6px 10px; font:bold 16px sans-serif; border-radius:4px; max-width:60%;}}
+ .rg-legend {{position:fixed; bottom:40px; right:10px; z-index:1000; background:rgba(255,255,255,.92);
+   padding:8px 10px; font:12px sans-serif; border-radius:4px; max-width:260px;}}
+ .rg-legend-title {{font-weight:bold; margin-bottom:4px;}}
+ .rg-row {{margin:2px 0; white-space:nowrap;}}
+ .rg-swatch {{display:inline-block; width:16px; height:12px; margin-right:6px;
+   border:1px solid #bdbdbd; vertical-align:middle;}}
+ .rg-dot {{display:inline-block; width:10px; height:10px; border-radius:50%; margin:0 8px 0 3px;
+   vertical-align:middle;}}
+ .rg-note {{margin-top:4px; color:#404040; white-space:normal;}}
+</style>
+<div class="rg-title" role="heading" aria-level="1">{html.escape(title)}</div>
+<div class="rg-legend" role="region" aria-label="Legend">{body}{points}{foot}</div>
+"""
+
+
+def explore(frame=None, column=None, *, level=None, state=None, scheme="quantiles", k=5,
+            bins=None, agencies=True, as_of=None, cmap=None, title=None, legend_fmt=None,
+            zero_class=True, tiles=TILES):
+    """Return an interactive web map (folium) of one coverage column and the agencies.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame, optional
+        As for :func:`ringgeo.plot.choropleth` (``coverage.by_state`` or
+        ``by_county``). None: agencies only.
+    column : str, optional
+        The numeric column to colour (needed with ``frame``).
+    level, state, scheme, k, bins, cmap, legend_fmt, zero_class
+        As for :func:`ringgeo.plot.choropleth`: the same arguments give the
+        same classes, colours and legend labels (one classification, see
+        :func:`ringgeo.plot.map_data`).
+    agencies : bool or geopandas.GeoDataFrame, default True
+        True: the FBI agencies marked with the partners of ``as_of``
+        (``ringgeo.agencies.with_partners(ringgeo.load_partners(as_of=as_of))``);
+        a frame of that shape; False: no points. With ``state`` only that
+        state's agencies are drawn.
+    as_of : date-like, optional
+        Cut-off date of the partnerships; default ``frame.attrs["as_of"]``
+        (or the agencies' ``attrs["as_of"]``).
+    title : str, optional
+        Headline; default the metric's name and the area.
+    tiles : str or None, default "CartoDB positron"
+        Background tiles (folium names); None draws no background.
+
+    Returns
+    -------
+    folium.Map
+        Layers: the choropleth, "Ring partners", "Never partnered" (each can
+        be switched off in the layer control). Hovering a point shows the
+        agency and its activation date, a click its ORI, type, municipality
+        and county, and partner ids. The attribution credits every source
+        and the as-of date. Write it with :func:`ringgeo.plot.save`.
+
+    Raises
+    ------
+    ParameterError
+        As for :func:`ringgeo.plot.map_data`; ``frame`` without ``column``;
+        an ``agencies`` frame without the columns of ``with_partners``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> points = gpd.GeoDataFrame({
+    ...     "ori": ["PA0000001", "PA0000002"], "agency": ["Alpha PD", "Beta PD"],
+    ...     "agency_type": ["police", "police"], "state": ["PA", "PA"],
+    ...     "partner": [True, False], "partner_id": ["AOS1", None],
+    ...     "activated": pd.to_datetime(["2019-05-01", None])},
+    ...     geometry=[Point(-75.2, 40.0), Point(-77.0, 40.3)], crs=4326)
+    >>> m = explore(agencies=points, tiles=None, as_of="2020-01-01")
+    >>> sorted(m._ringgeo["layers"])
+    ['Never partnered', 'Ring partners']
+    """
+    import folium
+    from folium.features import GeoJsonPopup, GeoJsonTooltip
+
+    from . import plot
+
+    usps = validate_state(state) if state is not None else None
+    if frame is not None and column is None:
+        raise ParameterError("explore(frame, column): name the column to colour, e.g. "
+                             "'partners_per_100k'.")
+    if as_of is None and frame is not None:
+        as_of = frame.attrs.get("as_of")
+    points = None
+    if agencies is True:
+        import ringgeo
+
+        points = ringgeo.agencies.with_partners(ringgeo.load_partners(as_of=as_of))
+    elif agencies is not False and agencies is not None:
+        points = agencies
+    if as_of is None and points is not None:
+        as_of = points.attrs.get("as_of")
+
+    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=tiles, prefer_canvas=True,
+                   control_scale=True)
+    info = {"layers": [], "markers": 0, "labels": [], "unlocated": 0}
+    labels, colours, name = [], [], ""
+    bounds = None
+    if frame is not None:
+        table = plot.map_data(frame, column, level=level, state=state, scheme=scheme, k=k,
+                              bins=bins, zero_class=zero_class, legend_fmt=legend_fmt)
+        level = table.attrs["level"]
+        labels = list(table.attrs["labels"])
+        colours = [_hex(c) for c in _colours(cmap or plot.CMAP, len(labels),
+                                             table.attrs["zero_class"])]
+        shapes = _areas(level)
+        areas = shapes.merge(table[["GEOID", "name", "value", "class", "label"]], on="GEOID")
+        areas = areas.sort_values("GEOID", ignore_index=True)
+        fmt = (lambda v: "no data" if pd.isna(v) else
+               (f"{v:.1%}" if str(column).startswith("share_") else f"{v:,.4g}"))
+        areas["shown"] = areas["value"].map(fmt)
+        areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
+        name = METRICS.get(column, (column,))[0]
+        layer = folium.GeoJson(
+            areas[["GEOID", "name", "shown", "label", "fill", "geometry"]].to_json(
+                drop_id=True),
+            name=name,
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff",
+                                      "weight": 0.6, "fillOpacity": 0.8},
+            highlight_function=lambda f: {"weight": 2, "color": "#404040"},
+            tooltip=GeoJsonTooltip(fields=["name", "shown", "label"],
+                                   aliases=["", str(name), "Class"], sticky=True))
+        layer.add_to(m)
+        info["layers"].append(name)
+        info["labels"] = labels + (["No data"] if (table["class"] < 0).any() else [])
+        if (table["class"] < 0).any():
+            colours = colours + [NO_DATA_COLOR]
+            labels = labels + ["No data"]
+        if usps is not None:
+            b = areas.total_bounds
+            bounds = [[b[1], b[0]], [b[3], b[2]]]
+    counts = None
+    note = ""
+    if points is not None:
+        table, unlocated = _agency_points(points, usps)
+        info["unlocated"] = unlocated
+        counts = (int(table["partner"].sum()), int((~table["partner"]).sum()))
+        for label, mask, style in (
+                ("Never partnered", ~table["partner"],
+                 {"radius": 2.5, "color": AGENCY_COLOR, "weight": 0.5, "fillColor": AGENCY_COLOR,
+                  "fillOpacity": 0.35, "opacity": 0.5}),
+                ("Ring partners", table["partner"],
+                 {"radius": 4.5, "color": "#ffffff", "weight": 1, "fillColor": PARTNER_COLOR,
+                  "fillOpacity": 0.95, "opacity": 1})):
+            layer = folium.GeoJson(
+                _points_geojson(table.loc[mask]), name=f"{label} ({int(mask.sum()):,})",
+                marker=folium.CircleMarker(**style),
+                tooltip=GeoJsonTooltip(fields=["agency", "activated"],
+                                       aliases=["Agency", "Activated"]),
+                popup=GeoJsonPopup(fields=["agency", "ori", "type", "place", "activated",
+                                           "partner_id"],
+                                   aliases=["Agency", "ORI", "Type", "Place", "Activated",
+                                            "Partner id"]))
+            layer.add_to(m)
+            info["layers"].append(label)
+            info["markers"] += int(mask.sum())
+        if usps is not None and bounds is None and len(table):
+            bounds = [[float(table["lat"].min()), float(table["lon"].min())],
+                      [float(table["lat"].max()), float(table["lon"].max())]]
+        if unlocated:
+            note = (f"{unlocated:,} agencies without a location in the FBI list are not drawn.")
+    if bounds is not None:
+        m.fit_bounds(bounds)
+    folium.LayerControl(collapsed=False).add_to(m)
+
+    names = []
+    if frame is not None:
+        names.append("cb_2019_us_state_20m.zip" if level == "state"
+                     else "cb_2019_us_county_20m.zip")
+        names.extend(METRICS.get(column, (None, None, ()))[2])
+    if points is not None:
+        names.append(_AGENCY_FILE)
+    credit = source_line(column if frame is not None else None, as_of=as_of,
+                         credit=list(dict.fromkeys(names)), level=None)
+    where = "by state" if level == "state" else "by county"
+    if usps is not None:
+        where = f"in {state_name(usps)}, by county"
+    if title is None:
+        title = (f"{name} {where}" if frame is not None else
+                 "Ring partner agencies" + (f" in {state_name(usps)}" if usps else ""))
+    m.get_root().html.add_child(folium.Element(
+        _legend_html(title, name, labels, colours, counts, note)))
+    _Attribution(credit).add_to(m)
+    m._ringgeo = dict(info, title=title, credit=credit)
+    stable_ids(m)
+    return m
+
+
+def _attribution_class():
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class Attribution(MacroElement):
+        """Adds a line to the map's attribution control (bottom right)."""
+
+        _template = Template("""
+{% macro script(this, kwargs) %}
+    {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+{% endmacro %}
+""")
+
+        def __init__(self, text):
+            super().__init__()
+            self._name = "Attribution"
+            self.text = text
+    return Attribution
+
+
+def _Attribution(text):
+    return _attribution_class()(text)
+
+
+def stable_ids(element, salt: str = "ringgeo"):
+    """Give every element of a folium/branca tree a fixed id, in tree order.
+
+    folium names each element with a random ``uuid4``; the ids here are
+    hashes of the element's position in the tree, so the same map renders to
+    the same HTML every time.
+
+    Parameters
+    ----------
+    element : branca.element.Element
+        A folium map (its root figure is included) or any element.
+
+    Returns
+    -------
+    The element.
+    """
+    root = element.get_root() if hasattr(element, "get_root") else element
+    counter = [0]
+
+    def visit(node):
+        node._id = hashlib.sha256(f"{salt}:{counter[0]}".encode()).hexdigest()[:32]
+        counter[0] += 1
+        for child in list(getattr(node, "_children", {}).values()):
+            visit(child)
+
+    visit(root)
+    # children are kept in dicts keyed by name (name_id): re-key them under the new ids
+    def rekey(node):
+        children = getattr(node, "_children", None)
+        if children:
+            items = list(children.values())
+            children.clear()
+            for child in items:
+                children[child.get_name()] = child
+                rekey(child)
+    rekey(root)
+    return element
+
