@@ -25,8 +25,9 @@ __all__ = ["explore", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
 PARTNER_COLOR = "#08306b"
 AGENCY_COLOR = "#737373"
 NO_DATA_COLOR = "#e0e0e0"
-TILES = "CartoDB positron"
+TILES = "OpenStreetMap"
 _AGENCY_FILE = "fbi-agencies-2018.csv"
+_UNUSED_CSS = ("glyphicons_css", "awesome_rotate_css")
 _TYPE_NAMES = {"police": "Police department", "sheriff": "Sheriff's office",
                "county_police": "County police", "state": "State agency",
                "university": "University police", "tribal": "Tribal police", "other": "Other"}
@@ -153,7 +154,7 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
         (or the agencies' ``attrs["as_of"]``).
     title : str, optional
         Headline; default the metric's name and the area.
-    tiles : str or None, default "CartoDB positron"
+    tiles : str or None, default "OpenStreetMap"
         Background tiles (folium names); None draws no background.
 
     Returns
@@ -208,6 +209,10 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
 
     m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=tiles, prefer_canvas=True,
                    control_scale=True)
+    # Bootstrap 3's glyphicons and folium's rotation CSS serve awesome-marker icons, which
+    # these maps do not draw; neither is on a package registry. The page asks for the rest
+    # of folium's libraries (Leaflet, jQuery, Bootstrap 5, Font Awesome, awesome-markers).
+    m.default_css = [(n, u) for n, u in type(m).default_css if n not in _UNUSED_CSS]
     info = {"layers": [], "markers": 0, "labels": [], "unlocated": 0}
     labels, colours, name = [], [], ""
     bounds = None

@@ -1,0 +1,244 @@
+"""Tests of ringgeo.plot.explore (ringgeo/_explore.py) and of saving web maps.
+
+The browser test opens a saved map in headless Chromium (Debian's ``chromium``,
+driven by playwright) with no network: every request the page makes is
+answered from disk, the page itself and the JavaScript and CSS libraries
+folium asks for from an npm folder installed by ``.ci/run`` (named by
+``RINGGEO_WEB_LIBS``), map tiles with a blank local image. A request for
+anything else is refused and fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pathlib
+import re
+import shutil
+import urllib.parse
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+import ringgeo
+from ringgeo import plot
+from ringgeo.exceptions import ParameterError
+
+
+def _points():
+    """Five Delaware agencies, two partners (crafted to the with_partners contract)."""
+    return gpd.GeoDataFrame({
+        "ori": ["DE0000001", "DE0000002", "DE0000003", "DE0000004", "DE0000005"],
+        "agency": ["Alpha Police Department", "Beta Police Department", "Gamma Sheriff",
+                   "Delta Police Department", "Epsilon Police"],
+        "agency_type": ["police", "police", "sheriff", "police", "police"],
+        "state": ["DE"] * 5, "county_raw": ["NEW CASTLE", "KENT", "SUSSEX", "KENT", None],
+        "muni_name": ["Alpha city", None, None, "Delta town", None],
+        "partner": [True, False, True, False, False],
+        "partner_id": ["AOS1", pd.NA, "AOS2, AOS3", pd.NA, pd.NA],
+        "activated": pd.to_datetime(["2019-05-01", None, "2020-02-17", None, None])},
+        geometry=[Point(-75.6, 39.6), Point(-75.5, 39.1), Point(-75.3, 38.7),
+                  Point(-75.55, 39.15), None], crs=4326)
+
+
+def _counties():
+    return pd.DataFrame({"partners": {"10001": 0, "10003": 3, "10005": 1}})
+
+
+# --------------------------------------------------------------------------- map content
+def test_explore_layers_points_and_unlocated():
+    m = plot.explore(agencies=_points(), tiles=None, as_of="2020-01-01")
+    info = m._ringgeo
+    assert info["markers"] == 4 and info["unlocated"] == 1
+    html = m.get_root().render()
+    assert "Ring partners (2)" in html and "Never partnered (2)" in html
+    assert "1 agencies without a location in the FBI list are not drawn" in html
+    assert "FBI Crime Data Explorer" in info["credit"] and "2020-01-01" in info["credit"]
+    assert "L.control.layers" in html
+    assert "Epsilon Police" not in html  # no location: reported, not drawn
+
+
+def test_explore_uses_the_classes_of_choropleth():
+    frame = _counties()
+    m = plot.explore(frame, "partners", state="DE", scheme="user_defined", bins=[0, 1, 5],
+                     agencies=False, tiles=None)
+    table = plot.map_data(frame, "partners", state="DE", scheme="user_defined", bins=[0, 1, 5])
+    assert m._ringgeo["labels"] == table.attrs["labels"] == ["0", "1", "2–5"]
+    fig, ax = plot.choropleth(frame, "partners", state="DE", scheme="user_defined",
+                              bins=[0, 1, 5])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:-1] == m._ringgeo["labels"]
+    from matplotlib.colors import to_hex
+    drawn = [to_hex(h.get_facecolor()) for h in ax.get_legend().legend_handles][:-1]
+    html = m.get_root().render()
+    for colour in drawn:
+        assert colour in html
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_explore_errors():
+    with pytest.raises(ParameterError, match="name the column"):
+        plot.explore(_counties(), agencies=False)
+    with pytest.raises(ParameterError, match="lacks columns"):
+        plot.explore(agencies=_points().drop(columns=["partner"]), tiles=None)
+    with pytest.raises(ParameterError, match="Unknown scheme"):
+        plot.explore(_counties(), "partners", state="DE", scheme="nope", agencies=False)
+
+
+def test_save_html_is_atomic_and_deterministic(tmp_path):
+    a = plot.save(plot.explore(agencies=_points(), tiles=None), tmp_path / "a.html")
+    b = plot.save(plot.explore(agencies=_points(), tiles=None), tmp_path / "sub" / "b.html")
+    assert a.read_bytes() == b.read_bytes()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.html", "b.html", "sub"]
+    with pytest.raises(ParameterError, match="saved as .html"):
+        plot.save(plot.explore(agencies=_points(), tiles=None), tmp_path / "a.png")
+    import matplotlib.pyplot as plt
+    fig = plt.figure()
+    with pytest.raises(ParameterError, match="saved as .html"):
+        plot.save(fig, tmp_path / "c.html")
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- real browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LIBS = os.environ.get("RINGGEO_WEB_LIBS")
+
+
+def _skip_reason():
+    if CHROMIUM is None:
+        return ("NO CHROMIUM: the real-browser test of the web map did not run. Install "
+                "Debian's chromium (apt-get install -y chromium chromium-driver); .ci/run does.")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "NO PLAYWRIGHT: pip install playwright (.ci/run does); the browser test did not run."
+    if not LIBS or not (pathlib.Path(LIBS) / "node_modules" / "leaflet").is_dir():
+        return ("NO WEB LIBRARIES: set RINGGEO_WEB_LIBS to a folder where `npm install "
+                "leaflet@1.9.3 ...` was run (.ci/run does); the browser test did not run.")
+    return None
+
+
+def _local_file(url: str):
+    """The npm file that stands for a CDN URL folium's page asks for, or None."""
+    parts = urllib.parse.urlsplit(url)
+    root = pathlib.Path(LIBS) / "node_modules"
+    path = parts.path
+    if parts.netloc == "cdn.jsdelivr.net" and path.startswith("/npm/"):
+        spec, _, rest = path[len("/npm/"):].partition("/")
+        if spec.startswith("@"):  # scoped package: @scope/name@version/...
+            name_version, _, rest = rest.partition("/")
+            spec = f"{spec}/{name_version}"
+        name, _, version = spec.rpartition("@")
+        package = root / name
+        if json.loads((package / "package.json").read_text())["version"] != version:
+            return None
+        return package / rest
+    if parts.netloc == "code.jquery.com" and path == "/jquery-3.7.1.min.js":
+        return root / "jquery" / "dist" / "jquery.min.js"
+    match = re.fullmatch(r"/ajax/libs/Leaflet\.awesome-markers/2\.0\.2/(.+)", path)
+    if parts.netloc == "cdnjs.cloudflare.com" and match:
+        name = match.group(1)
+        return (root / "drmonty-leaflet-awesome-markers" /
+                ("js" if name.endswith(".js") else "css") / name)
+    return None
+
+
+def _blank_tile() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (242, 239, 233)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+def test_map_in_headless_chromium_without_network(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    partners = ringgeo.load_partners()
+    marked = ringgeo.agencies.with_partners(partners)
+    counties = ringgeo.coverage.by_county(partners)
+    m = plot.explore(counties, "partners", state="DE", scheme="user_defined", bins=[0, 1, 5],
+                     agencies=marked)
+    page_file = plot.save(m, tmp_path / "de.html")
+    expected = marked.loc[(marked["state"] == "DE") & marked.geometry.notna()]
+    assert m._ringgeo["markers"] == len(expected) > 10
+    # a known partner with a point of its own
+    partners_de = expected.loc[expected["partner"] & expected["activated"].notna()]
+    lonlat = partners_de.geometry.map(lambda p: (round(p.x, 5), round(p.y, 5)))
+    known = partners_de.loc[~lonlat.duplicated(keep=False)].sort_values("ori").iloc[0]
+    day = f"{known['activated']:%Y-%m-%d}"
+
+    tile = _blank_tile()
+    refused, served, errors = [], [], []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url == "http://ringgeo.test/de.html":
+            served.append(url)
+            return request_route.fulfill(body=page_file.read_bytes(),
+                                         content_type="text/html; charset=utf-8")
+        if re.search(r"/\d+/\d+/\d+\.png$", url):  # background tiles: a blank local image
+            served.append(url)
+            return request_route.fulfill(body=tile, content_type="image/png")
+        local = _local_file(url)
+        if local is not None and local.is_file():
+            served.append(url)
+            kind = {".js": "application/javascript", ".css": "text/css", ".png": "image/png",
+                    ".woff2": "font/woff2", ".ttf": "font/ttf"}.get(local.suffix,
+                                                                    "application/octet-stream")
+            return request_route.fulfill(body=local.read_bytes(), content_type=kind)
+        refused.append(url)
+        return request_route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+                    else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.route("**/*", route)
+            page.goto("http://ringgeo.test/de.html", wait_until="load")
+            page.wait_for_selector(".leaflet-container")
+            page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-loaded')"
+                                   ".length > 0")
+            count = page.evaluate("""() => {
+                const maps = Object.values(window).filter(v => v instanceof L.Map);
+                let n = 0;
+                maps[0].eachLayer(l => { if (l instanceof L.CircleMarker) n++; });
+                return [maps.length, n];
+            }""")
+            assert count == [1, len(expected)]
+            legend = page.inner_text(".rg-legend")
+            for label in m._ringgeo["labels"]:
+                assert label in legend
+            assert "Ring partner" in legend and "Never partnered" in legend
+            assert m._ringgeo["title"] in page.inner_text(".rg-title")
+            assert "FBI Crime Data Explorer" in page.inner_text(".leaflet-control-attribution")
+            assert page.locator(".leaflet-control-layers-overlays label").count() == 3
+            x, y = page.evaluate("""([lat, lon]) => {
+                const map = Object.values(window).find(v => v instanceof L.Map);
+                const p = map.latLngToContainerPoint([lat, lon]);
+                const box = map.getContainer().getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }""", [round(known.geometry.y, 5), round(known.geometry.x, 5)])
+            page.mouse.move(x, y)
+            tooltip = page.wait_for_selector(".leaflet-tooltip:has-text('Activated')")
+            assert known["agency"] in tooltip.inner_text() and day in tooltip.inner_text()
+            page.mouse.click(x, y)
+            popup = page.wait_for_selector(".leaflet-popup-content")
+            text = popup.inner_text()
+            assert known["agency"] in text and day in text and known["ori"] in text
+            assert str(known["partner_id"]) in text
+            page.screenshot(path=str(tmp_path / "de.png"))
+        finally:
+            browser.close()
+    assert refused == [], f"requests that would have left the machine: {refused}"
+    assert errors == [], f"browser console errors: {errors}"
+    assert any("leaflet.js" in u for u in served)
