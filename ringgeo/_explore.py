@@ -113,7 +113,7 @@ def _legend_html(title, name, labels, colours, counts, note) -> str:
 <style>
  .rg-title {{position:fixed; top:10px; left:60px; z-index:1000; background:rgba(255,255,255,.9);
    padding:6px 10px; font:bold 16px sans-serif; border-radius:4px; max-width:60%;}}
- .rg-legend {{position:fixed; bottom:40px; right:10px; z-index:1000; background:rgba(255,255,255,.92);
+ .rg-legend {{position:fixed; bottom:90px; right:10px; z-index:1000; background:rgba(255,255,255,.92);
    padding:8px 10px; font:12px sans-serif; border-radius:4px; max-width:260px;}}
  .rg-legend-title {{font-weight:bold; margin-bottom:4px;}}
  .rg-row {{margin:2px 0; white-space:nowrap;}}
@@ -257,8 +257,8 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
         counts = (int(table["partner"].sum()), int((~table["partner"]).sum()))
         for label, mask, style in (
                 ("Never partnered", ~table["partner"],
-                 {"radius": 2.5, "color": AGENCY_COLOR, "weight": 0.5, "fillColor": AGENCY_COLOR,
-                  "fillOpacity": 0.35, "opacity": 0.5}),
+                 {"radius": 2.5, "stroke": False, "fillColor": AGENCY_COLOR,
+                  "fillOpacity": 0.25}),
                 ("Ring partners", table["partner"],
                  {"radius": 4.5, "color": "#ffffff", "weight": 1, "fillColor": PARTNER_COLOR,
                   "fillOpacity": 0.95, "opacity": 1})):
@@ -279,8 +279,9 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
                       [float(table["lat"].max()), float(table["lon"].max())]]
         if unlocated:
             note = (f"{unlocated:,} agencies without a location in the FBI list are not drawn.")
-    if bounds is not None:
-        m.fit_bounds(bounds)
+    if bounds is None:  # national: the lower 48 fill the window; pan to the insets
+        bounds = [[24.4, -124.8], [49.4, -66.9]]
+    m.fit_bounds(bounds)
     folium.LayerControl(collapsed=False).add_to(m)
 
     names = []

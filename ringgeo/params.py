@@ -288,6 +288,23 @@ def validate_dpi(dpi) -> int:
     return _int_in("dpi", dpi, *_DPI_RANGE, "screen to print resolution")
 
 
+def validate_bool(value, name: str) -> bool:
+    """Return a yes/no parameter, which must be ``True`` or ``False``.
+
+    Examples
+    --------
+    >>> validate_bool(True, "agencies")
+    True
+    >>> validate_bool("yes", "agencies")
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `agencies` was 'yes' but is expected to be True or False.
+    """
+    if not isinstance(value, bool):
+        raise ParameterError(f"`{name}` was {value!r} but is expected to be True or False.")
+    return value
+
+
 def validate_bins(bins, scheme: str) -> list[float] | None:
     """Return the upper class bounds of a ``user_defined`` scheme, or None.
 
