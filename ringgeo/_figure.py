@@ -220,3 +220,63 @@ def month_text(as_of) -> str:
     """'October 2020' for a date; the snapshot's month when None."""
     date = _date_text(as_of) or EXPORT_DATE
     return f"{pd.Timestamp(date):%B %Y}"
+
+
+# --------------------------------------------------------------------------- colour vision
+#: Smallest colour difference (CAM02-UCS ΔE') between any two classes of a legend that we
+#: accept: about ten just-noticeable differences, enough for map patches next to each other.
+MIN_DELTA_E = 10.0
+_VISION = {"normal": None, "deuteranopia": "deuteranomaly", "protanopia": "protanomaly",
+           "tritanopia": "tritanomaly"}
+
+
+def palette_check(cmaps=("YlOrRd",), ks=range(2, 10), zero=True) -> pd.DataFrame:
+    """Check that class colours stay distinguishable for colour-blind readers.
+
+    Each legend's colours (as :func:`ringgeo.plot.choropleth` picks them for ``k``
+    classes, with a zero class when ``zero``) are simulated for full
+    deuteranopia, protanopia and tritanopia (Machado et al. 2009, severity
+    100, through colorspacious) and the smallest difference between any two
+    classes is measured in CAM02-UCS (ΔE').
+
+    Parameters
+    ----------
+    cmaps : sequence of str
+        Matplotlib colour map names.
+    ks : iterable of int
+        Numbers of classes.
+    zero : bool, default True
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per colour map and ``k``: ``min_delta_e`` under ``normal``,
+        ``deuteranopia``, ``protanopia`` and ``tritanopia`` vision, and ``ok``
+        (normal, deuteranopia and protanopia all at least :data:`MIN_DELTA_E`;
+        tritanopia, much rarer, is reported but not required).
+
+    Examples
+    --------
+    >>> table = palette_check(["YlOrRd"], ks=[5])
+    >>> bool(table["ok"].all())
+    True
+    """
+    import colorspacious
+
+    rows = []
+    for name in cmaps:
+        for k in ks:
+            rgb = np.array([c[:3] for c in _colours(name, k, zero)])
+            row = {"cmap": name, "k": k}
+            for vision, cvd in _VISION.items():
+                seen = rgb if cvd is None else np.clip(colorspacious.cspace_convert(
+                    rgb, {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100}, "sRGB1"),
+                    0, 1)
+                lab = colorspacious.cspace_convert(seen, "sRGB1", "CAM02-UCS")
+                gaps = [np.linalg.norm(lab[i] - lab[j]) for i in range(k)
+                        for j in range(i + 1, k)]
+                row[vision] = round(float(min(gaps)), 1)
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table["ok"] = table[["normal", "deuteranopia", "protanopia"]].min(axis=1) >= MIN_DELTA_E
+    return table

@@ -12,6 +12,7 @@ import pathlib
 import sys
 
 import matplotlib
+import matplotlib.dates
 
 matplotlib.use("Agg")
 
@@ -376,6 +377,49 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
 
+def test_alt_text_from_the_data_in_png_svg_and_pdf(tmp_path):
+    from PIL import Image
+
+    frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80, "FL": 150, "WY": 0, "MT": 0}})
+    fig, ax = plot.choropleth(frame, "partners", title="Ring partners", as_of="2019-12-31")
+    title, alt = plot.alt_text(fig)
+    assert title == "Ring partners"
+    assert alt == ("Ring partner agencies by state, December 2019. Highest: Florida (150), "
+                   "California (120), Texas (80); 2 states have none; 47 have no data.")
+    png = Image.open(plot.save(fig, tmp_path / "m.png"))
+    assert png.text["Title"] == title and png.text["Description"] == alt
+    svg = plot.save(fig, tmp_path / "m.svg").read_text()
+    assert f"<title>Ring partners</title>\n <desc>{alt}</desc>" in svg
+    assert svg.index("<title>") < svg.index("<g ")  # first inside the root element
+    pdf = plot.save(fig, tmp_path / "m.pdf").read_bytes()
+    assert b"/Title (Ring partners)" in pdf
+    bundle, meta = plot.show(fig)._repr_mimebundle_()
+    assert f'alt="{alt}"' in bundle["text/html"] and bundle["text/plain"] == alt
+    share = pd.DataFrame({"share_covered_max": {"NJ": 0.9, "PA": 0.5}})
+    fig, ax = plot.choropleth(share, "share_covered_max")
+    assert "New Jersey (90%), Pennsylvania (50%)" in plot.alt_text(fig)[1]
+    plt.close("all")
+
+
+def test_small_multiples_join_their_descriptions():
+    fig, axes = plt.subplots(1, 2)
+    plot.choropleth(state_frame(), "partners", ax=axes[0])
+    plot.choropleth(state_frame(), "partners_per_100k", ax=axes[1])
+    alt = plot.alt_text(fig)[1]
+    assert alt.count("by state") == 2 and "Partners per 100,000 residents" in alt
+    plt.close(fig)
+
+
+def test_default_palettes_stay_distinguishable_for_colour_blind_readers():
+    """YlOrRd, the default, with the class counts the standard figures use (up to 5 bins
+    plus the zero class)."""
+    table = plot.palette_check([plot.CMAP], ks=range(2, 7), zero=True)
+    assert table["ok"].all(), table
+    assert (table[["deuteranopia", "protanopia"]] >= 10).all().all()
+    # the check can fail: nine classes are too many to tell apart
+    assert not plot.palette_check([plot.CMAP], ks=[9])["ok"].any()
+
+
 def test_save_rejects_other_extensions(tmp_path):
     fig, _ = plt.subplots()
     with pytest.raises(ParameterError, match=r"'map.jpg'.*must end with .png, .svg, .pdf"):
@@ -419,10 +463,41 @@ def test_timeline_national_line_is_the_50_states_and_dc():
 
 def test_timeline_accepts_series_and_periods():
     index = pd.period_range("2018-01", periods=6, freq="M")
-    fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index), annotate=True)
+    fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index), annotate=False)
     line = ax.get_lines()[0]
     assert line.get_ydata().tolist() == [1, 2, 4, 8, 9, 9]
-    assert not any("Washington Post" in t for t in texts(fig))  # 2018 only
+    assert not any("Washington Post" in t for t in texts(fig))
+    assert len(ax.get_lines()) == 1
+
+
+def test_timeline_draws_every_published_count_also_after_the_snapshot():
+    index = pd.period_range("2018-01", periods=6, freq="M")
+    fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index), as_of="2018-06-30")
+    counts = plot.published_counts()
+    drawn = {(pd.Timestamp(ln.get_xdata()[0]).strftime("%Y-%m-%d"), int(ln.get_ydata()[0]))
+             for ln in ax.get_lines()[1:] if ln.get_marker() == "o"}
+    wanted = counts.loc[counts["count"].notna() & (counts["counted"] != "fire")]
+    assert drawn == {(f"{d:%Y-%m-%d}", int(c)) for d, c in zip(wanted["date"], wanted["count"])}
+    text = " ".join(texts(fig))
+    assert "Washington Post" in text and "Financial Times" in text and "455 fire" in text
+    assert "Request for Assistance" in text and "After the snapshot (Jun. 2018)" in text
+    right = matplotlib.dates.num2date(ax.get_xlim()[1])
+    assert right.year == counts["date"].max().year  # the axis reaches the last publication
+    title, alt = plot.alt_text(fig)
+    assert "January 2018 to June 2018: 9 by June 2018" in alt
+    assert "July 2022 2,161 law enforcement" in alt
+
+
+def test_published_counts_table():
+    counts = plot.published_counts()
+    assert list(counts.columns) == ["date", "published", "count", "qualifier", "counted",
+                                    "publication", "url", "note"]
+    assert set(counts["counted"]) <= {"police", "law enforcement", "police and fire", "fire",
+                                      "event"}
+    assert counts["url"].str.match(r"https?://").all()
+    assert (counts["published"] >= counts["date"]).all()
+    assert counts.loc[counts["counted"] == "event", "count"].isna().all()
+    assert counts.loc[counts["counted"] != "event", "count"].notna().all()
 
 
 def test_timeline_errors():
