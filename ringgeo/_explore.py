@@ -61,6 +61,13 @@ def _text(value) -> str:
         else str(value)
 
 
+def _county_text(raw) -> str:
+    """FBI county text ("COOK; WILL") for readers: "Cook County; Will County"."""
+    names = [part.strip().title() for part in _text(raw).split(";") if part.strip()]
+    return "; ".join(n if n.endswith((" County", " Parish", " Borough")) else f"{n} County"
+                     for n in names)
+
+
 def _agency_points(agencies, usps):
     """Partner and other agencies of the map (one state or all), with popup fields, and
     the number left out for want of coordinates."""
@@ -80,8 +87,7 @@ def _agency_points(agencies, usps):
         "agency": frame["agency"].map(_text),
         "ori": frame["ori"].map(_text),
         "type": frame["agency_type"].map(lambda t: _TYPE_NAMES.get(t, _text(t))),
-        "place": [", ".join(p for p in (_text(m), _text(c).title() and
-                                         f"{_text(c).title()} County", s) if p)
+        "place": [", ".join(p for p in (_text(m), _county_text(c), s) if p)
                   for m, c, s in zip(muni, counties, frame["state"])],
         "activated": frame["activated"].map(_date_text),
         "partner_id": frame["partner_id"].map(lambda v: _text(v) or "none"),

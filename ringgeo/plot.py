@@ -356,8 +356,11 @@ def describe_map(table, column, as_of=None) -> str:
         fmt = "{:,.2f}".format
     top = table.dropna(subset=["value"]).sort_values(["value", "GEOID"],
                                                       ascending=[False, True]).head(3)
-    names = [(state_name(r.state) if level == "state" else f"{r.name}") for r in
-             top.itertuples()]
+    def area(row):
+        if level == "state":
+            return state_name(row.state)
+        return row.name if usps is not None else f"{row.name}, {row.state}"
+    names = [area(r) for r in top.itertuples()]
     text = (f"{metric} {where}, {month_text(as_of)}. Highest: "
             + ", ".join(f"{n} ({fmt(v)})" for n, v in zip(names, top["value"])))
     zero = int((values == 0).sum())
@@ -365,8 +368,11 @@ def describe_map(table, column, as_of=None) -> str:
     if zero:
         text += f"; {zero:,} {unit if zero != 1 else unit[:-1].replace('ie', 'y')} " \
                 f"{'have' if zero != 1 else 'has'} none"
-    if missing:
-        text += f"; {missing:,} {'have' if missing != 1 else 'has'} no data"
+    if 0 < missing <= 3:
+        gone = [area(r) for r in table.loc[values.isna()].itertuples()]
+        text += f"; no data for {' and '.join(gone)}"
+    elif missing:
+        text += f"; {missing:,} have no data"
     return text + "."
 
 
