@@ -273,10 +273,11 @@ def test_notebook_with_bad_parameter_fails_in_validation_cell(tmp_path):
 COMMITTED = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
-def test_the_six_notebooks_are_committed():
+def test_the_notebooks_are_committed():
     assert [p.name for p in COMMITTED] == [
         "01_partners_overview.ipynb", "02_coverage_map.ipynb", "03_per_capita_tables.ipynb",
-        "04_growth_timeline.ipynb", "05_classroom_lab.ipynb", "06_lookup.ipynb"]
+        "04_growth_timeline.ipynb", "05_classroom_lab.ipynb", "06_lookup.ipynb",
+        "07_explore_map.ipynb"]
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
