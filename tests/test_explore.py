@@ -85,7 +85,7 @@ def test_explore_errors():
         plot.explore(_counties(), agencies=False)
     with pytest.raises(ParameterError, match="lacks columns"):
         plot.explore(agencies=_points().drop(columns=["partner"]), tiles=None)
-    with pytest.raises(ParameterError, match="Unknown scheme"):
+    with pytest.raises(ParameterError, match="`scheme` was .nope. but is expected to be one of"):
         plot.explore(_counties(), "partners", state="DE", scheme="nope", agencies=False)
 
 
