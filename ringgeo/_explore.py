@@ -18,7 +18,7 @@ from ._figure import METRICS, _colours, source_line
 from .exceptions import ParameterError
 from .states import state_name, validate_state
 
-__all__ = ["explore", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
+__all__ = ["explore", "map_info", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
 
 #: Agency points: partners dark blue (reads on every class of YlOrRd and for
 #: colour-blind readers), never-partnered agencies faint grey.
@@ -189,7 +189,7 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
     ...     "activated": pd.to_datetime(["2019-05-01", None])},
     ...     geometry=[Point(-75.2, 40.0), Point(-77.0, 40.3)], crs=4326)
     >>> m = explore(agencies=points, tiles=None, as_of="2020-01-01")
-    >>> sorted(m._ringgeo["layers"])
+    >>> sorted(map_info(m)["layers"])
     ['Never partnered', 'Ring partners']
     """
     import folium
@@ -311,6 +311,22 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
     m._ringgeo = dict(info, title=title, credit=credit)
     stable_ids(m)
     return m
+
+
+def map_info(web_map) -> dict:
+    """What :func:`explore` drew: ``layers``, ``labels`` (the legend's classes),
+    ``markers`` (agency points), ``unlocated`` (agencies without a location, not drawn),
+    ``title`` and ``credit`` (the attribution line).
+
+    Raises
+    ------
+    ParameterError
+        The map was not made by :func:`explore`.
+    """
+    info = getattr(web_map, "_ringgeo", None)
+    if info is None:
+        raise ParameterError("map_info needs a map made by ringgeo.plot.explore.")
+    return dict(info)
 
 
 def _attribution_class():

@@ -29,7 +29,7 @@ from matplotlib.patches import Patch
 
 from . import _composite
 from ._classes import SCHEMES, _warn, class_labels, classify
-from ._explore import explore, stable_ids
+from ._explore import explore, map_info, stable_ids
 from ._figure import (DPI, FIGSIZE, FONT, METRICS, MIN_DELTA_E, _colours, _draw_source,
                       _figure, alt_text, month_text, palette_check, set_alt_text, source_line)
 from ._timeline import published_counts, timeline
@@ -38,7 +38,7 @@ from .states import validate_state
 
 __all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "choropleth", "map_data",
            "class_labels", "source_line", "timeline", "save", "explore", "alt_text",
-           "published_counts", "show", "stable_ids", "describe_map", "palette_check",
+           "published_counts", "show", "stable_ids", "map_info", "describe_map", "palette_check",
            "MIN_DELTA_E"]
 
 #: Colour map: ColorBrewer YlOrRd, a sequential ramp that reads in grey and

@@ -51,7 +51,7 @@ def _counties():
 # --------------------------------------------------------------------------- map content
 def test_explore_layers_points_and_unlocated():
     m = plot.explore(agencies=_points(), tiles=None, as_of="2020-01-01")
-    info = m._ringgeo
+    info = plot.map_info(m)
     assert info["markers"] == 4 and info["unlocated"] == 1
     html = m.get_root().render()
     assert "Ring partners (2)" in html and "Never partnered (2)" in html
@@ -66,11 +66,11 @@ def test_explore_uses_the_classes_of_choropleth():
     m = plot.explore(frame, "partners", state="DE", scheme="user_defined", bins=[0, 1, 5],
                      agencies=False, tiles=None)
     table = plot.map_data(frame, "partners", state="DE", scheme="user_defined", bins=[0, 1, 5])
-    assert m._ringgeo["labels"] == table.attrs["labels"] == ["0", "1", "2–5"]
+    assert plot.map_info(m)["labels"] == table.attrs["labels"] == ["0", "1", "2–5"]
     fig, ax = plot.choropleth(frame, "partners", state="DE", scheme="user_defined",
                               bins=[0, 1, 5])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[:-1] == m._ringgeo["labels"]
+    assert legend[:-1] == plot.map_info(m)["labels"]
     from matplotlib.colors import to_hex
     drawn = [to_hex(h.get_facecolor()) for h in ax.get_legend().legend_handles][:-1]
     html = m.get_root().render()
@@ -85,6 +85,9 @@ def test_explore_errors():
         plot.explore(_counties(), agencies=False)
     with pytest.raises(ParameterError, match="lacks columns"):
         plot.explore(agencies=_points().drop(columns=["partner"]), tiles=None)
+    with pytest.raises(ParameterError, match="a map made by ringgeo.plot.explore"):
+        import folium
+        plot.map_info(folium.Map())
     with pytest.raises(ParameterError, match="`scheme` was .nope. but is expected to be one of"):
         plot.explore(_counties(), "partners", state="DE", scheme="nope", agencies=False)
 
@@ -170,7 +173,7 @@ def test_map_in_headless_chromium_without_network(tmp_path):
                      agencies=marked)
     page_file = plot.save(m, tmp_path / "de.html")
     expected = marked.loc[(marked["state"] == "DE") & marked.geometry.notna()]
-    assert m._ringgeo["markers"] == len(expected) > 10
+    assert plot.map_info(m)["markers"] == len(expected) > 10
     # a known partner with a point of its own
     partners_de = expected.loc[expected["partner"] & expected["activated"].notna()]
     lonlat = partners_de.geometry.map(lambda p: (round(p.x, 5), round(p.y, 5)))
@@ -220,10 +223,10 @@ def test_map_in_headless_chromium_without_network(tmp_path):
             }""")
             assert count == [1, len(expected)]
             legend = page.inner_text(".rg-legend")
-            for label in m._ringgeo["labels"]:
+            for label in plot.map_info(m)["labels"]:
                 assert label in legend
             assert "Ring partner" in legend and "Never partnered" in legend
-            assert m._ringgeo["title"] in page.inner_text(".rg-title")
+            assert plot.map_info(m)["title"] in page.inner_text(".rg-title")
             assert "FBI Crime Data Explorer" in page.inner_text(".leaflet-control-attribution")
             assert page.locator(".leaflet-control-layers-overlays label").count() == 3
             x, y = page.evaluate("""([lat, lon]) => {
