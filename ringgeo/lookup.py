@@ -609,7 +609,7 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     """
     import matplotlib.pyplot as plt
 
-    from ._figure import FONT, source_line
+    from ._figure import FONT, set_alt_text, source_line
 
     paths = source_paths()
     ctx = context(result.as_of, paths)
@@ -667,6 +667,11 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
                        + (f"; {away} agencies of the county whose point lies off the map "
                           f"are not drawn" if away else ""))
     fig.text(0.01, 0.01, "\n".join(_wrap(text)), fontsize=FONT["source"], va="bottom")
+    where = f"{', '.join(result.county_names)}, {result.state}"
+    set_alt_text(ax, ax.get_title(),
+                 f"Map of {where} with its law enforcement agencies at the FBI's points: "
+                 f"{len(partners)} Ring partner(s) on {date} and {len(others)} other "
+                 f"agencies; a cross marks the place asked about.")
     return fig, ax
 
 
