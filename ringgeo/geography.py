@@ -15,8 +15,8 @@ Vintages, and why (details in ``docs/geography.md``):
   2020 estimates base of vintage 2021 (``sub-est2021_all.zip``), the only
   subcounty population file in the registry.
 
-Results are cached in the process; every call returns a fresh copy that the
-caller may change freely.
+Results are cached in the process and on disk (:mod:`ringgeo.tablecache`);
+every call returns a fresh copy that the caller may change freely.
 """
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ def source_paths() -> tuple[str, ...]:
     """
     return tuple(str(data.fetch(name))
                  for name in (STATE_FILE, COUNTY_FILE, POPEST_FILE, SUBEST_FILE))
+
+
+def _stored(name: str, key: dict, files, build):
+    """``build()``, through the parsed-data cache (:mod:`ringgeo.tablecache`)."""
+    from . import tablecache
+
+    return tablecache.cached(name, key, build, sources=files)
 
 
 def _require(frame: pd.DataFrame, columns, path) -> None:
@@ -326,8 +333,8 @@ def load_states() -> gpd.GeoDataFrame:
     >>> states.loc[states["state"] == "PR", "population"].isna().item()
     True
     """
-    frame = _build_states(str(data.fetch(STATE_FILE)), str(data.fetch(POPEST_FILE)))
-    return frame.copy()
+    return _stored("states", {}, (STATE_FILE, POPEST_FILE), lambda: _build_states(
+        str(data.fetch(STATE_FILE)), str(data.fetch(POPEST_FILE))).copy())
 
 
 def load_counties() -> gpd.GeoDataFrame:
@@ -369,9 +376,9 @@ def load_counties() -> gpd.GeoDataFrame:
     >>> int(counties["population"].isna().sum())  # the 78 Puerto Rico municipios
     78
     """
-    frame = _build_counties(str(data.fetch(COUNTY_FILE)), str(data.fetch(POPEST_FILE)),
-                            str(data.fetch(SUBEST_FILE)))
-    return frame.copy()
+    return _stored("counties", {}, (COUNTY_FILE, POPEST_FILE, SUBEST_FILE), lambda: _build_counties(
+        str(data.fetch(COUNTY_FILE)), str(data.fetch(POPEST_FILE)),
+        str(data.fetch(SUBEST_FILE))).copy())
 
 
 # --------------------------------------------------------------------------
@@ -652,8 +659,13 @@ def load_municipalities(*, governments_only: bool = True) -> pd.DataFrame:
     >>> kansas_city["county_fips"]
     ('29095', '29047', '29165', '29037')
     """
+    return _stored("municipalities", {"governments_only": bool(governments_only)},
+                   (SUBEST_FILE,), lambda: _municipalities(bool(governments_only)))
+
+
+def _municipalities(governments_only: bool) -> pd.DataFrame:
     built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    frame = built["municipalities"][bool(governments_only)].copy()
+    frame = built["municipalities"][governments_only].copy()
     frame.attrs = {"source": SUBEST_FILE, "population": "ESTIMATESBASE2020",
                    "excluded": dict(built["excluded"]) if governments_only else {}}
     return frame
@@ -685,8 +697,8 @@ def load_municipality_parts(*, governments_only: bool = True) -> pd.DataFrame:
     >>> kansas_city[["county_fips", "population"]].values.tolist()
     [['29095', 316324], ['29047', 138134], ['29165', 53410], ['29037', 101]]
     """
-    built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    return built["parts"][bool(governments_only)].copy()
+    return _stored("municipality_parts", {"governments_only": bool(governments_only)},
+                   (SUBEST_FILE,), lambda: _built("parts", governments_only))
 
 
 def load_mcd_place_overlaps(*, governments_only: bool = True) -> pd.DataFrame:
@@ -716,5 +728,9 @@ def load_mcd_place_overlaps(*, governments_only: bool = True) -> pd.DataFrame:
     >>> overlaps.loc[overlaps["mcd_geoid"] == "0900152980"].values.tolist()
     [['0900152980', '0952910', '09001', 1916]]
     """
-    built = _build_municipalities(str(data.fetch(SUBEST_FILE)))
-    return built["overlaps"][bool(governments_only)].copy()
+    return _stored("mcd_place_overlaps", {"governments_only": bool(governments_only)},
+                   (SUBEST_FILE,), lambda: _built("overlaps", governments_only))
+
+
+def _built(table: str, governments_only) -> pd.DataFrame:
+    return _build_municipalities(str(data.fetch(SUBEST_FILE)))[table][bool(governments_only)].copy()

@@ -1,0 +1,441 @@
+"""The parsed-data cache: loaded, cleaned and linked tables stored once on disk.
+
+Reading the sources, cleaning and linking 1,501 partners and building the
+Census geography takes seconds; every notebook kernel did it again. The tables
+that :func:`ringgeo.load_partners` and the ``ringgeo.geography`` loaders return
+are therefore stored, the first time they are built, as parquet files (through
+pyarrow) in ``<cache folder>/tables`` (:func:`ringgeo.data.cache_dir`, set by
+``RINGGEO_CACHE_DIR``; never the data mirror, which may be read-only). A later
+call, in any process, reads the file instead of building the table again.
+
+It never serves a stale table. A file is named by the sha256 of everything the
+table depends on:
+
+* the call (table name and parameters, e.g. ``as_of``);
+* each source file read: its registry sha256 and local path (the path appears
+  in the quality report), after :func:`ringgeo.data.fetch` verified the file;
+* the package: ``ringgeo.__version__`` and the content of every file of the
+  installed package (``*.py``, ``corrections.csv``, ``sources.json``), so a
+  changed correction row, a new registry hash or an edited module in a
+  development checkout all make a new key, even without a version bump;
+* the versions of pandas, numpy, pyarrow, shapely, pyproj and geopandas.
+
+A file that cannot be read back (damaged, cut short, written by a different
+format) is deleted and the table rebuilt. Files are written to a temporary
+name in the same folder and renamed into place, so two kernels building the
+same table at once each write a complete file and the last rename wins; a
+reader never sees half a file. Each data page carries a checksum that is
+checked on reading. A table is only stored if it reads back identical (values,
+dtypes, ``attrs``, warnings): tuple and list columns, ``Int64``, ``str`` and
+``datetime64[ns]`` dtypes and the quality report come back as built; a table
+that would not is returned uncached.
+
+The warnings a build emits (flagged rows, ``as_of`` notes) are stored with the
+table and emitted again on every read, as a build would.
+
+Set ``RINGGEO_PARSED_CACHE=0`` to switch the cache off (every call builds, as
+before); ``ringgeo data cache --clear`` deletes the stored tables.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from ringgeo import tablecache
+>>> def build():
+...     return pd.DataFrame({"n": pd.array([1, None], dtype="Int64")})
+>>> tablecache.cached("doctest-example", {"k": 1}, build)["n"].tolist()
+[1, <NA>]
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import importlib
+import json
+import os
+import pathlib
+import tempfile
+import warnings
+from typing import Callable
+
+__all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm"]
+
+#: Environment variable switching the cache off: ``0``, ``false``, ``no`` or ``off``.
+ENV = "RINGGEO_PARSED_CACHE"
+_OFF = {"0", "false", "no", "off"}
+_FORMAT = 1  # bump when the file layout changes
+_META_KEY = b"ringgeo.tablecache"
+
+# in-process copies: key digest -> (frame, warnings)
+_MEMO: dict[str, tuple] = {}
+
+
+def enabled() -> bool:
+    """Return whether the cache is on (``RINGGEO_PARSED_CACHE`` is not ``0``).
+
+    Examples
+    --------
+    >>> import os
+    >>> enabled() == (os.environ.get("RINGGEO_PARSED_CACHE", "1").lower() not in _OFF)
+    True
+    """
+    return os.environ.get(ENV, "1").strip().lower() not in _OFF
+
+
+def folder() -> pathlib.Path:
+    """Return the folder of the stored tables: ``<ringgeo.data.cache_dir()>/tables``."""
+    from . import data
+
+    return data.cache_dir() / "tables"
+
+
+# ------------------------------------------------------------------ the key
+@functools.lru_cache(maxsize=1)
+def _package_digest() -> str:
+    """sha256 of the package's own files: code, corrections table, registry."""
+    root = pathlib.Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in ("*.py", "*.csv", "*.json") for p in root.glob(pattern)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> dict:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("pandas", "numpy", "pyarrow", "shapely", "pyproj", "geopandas"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _digest(name: str, key: dict, sources) -> str:
+    from . import __version__, data
+
+    registry = data.registry()
+    parts = {
+        "format": _FORMAT, "name": name, "key": key, "version": __version__,
+        "package": _package_digest(), "libraries": _library_versions(),
+        # fetch verifies the file against the registry (and raises as it would uncached)
+        "sources": {src: [registry[src], str(data.fetch(src))] for src in sources},
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ attrs as JSON
+def _encode(value):
+    import numpy as np
+    import pandas as pd
+
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) is int:
+        return value
+    if type(value) is float:
+        return value if value == value else {"__nan__": True}
+    if isinstance(value, pd.Timestamp):
+        return {"__timestamp__": value.isoformat()}
+    if isinstance(value, tuple) and type(value) is tuple:
+        return {"__tuple__": [_encode(v) for v in value]}
+    if type(value) is list:
+        return [_encode(v) for v in value]
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: _encode(v) for k, v in value.items()}}
+    if isinstance(value, np.generic):
+        return {"__numpy__": [value.dtype.str, value.item()]}
+    raise TypeError(f"cannot store {type(value).__name__} in the table cache")
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    (tag, inner), = value.items()
+    if tag == "__nan__":
+        return float("nan")
+    if tag == "__timestamp__":
+        import pandas as pd
+
+        return pd.Timestamp(inner)
+    if tag == "__tuple__":
+        return tuple(_decode(v) for v in inner)
+    if tag == "__numpy__":
+        import numpy as np
+
+        return np.dtype(inner[0]).type(inner[1])
+    return {k: _decode(v) for k, v in inner.items()}
+
+
+def _same_value(a, b) -> bool:
+    """Strict equality: same types all the way down (a tuple is not a list), NaN == NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and a != a:
+        return b != b
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------ frames to parquet
+def _containers(frame) -> dict:
+    """Object columns holding only tuples (or only lists): {column: "tuple"|"list"}."""
+    kinds = {}
+    for column in frame.columns:
+        if frame[column].dtype != object or column == getattr(frame, "_geometry_column_name", None):
+            continue
+        types = {type(v) for v in frame[column]}
+        if types and types <= {tuple} or types == {list}:
+            kinds[column] = types.pop().__name__
+    return kinds
+
+
+def _write(path: pathlib.Path, frame, caught: list) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = frame
+    geometry = None
+    if hasattr(frame, "_geometry_column_name"):  # a GeoDataFrame: geometry as WKB
+        geometry = frame._geometry_column_name
+        import pandas as pd
+
+        out = pd.DataFrame(frame.to_wkb())
+    meta = {
+        "geometry": geometry,
+        "crs": frame.crs.to_json() if geometry and frame.crs is not None else None,
+        "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+        "containers": _containers(frame),
+        "attrs": _encode(copy.deepcopy(frame.attrs)),
+        "warnings": caught,
+    }
+    plain = out.copy()
+    plain.attrs = {}
+    for column, kind in meta["containers"].items():
+        plain[column] = [list(v) for v in plain[column]]
+    table = pa.Table.from_pandas(plain, preserve_index=None)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+    folder_ = path.parent
+    folder_.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder_, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, write_page_checksum=True)
+        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _read(path: pathlib.Path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, page_checksum_verification=True)
+    meta = json.loads(table.schema.metadata[_META_KEY])
+    frame = table.to_pandas()
+    for column, kind in meta["containers"].items():
+        make = tuple if kind == "tuple" else list
+        frame[column] = _object_series([make(v.tolist()) for v in frame[column]], frame.index)
+    for column, dtype in meta["dtypes"].items():
+        if column != meta["geometry"] and str(frame[column].dtype) != dtype:
+            frame[column] = frame[column].astype(dtype)
+    if meta["geometry"] is not None:
+        import geopandas as gpd
+        from pyproj import CRS
+
+        crs = CRS.from_json(meta["crs"]) if meta["crs"] else None
+        column = meta["geometry"]
+        frame[column] = gpd.GeoSeries.from_wkb(frame[column], index=frame.index, crs=crs)
+        frame = gpd.GeoDataFrame(frame, geometry=column, crs=crs)
+    frame.attrs = _decode(meta["attrs"])
+    return frame, [tuple(w) for w in meta["warnings"]]
+
+
+def _object_series(values: list, index):
+    """A Series of dtype object holding ``values`` as they are (tuples stay tuples)."""
+    import numpy as np
+    import pandas as pd
+
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return pd.Series(array, index=index, dtype=object)
+
+
+def _same_frame(a, b) -> bool:
+    if type(a) is not type(b) or list(a.columns) != list(b.columns):
+        return False
+    if not a.index.equals(b.index) or type(a.index) is not type(b.index):
+        return False
+    if not _same_value(a.attrs, b.attrs):
+        return False
+    geometry = getattr(a, "_geometry_column_name", None)
+    if geometry is not None:
+        if geometry != b._geometry_column_name or a.crs != b.crs:
+            return False
+    for column in a.columns:
+        x, y = a[column], b[column]
+        if x.dtype != y.dtype:
+            return False
+        if column == geometry:
+            if list(x.to_wkb()) != list(y.to_wkb()):
+                return False
+        elif x.dtype == object:
+            if not all(_same_value(u, v) for u, v in zip(x, y)):
+                return False
+        elif not x.equals(y):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------ the API
+def _fresh(frame):
+    """A copy the caller may change: deep data, deep attrs, new lists in list columns."""
+    out = frame.copy(deep=True)
+    for column in out.columns:
+        if out[column].dtype == object and column != getattr(out, "_geometry_column_name", None):
+            if any(isinstance(v, list) for v in out[column]):
+                out[column] = _object_series([copy.deepcopy(v) for v in out[column]], out.index)
+    out.attrs = copy.deepcopy(frame.attrs)
+    return out
+
+
+def _replay(caught: list) -> None:
+    for module, qualname, message in caught:
+        try:
+            category = getattr(importlib.import_module(module), qualname)
+        except (ImportError, AttributeError):
+            category = UserWarning
+        warnings.warn(message, category, stacklevel=4)
+
+
+def _build_recording(build: Callable):
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        frame = build()
+    caught = [(w.category.__module__, w.category.__qualname__, str(w.message))
+              for w in records]
+    return frame, caught
+
+
+def cached(name: str, key: dict, build: Callable, *, sources=()):
+    """Return ``build()``, read from the cache when an identical table is stored.
+
+    Parameters
+    ----------
+    name : str
+        Name of the table (the file stem), e.g. ``"partners"``.
+    key : dict
+        JSON-serialisable parameters of the call that change the result.
+    build : callable
+        Builds the table (a DataFrame or GeoDataFrame) when it is not stored.
+    sources : sequence of str
+        Registry names of the source files the table is built from.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        A fresh copy the caller may change. Warnings that ``build`` emitted are
+        emitted again, on every call.
+    """
+    if not enabled():
+        return build()
+    digest = _digest(name, key, sources)
+    if digest in _MEMO:
+        frame, caught = _MEMO[digest]
+        _replay(caught)
+        return _fresh(frame)
+    path = folder() / f"{name}-{digest}.parquet"
+    frame = None
+    if path.is_file():
+        try:
+            frame, caught = _read(path)
+        except Exception:  # damaged, cut short or of another layout: rebuild, never trust
+            frame = None
+            _unlink(path)
+    if frame is None:
+        frame, caught = _build_recording(build)
+        _store(path, frame, caught)
+    _MEMO[digest] = (frame, caught)
+    _replay(caught)
+    return _fresh(frame)
+
+
+def _store(path: pathlib.Path, frame, caught: list) -> None:
+    """Write the table; keep the file only if it reads back identical."""
+    try:
+        _write(path, frame, caught)
+        back, back_caught = _read(path)
+    except Exception:  # a read-only or full folder, a type parquet cannot hold: uncached
+        _unlink(path)
+        return
+    if not (_same_frame(frame, back) and back_caught == caught):
+        _unlink(path)
+
+
+def _unlink(path: pathlib.Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def entries() -> list[pathlib.Path]:
+    """Return the stored table files, sorted by name."""
+    where = folder()
+    return sorted(where.glob("*.parquet")) if where.is_dir() else []
+
+
+def clear() -> int:
+    """Delete every stored table (and leftover temporary files); return how many tables.
+
+    Examples
+    --------
+    >>> n = clear()
+    >>> entries()
+    []
+    """
+    _MEMO.clear()
+    removed = 0
+    where = folder()
+    if not where.is_dir():
+        return 0
+    for path in where.iterdir():
+        if path.suffix in (".parquet", ".tmp") and path.is_file():
+            removed += path.suffix == ".parquet"
+            _unlink(path)
+    return removed
+
+
+def warm() -> list[str]:
+    """Build and store the tables the standard notebooks read (no-op when switched off).
+
+    Returns the names of the tables now stored: the linked partner table (all
+    partnerships) and the geography tables of :mod:`ringgeo.geography`.
+    """
+    if not enabled():
+        return []
+    from . import geography, partners
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notebooks show the data's warnings
+        partners.load_partners()
+        geography.load_states()
+        geography.load_counties()
+        for flag in (True,):
+            geography.load_municipalities(governments_only=flag)
+            geography.load_municipality_parts(governments_only=flag)
+            geography.load_mcd_place_overlaps(governments_only=flag)
+    return [path.name for path in entries()]
