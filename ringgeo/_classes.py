@@ -12,7 +12,6 @@ import os
 import sys
 import warnings
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -30,15 +29,29 @@ def _warn(message: str) -> None:
     warnings.warn(message, stacklevel=level)
 
 
-def _mc(cls, **fixed):
+def _mc(name: str, **fixed):
+    # mapclassify (scipy.stats, scikit-learn: about 2 s) is imported on first use, so a
+    # kernel that draws no choropleth with a computed scheme does not pay for it
     def run(values, k, bins):
-        return cls(values, k=k, **fixed).bins
+        import mapclassify
+
+        return getattr(mapclassify, name)(values, k=k, **fixed).bins
+    return run
+
+
+def _mc_no_k(name: str):
+    def run(values, k, bins):
+        import mapclassify
+
+        return getattr(mapclassify, name)(values).bins
     return run
 
 
 def _natural_breaks(values, k, bins):
     # mapclassify's NaturalBreaks draws random seeds from numpy's global
     # generator: fix it for this call only and restore the caller's state.
+    import mapclassify
+
     state = np.random.get_state()
     try:
         np.random.seed(20201007)
@@ -49,14 +62,14 @@ def _natural_breaks(values, k, bins):
 
 #: Scheme names accepted by :func:`choropleth` and the mapclassify classifier behind each.
 SCHEMES = {
-    "quantiles": _mc(mapclassify.Quantiles),
-    "equal_interval": _mc(mapclassify.EqualInterval),
-    "fisher_jenks": _mc(mapclassify.FisherJenks),
+    "quantiles": _mc("Quantiles"),
+    "equal_interval": _mc("EqualInterval"),
+    "fisher_jenks": _mc("FisherJenks"),
     "natural_breaks": _natural_breaks,
-    "pretty_breaks": _mc(mapclassify.PrettyBreaks),
-    "maximum_breaks": _mc(mapclassify.MaximumBreaks),
-    "headtail_breaks": lambda values, k, bins: mapclassify.HeadTailBreaks(values).bins,
-    "percentiles": lambda values, k, bins: mapclassify.Percentiles(values).bins,
+    "pretty_breaks": _mc("PrettyBreaks"),
+    "maximum_breaks": _mc("MaximumBreaks"),
+    "headtail_breaks": _mc_no_k("HeadTailBreaks"),
+    "percentiles": _mc_no_k("Percentiles"),
     "user_defined": None,  # handled in _breaks: the user's bins
 }
 

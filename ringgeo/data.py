@@ -401,6 +401,10 @@ def verify() -> list[dict]:
 
 # --------------------------------------------------------------------- command line
 def _cli(args) -> int:
+    if args.action == "cache":
+        from . import tablecache
+
+        return tablecache.cli(clear=args.clear)
     if args.action == "info":
         for name in registry():
             meta = source_info(name)
@@ -424,7 +428,10 @@ def _cli(args) -> int:
 
 
 def add_cli(subparsers) -> None:
-    """Register ``ringgeo data fetch|verify|info`` on the ``ringgeo`` command's sub-parsers."""
+    """Register ``ringgeo data fetch|verify|info|cache`` on the ``ringgeo`` command's sub-parsers."""
     parser = subparsers.add_parser("data", help="fetch, verify or describe the source files")
-    parser.add_argument("action", choices=["fetch", "verify", "info"])
+    parser.add_argument("action", choices=["fetch", "verify", "info", "cache"],
+                        help="cache: list (or --clear) the parsed-data cache")
+    parser.add_argument("--clear", action="store_true",
+                        help="with 'cache': delete every stored table")
     parser.set_defaults(func=_cli)

@@ -605,6 +605,11 @@ def _figures_command(args) -> int:
     # starts: a missing file is then one clear error rather than a failure inside the
     # first notebook, and parallel kernels never download the same file at once.
     data.fetch_all(progressbar=not args.no_progress)
+    # Build the parsed-data cache once too (ringgeo.tablecache): the kernels then read
+    # the linked partners and the geography instead of each building them again.
+    from . import tablecache
+
+    tablecache.warm()
     start = time.time()
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
                         jobs=args.jobs, progress=not args.no_progress,

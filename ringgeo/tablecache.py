@@ -59,7 +59,7 @@ import tempfile
 import warnings
 from typing import Callable
 
-__all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm"]
+__all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm", "cli"]
 
 #: Environment variable switching the cache off: ``0``, ``false``, ``no`` or ``off``.
 ENV = "RINGGEO_PARSED_CACHE"
@@ -67,7 +67,7 @@ _OFF = {"0", "false", "no", "off"}
 _FORMAT = 1  # bump when the file layout changes
 _META_KEY = b"ringgeo.tablecache"
 
-# in-process copies: key digest -> (frame, warnings)
+# in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings)
 _MEMO: dict[str, tuple] = {}
 
 
@@ -206,6 +206,8 @@ def _write(path: pathlib.Path, frame, caught: list) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    attrs = frame.attrs
+    frame = _without_attrs(frame)
     out = frame
     geometry = None
     if hasattr(frame, "_geometry_column_name"):  # a GeoDataFrame: geometry as WKB
@@ -218,11 +220,10 @@ def _write(path: pathlib.Path, frame, caught: list) -> None:
         "crs": frame.crs.to_json() if geometry and frame.crs is not None else None,
         "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
         "containers": _containers(frame),
-        "attrs": _encode(copy.deepcopy(frame.attrs)),
+        "attrs": _encode(attrs),
         "warnings": caught,
     }
     plain = out.copy()
-    plain.attrs = {}
     for column, kind in meta["containers"].items():
         plain[column] = [list(v) for v in plain[column]]
     table = pa.Table.from_pandas(plain, preserve_index=None)
@@ -232,6 +233,7 @@ def _write(path: pathlib.Path, frame, caught: list) -> None:
     folder_.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder_, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file is not secret
     try:
         pq.write_table(table, tmp, write_page_checksum=True)
         os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
@@ -281,6 +283,7 @@ def _same_frame(a, b) -> bool:
         return False
     if not _same_value(a.attrs, b.attrs):
         return False
+    a, b = _without_attrs(a), _without_attrs(b)
     geometry = getattr(a, "_geometry_column_name", None)
     if geometry is not None:
         if geometry != b._geometry_column_name or a.crs != b.crs:
@@ -301,14 +304,21 @@ def _same_frame(a, b) -> bool:
 
 
 # ------------------------------------------------------------------ the API
-def _fresh(frame):
-    """A copy the caller may change: deep data, deep attrs, new lists in list columns."""
+def _without_attrs(frame):
+    # pandas deep-copies attrs on every column access: work on a frame without them
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _fresh(frame, attrs_text: str):
+    """A copy the caller may change: deep data, new lists in list columns, new attrs."""
     out = frame.copy(deep=True)
     for column in out.columns:
         if out[column].dtype == object and column != getattr(out, "_geometry_column_name", None):
             if any(isinstance(v, list) for v in out[column]):
                 out[column] = _object_series([copy.deepcopy(v) for v in out[column]], out.index)
-    out.attrs = copy.deepcopy(frame.attrs)
+    out.attrs = _decode(json.loads(attrs_text))
     return out
 
 
@@ -353,11 +363,14 @@ def cached(name: str, key: dict, build: Callable, *, sources=()):
     if not enabled():
         return build()
     digest = _digest(name, key, sources)
-    if digest in _MEMO:
-        frame, caught = _MEMO[digest]
-        _replay(caught)
-        return _fresh(frame)
-    path = folder() / f"{name}-{digest}.parquet"
+    if digest not in _MEMO:
+        _MEMO[digest] = _load_or_build(folder() / f"{name}-{digest}.parquet", build)
+    frame, attrs_text, caught = _MEMO[digest]
+    _replay(caught)
+    return _fresh(frame, attrs_text)
+
+
+def _load_or_build(path: pathlib.Path, build: Callable) -> tuple:
     frame = None
     if path.is_file():
         try:
@@ -368,9 +381,8 @@ def cached(name: str, key: dict, build: Callable, *, sources=()):
     if frame is None:
         frame, caught = _build_recording(build)
         _store(path, frame, caught)
-    _MEMO[digest] = (frame, caught)
-    _replay(caught)
-    return _fresh(frame)
+    attrs_text = json.dumps(_encode(frame.attrs))
+    return _without_attrs(frame), attrs_text, caught
 
 
 def _store(path: pathlib.Path, frame, caught: list) -> None:
@@ -401,12 +413,12 @@ def entries() -> list[pathlib.Path]:
 def clear() -> int:
     """Delete every stored table (and leftover temporary files); return how many tables.
 
-    Examples
-    --------
-    >>> n = clear()
-    >>> entries()
-    []
+    The next call of each loader builds its table again and stores it.
     """
+    return _clear_all()
+
+
+def _clear_all() -> int:
     _MEMO.clear()
     removed = 0
     where = folder()
@@ -439,3 +451,18 @@ def warm() -> list[str]:
             geography.load_municipality_parts(governments_only=flag)
             geography.load_mcd_place_overlaps(governments_only=flag)
     return [path.name for path in entries()]
+
+
+def cli(*, clear: bool = False) -> int:
+    """``ringgeo data cache [--clear]``: list the stored tables, or delete them."""
+    where = folder()
+    if clear:
+        print(f"deleted {_clear_all()} stored table(s) from {where}")
+        return 0
+    files = entries()
+    state = "on" if enabled() else f"off ({ENV}={os.environ.get(ENV)})"
+    print(f"parsed-data cache: {state}; {where}")
+    for path in files:
+        print(f"  {path.name}  {path.stat().st_size / 1e6:.1f} MB")
+    print(f"{len(files)} stored table(s), {sum(p.stat().st_size for p in files) / 1e6:.1f} MB")
+    return 0
