@@ -1,53 +1,106 @@
-"""Wall time of ``ringgeo figures`` (the standard set of notebooks/runs.yaml).
+"""Wall time of ``ringgeo figures`` against the papermill floor, cold and warm cache.
 
-Runs the whole batch with 1 job, then with 2 jobs, each into a fresh temporary
-output and build folder, and prints the wall time of each and the slowest runs.
+In one run, times the standard set (notebooks/runs.yaml) and the same runner on
+an empty parameterized notebook (a tagged ``parameters`` cell and nothing else)
+run as many times with the same ``--jobs``; prints both and their ratio, first
+with an empty parsed-data cache (cold: the batch builds it) and then with the
+cache it left (warm). Each ``ringgeo figures`` runs in a subprocess, as a user
+would, into fresh temporary output, build and cache folders (the data still
+comes from ``RINGGEO_DATA_DIR`` or the download cache).
 
-    RINGGEO_DATA_DIR=../shared/data python benchmarks/bench_figures.py [--jobs 1 2]
+    RINGGEO_DATA_DIR=../shared/data python benchmarks/bench_figures.py [--jobs 2] [--repeat 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
+BATCH = ROOT / "notebooks" / "runs.yaml"
 
 
-def bench(jobs: int) -> float:
-    """Run ``ringgeo figures --jobs N`` in a subprocess (as a user would); return seconds."""
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "ringgeo.cli", "figures", "--jobs", str(jobs),
-               "--no-progress", "--output-dir", f"{tmp}/output", "--build-dir", f"{tmp}/build"]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=os.environ)
-        seconds = time.perf_counter() - start
-        if done.returncode:
-            sys.exit(f"ringgeo figures --jobs {jobs} failed:\n{done.stderr.strip()}")
-        runs = [line for line in done.stdout.splitlines() if line.startswith("ran ")]
-        files = len(list(Path(tmp, "output").iterdir()))
-    print(f"jobs={jobs}: {seconds:6.1f} s wall for {len(runs)} notebooks, {files} output files")
-    for line in sorted(runs, key=lambda ln: float(ln.rsplit("(", 1)[1].split()[0]))[-3:]:
-        print(f"    {line}")
-    return seconds
+def _figures(batch: Path, jobs: int, env: dict, tmp: Path) -> tuple[float, list[str]]:
+    """Run ``ringgeo figures`` on a batch in a subprocess; return seconds and the 'ran' lines."""
+    out = Path(tempfile.mkdtemp(dir=tmp))
+    cmd = [sys.executable, "-m", "ringgeo.cli", "figures", "--batch", str(batch),
+           "--jobs", str(jobs), "--no-progress", "--output-dir", str(out / "output"),
+           "--build-dir", str(out / "build")]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"ringgeo figures --batch {batch} --jobs {jobs} failed:\n{done.stderr.strip()}")
+    shutil.rmtree(out)
+    return seconds, [line for line in done.stdout.splitlines() if line.startswith("ran ")]
+
+
+def _empty_batch(tmp: Path, runs: int) -> Path:
+    """A batch of ``runs`` runs of a notebook holding only a tagged parameters cell."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("output_name = 'empty'")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp / "empty.ipynb")
+    batch = tmp / "empty.yaml"
+    batch.write_text(yaml.safe_dump({"runs": [
+        {"name": f"empty{i}", "notebook": "empty.ipynb", "parameters": {"output_name": f"e{i}"}}
+        for i in range(runs)]}))
+    return batch
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="warm-cache measurements to take (the best is shown)")
     args = parser.parse_args(argv)
-    print(f"ringgeo figures, standard set ({ROOT / 'notebooks' / 'runs.yaml'}), "
+    runs = len(yaml.safe_load(BATCH.read_text())["runs"])
+    print(f"ringgeo figures: {runs} standard runs ({BATCH}), --jobs {args.jobs}, "
           f"{os.cpu_count()} CPUs")
-    times = {jobs: bench(jobs) for jobs in args.jobs}
-    if 1 in times:
-        for jobs, seconds in times.items():
-            if jobs != 1:
-                print(f"speed-up with {jobs} jobs: {times[1] / seconds:.2f}x")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        empty = _empty_batch(tmp, runs)
+        env = {**os.environ, "RINGGEO_CACHE_DIR": str(tmp / "cache")}
+        if not os.environ.get("RINGGEO_DATA_DIR"):  # downloads stay in the user's cache
+            env["RINGGEO_DATA_DIR"] = str(_download_folder())
+        env.pop("RINGGEO_PARSED_CACHE", None)
+        floor, _ = _figures(empty, args.jobs, env, tmp)
+        cold, _ = _figures(BATCH, args.jobs, env, tmp)
+        warm_times, warm_floor, lines = [], [], []
+        for _ in range(args.repeat):
+            warm_floor.append(_figures(empty, args.jobs, env, tmp)[0])
+            seconds, lines = _figures(BATCH, args.jobs, env, tmp)
+            warm_times.append(seconds)
+        off_env = {**env, "RINGGEO_PARSED_CACHE": "0"}
+        off, _ = _figures(BATCH, args.jobs, off_env, tmp)
+    warm, floor_w = min(warm_times), min(warm_floor)
+    print(f"empty-notebook floor:      {floor:6.1f} s (cold run)   {floor_w:6.1f} s (warm run)")
+    print(f"standard set, cold cache:  {cold:6.1f} s   ratio {cold / floor:.2f}")
+    print(f"standard set, warm cache:  {warm:6.1f} s   ratio {warm / floor_w:.2f}")
+    print(f"standard set, cache off:   {off:6.1f} s   ratio {off / floor_w:.2f} "
+          f"(RINGGEO_PARSED_CACHE=0)")
+    print("slowest warm runs:")
+    for line in sorted(lines, key=lambda ln: float(ln.rsplit("(", 1)[1].split()[0]))[-3:]:
+        print(f"    {line}")
+
+
+def _download_folder() -> Path:
+    import ringgeo
+
+    paths = ringgeo.data.fetch_all()
+    return next(iter(paths.values())).parent
 
 
 if __name__ == "__main__":

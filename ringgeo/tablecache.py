@@ -69,6 +69,8 @@ _META_KEY = b"ringgeo.tablecache"
 
 # in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings)
 _MEMO: dict[str, tuple] = {}
+# set by warm(): a table already stored is not read back
+_ENSURE_ONLY = False
 
 
 def enabled() -> bool:
@@ -363,6 +365,8 @@ def cached(name: str, key: dict, build: Callable, *, sources=()):
     if not enabled():
         return build()
     digest = _digest(name, key, sources)
+    if _ENSURE_ONLY and digest not in _MEMO and (folder() / f"{name}-{digest}.parquet").is_file():
+        return None  # warm(): stored already, no need to read it here
     if digest not in _MEMO:
         _MEMO[digest] = _load_or_build(folder() / f"{name}-{digest}.parquet", build)
     frame, attrs_text, caught = _MEMO[digest]
@@ -379,7 +383,12 @@ def _load_or_build(path: pathlib.Path, build: Callable) -> tuple:
             frame = None
             _unlink(path)
     if frame is None:
-        frame, caught = _build_recording(build)
+        global _ENSURE_ONLY
+        ensure, _ENSURE_ONLY = _ENSURE_ONLY, False  # a build reads its inputs in full
+        try:
+            frame, caught = _build_recording(build)
+        finally:
+            _ENSURE_ONLY = ensure
         _store(path, frame, caught)
     attrs_text = json.dumps(_encode(frame.attrs))
     return _without_attrs(frame), attrs_text, caught
@@ -437,19 +446,23 @@ def warm() -> list[str]:
     Returns the names of the tables now stored: the linked partner table (all
     partnerships) and the geography tables of :mod:`ringgeo.geography`.
     """
+    global _ENSURE_ONLY
     if not enabled():
         return []
     from . import geography, partners
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the notebooks show the data's warnings
-        partners.load_partners()
-        geography.load_states()
-        geography.load_counties()
-        for flag in (True,):
-            geography.load_municipalities(governments_only=flag)
-            geography.load_municipality_parts(governments_only=flag)
-            geography.load_mcd_place_overlaps(governments_only=flag)
+    _ENSURE_ONLY = True  # a table already stored is left alone, not read
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notebooks show the data's warnings
+            partners.load_partners()
+            geography.load_states()
+            geography.load_counties()
+            geography.load_municipalities()
+            geography.load_municipality_parts()
+            geography.load_mcd_place_overlaps()
+    finally:
+        _ENSURE_ONLY = False
     return [path.name for path in entries()]
 
 
