@@ -93,10 +93,12 @@ def folder() -> pathlib.Path:
 
 
 # ------------------------------------------------------------------ the key
-@functools.lru_cache(maxsize=1)
-def _package_digest() -> str:
+_PACKAGE = pathlib.Path(__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=4)
+def _package_digest(root: pathlib.Path = _PACKAGE) -> str:
     """sha256 of the package's own files: code, corrections table, registry."""
-    root = pathlib.Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(p for pattern in ("*.py", "*.csv", "*.json") for p in root.glob(pattern)):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
