@@ -557,7 +557,7 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     p = _prepare(partners)
     geo = _geography(geography)
     exploded = p.explode("counties")
-    placed = exploded["counties"].isin(geo.counties.index)
+    placed = _listed(exploded["counties"], geo.counties.index)
     lost = sorted(set(p["partner_id"]) - set(exploded.loc[placed, "partner_id"]))
     if lost:
         _warn_unlisted(lost, "have no county GEOID of the county table and count in no "
