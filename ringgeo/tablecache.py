@@ -4,7 +4,9 @@ Reading the sources, cleaning and linking 1,501 partners and building the
 Census geography takes seconds; every notebook kernel did it again. The tables
 that :func:`ringgeo.load_partners` and the ``ringgeo.geography`` loaders return
 are therefore stored, the first time they are built, as parquet files (through
-pyarrow) in ``<cache folder>/tables`` (:func:`ringgeo.data.cache_dir`, set by
+fastparquet, which leaves pandas' string storage alone: with pyarrow installed,
+pandas 3 stores every ``str`` column in pyarrow, which changes results such as
+tuple aggregations and slows ``isin``) in ``<cache folder>/tables`` (:func:`ringgeo.data.cache_dir`, set by
 ``RINGGEO_CACHE_DIR``; never the data mirror, which may be read-only). A later
 call, in any process, reads the file instead of building the table again.
 
@@ -18,14 +20,14 @@ table depends on:
   installed package (``*.py``, ``corrections.csv``, ``sources.json``), so a
   changed correction row, a new registry hash or an edited module in a
   development checkout all make a new key, even without a version bump;
-* the versions of pandas, numpy, pyarrow, shapely, pyproj and geopandas.
+* the versions of pandas, numpy, fastparquet, shapely, pyproj and geopandas.
 
 A file that cannot be read back (damaged, cut short, written by a different
 format) is deleted and the table rebuilt. Files are written to a temporary
 name in the same folder and renamed into place, so two kernels building the
-same table at once each write a complete file and the last rename wins; a
-reader never sees half a file. Each data page carries a checksum that is
-checked on reading. A table is only stored if it reads back identical (values,
+same table at once each write a complete file (same content, same name); a
+reader never sees half a file. A file's name ends with the sha256 of its own
+bytes, checked on reading. A table is only stored if it reads back identical (values,
 dtypes, ``attrs``, warnings): tuple and list columns, ``Int64``, ``str`` and
 ``datetime64[ns]`` dtypes and the quality report come back as built; a table
 that would not is returned uncached.
@@ -52,6 +54,7 @@ import copy
 import functools
 import hashlib
 import importlib
+import io
 import json
 import os
 import pathlib
@@ -65,7 +68,7 @@ __all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm", "cl
 ENV = "RINGGEO_PARSED_CACHE"
 _OFF = {"0", "false", "no", "off"}
 _FORMAT = 1  # bump when the file layout changes
-_META_KEY = b"ringgeo.tablecache"
+_META_KEY = "ringgeo.tablecache"
 
 # in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings)
 _MEMO: dict[str, tuple] = {}
@@ -110,7 +113,7 @@ def _library_versions() -> dict:
     from importlib import metadata
 
     versions = {}
-    for name in ("pandas", "numpy", "pyarrow", "shapely", "pyproj", "geopandas"):
+    for name in ("pandas", "numpy", "fastparquet", "shapely", "pyproj", "geopandas"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -206,19 +209,15 @@ def _containers(frame) -> dict:
     return kinds
 
 
-def _write(path: pathlib.Path, frame, caught: list) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _write(folder_: pathlib.Path, stem: str, frame, caught: list) -> pathlib.Path:
+    """Write ``<stem>-<sha256 of the file>.parquet`` through a temporary file; return it."""
+    import pandas as pd
+
+    fastparquet = _fastparquet()
 
     attrs = frame.attrs
     frame = _without_attrs(frame)
-    out = frame
-    geometry = None
-    if hasattr(frame, "_geometry_column_name"):  # a GeoDataFrame: geometry as WKB
-        geometry = frame._geometry_column_name
-        import pandas as pd
-
-        out = pd.DataFrame(frame.to_wkb())
+    geometry = getattr(frame, "_geometry_column_name", None)
     meta = {
         "geometry": geometry,
         "crs": frame.crs.to_json() if geometry and frame.crs is not None else None,
@@ -227,36 +226,71 @@ def _write(path: pathlib.Path, frame, caught: list) -> None:
         "attrs": _encode(attrs),
         "warnings": caught,
     }
-    plain = out.copy()
-    for column, kind in meta["containers"].items():
-        plain[column] = [list(v) for v in plain[column]]
-    table = pa.Table.from_pandas(plain, preserve_index=None)
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
-    folder_ = path.parent
+    plain = pd.DataFrame(frame.to_wkb()) if geometry else pd.DataFrame(frame)
+    encoding = {}
+    for column in plain.columns:
+        if column == geometry:
+            encoding[column] = "bytes"  # WKB
+        elif column in meta["containers"]:
+            plain[column] = [json.dumps(list(v)) for v in plain[column]]
+            encoding[column] = "utf8"
+        else:  # text columns; other object columns as fastparquet finds them
+            encoding[column] = "utf8" if isinstance(plain[column].dtype, pd.StringDtype) \
+                else "infer"
     folder_.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder_, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder_, prefix=f".{stem}.", suffix=".tmp")
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file is not secret
     try:
-        pq.write_table(table, tmp, write_page_checksum=True)
-        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fastparquet's own notes (pandas options)
+            fastparquet.write(tmp, plain, compression="ZSTD" if _has_zstd() else None,
+                              object_encoding=encoding, write_index=False,
+                              custom_metadata={_META_KEY: json.dumps(meta)})
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file is not secret
+        path = folder_ / f"{stem}-{_file_sha256(tmp)[:16]}.parquet"
+        os.replace(tmp, path)  # atomic: readers see no file or the whole file
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    return path
+
+
+def _has_zstd() -> bool:
+    try:
+        import cramjam  # noqa: F401  fastparquet's codecs
+    except ImportError:
+        return False
+    return True
+
+
+def _file_sha256(path) -> str:
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def _fastparquet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it reads a deprecated pandas option on import
+        import fastparquet
+    return fastparquet
 
 
 def _read(path: pathlib.Path):
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path, page_checksum_verification=True)
-    meta = json.loads(table.schema.metadata[_META_KEY])
-    frame = table.to_pandas()
+    fastparquet = _fastparquet()
+    raw = path.read_bytes()
+    # the name ends with the file's own sha256: a changed or cut-short file is refused
+    if not path.stem.endswith("-" + hashlib.sha256(raw).hexdigest()[:16]):
+        raise ValueError(f"{path.name} does not match its checksum")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fastparquet's own notes (pandas options)
+        parquet = fastparquet.ParquetFile(io.BytesIO(raw))
+        meta = json.loads(parquet.key_value_metadata[_META_KEY])
+        frame = parquet.to_pandas()
     for column, kind in meta["containers"].items():
         make = tuple if kind == "tuple" else list
-        frame[column] = _object_series([make(v.tolist()) for v in frame[column]], frame.index)
+        frame[column] = _object_series([make(json.loads(v)) for v in frame[column]], frame.index)
     for column, dtype in meta["dtypes"].items():
-        if column != meta["geometry"] and str(frame[column].dtype) != dtype:
+        if column not in (meta["geometry"], *meta["containers"]) \
+                and str(frame[column].dtype) != dtype:
             frame[column] = frame[column].astype(dtype)
     if meta["geometry"] is not None:
         import geopandas as gpd
@@ -367,22 +401,28 @@ def cached(name: str, key: dict, build: Callable, *, sources=()):
     if not enabled():
         return build()
     digest = _digest(name, key, sources)
-    if _ENSURE_ONLY and digest not in _MEMO and (folder() / f"{name}-{digest}.parquet").is_file():
+    stem = f"{name}-{digest}"
+    if _ENSURE_ONLY and digest not in _MEMO and _stored(stem):
         return None  # warm(): stored already, no need to read it here
     if digest not in _MEMO:
-        _MEMO[digest] = _load_or_build(folder() / f"{name}-{digest}.parquet", build)
+        _MEMO[digest] = _load_or_build(stem, build)
     frame, attrs_text, caught = _MEMO[digest]
     _replay(caught)
     return _fresh(frame, attrs_text)
 
 
-def _load_or_build(path: pathlib.Path, build: Callable) -> tuple:
+def _stored(stem: str) -> list[pathlib.Path]:
+    where = folder()
+    return sorted(where.glob(f"{stem}-*.parquet")) if where.is_dir() else []
+
+
+def _load_or_build(stem: str, build: Callable) -> tuple:
     frame = None
-    if path.is_file():
+    for path in _stored(stem):
         try:
             frame, caught = _read(path)
+            break
         except Exception:  # damaged, cut short or of another layout: rebuild, never trust
-            frame = None
             _unlink(path)
     if frame is None:
         global _ENSURE_ONLY
@@ -391,18 +431,20 @@ def _load_or_build(path: pathlib.Path, build: Callable) -> tuple:
             frame, caught = _build_recording(build)
         finally:
             _ENSURE_ONLY = ensure
-        _store(path, frame, caught)
+        _store(stem, frame, caught)
     attrs_text = json.dumps(_encode(frame.attrs))
     return _without_attrs(frame), attrs_text, caught
 
 
-def _store(path: pathlib.Path, frame, caught: list) -> None:
+def _store(stem: str, frame, caught: list) -> None:
     """Write the table; keep the file only if it reads back identical."""
+    path = None
     try:
-        _write(path, frame, caught)
+        path = _write(folder(), stem, frame, caught)
         back, back_caught = _read(path)
     except Exception:  # a read-only or full folder, a type parquet cannot hold: uncached
-        _unlink(path)
+        if path is not None:
+            _unlink(path)
         return
     if not (_same_frame(frame, back) and back_caught == caught):
         _unlink(path)
