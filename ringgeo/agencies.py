@@ -444,11 +444,12 @@ def load_agencies():
     >>> agencies.set_index("ori").loc["IL0166000", "county_fips"]  # Lemont: Cook first
     ('17031', '17043', '17197')
     """
-    from . import data
+    from . import data, tablecache
     from .geography import source_paths
 
-    frame = _load(str(data.fetch(AGENCY_FILE)), source_paths())
-    return _copy(frame)
+    # the parsed-data cache (ringgeo.tablecache), keyed on every registry file
+    return tablecache.cached("agencies", {}, lambda: _copy(
+        _load(str(data.fetch(AGENCY_FILE)), source_paths())), sources=list(data.registry()))
 
 
 def _copy(frame):

@@ -37,10 +37,6 @@ SOURCES = {"atlas-2020-10-07": "atlas-of-surveillance-20201007.csv"}
 #: Date each named dataset was exported: every partnership it lists was active by then.
 SNAPSHOT_DATES = {"atlas-2020-10-07": pd.Timestamp("2020-10-07")}
 
-# the registry files linking reads (ringgeo.geography's tables); in the cache key
-_GEOGRAPHY_FILES = ("cb_2019_us_state_20m.zip", "cb_2019_us_county_20m.zip",
-                    "co-est2019-alldata.csv", "sub-est2021_all.zip")
-
 #: The columns of the partner table, in order (``*_raw`` columns follow them).
 COLUMNS = ["partner_id", "row", "agency", "agency_type", "jurisdiction_type", "city",
            "state", "county_names", "activated", "source"]
@@ -363,11 +359,12 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     1501
     """
     if isinstance(source, str) and source in SOURCES:
-        from . import tablecache
+        from . import data, tablecache
 
         # the parsed-data cache: one stored table per dataset, as_of and link
         stamp = None if as_of is None else _as_timestamp(as_of).date().isoformat()
-        files = [SOURCES[source]] + (list(_GEOGRAPHY_FILES) if link else [])
+        # linking reads the geography and the FBI agencies: key on every registry file
+        files = list(data.registry()) if link else [SOURCES[source]]
         return tablecache.cached(
             "partners", {"source": source, "as_of": stamp, "link": bool(link)},
             lambda: _load_partners(source, as_of, link), sources=files)

@@ -488,12 +488,13 @@ def warm() -> list[str]:
     """Build and store the tables the standard notebooks read (no-op when switched off).
 
     Returns the names of the tables now stored: the linked partner table (all
-    partnerships) and the geography tables of :mod:`ringgeo.geography`.
+    partnerships), the geography tables of :mod:`ringgeo.geography` and the FBI
+    agencies (:func:`ringgeo.agencies.load_agencies`).
     """
     global _ENSURE_ONLY
     if not enabled():
         return []
-    from . import geography, partners
+    from . import agencies, geography, partners
 
     _ENSURE_ONLY = True  # a table already stored is left alone, not read
     try:
@@ -505,6 +506,7 @@ def warm() -> list[str]:
             geography.load_municipalities()
             geography.load_municipality_parts()
             geography.load_mcd_place_overlaps()
+            agencies.load_agencies()
     finally:
         _ENSURE_ONLY = False
     return [path.name for path in entries()]

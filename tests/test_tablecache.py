@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 import ringgeo
-from ringgeo import cli, coverage, data, geography, partners, tablecache
+from ringgeo import agencies, cli, coverage, data, geography, partners, tablecache
 
 AS_OF_DATES = ("2018-12-31", "2019-08-28", "2020-10-07")
 
@@ -269,7 +269,8 @@ def test_partners_and_coverage_cached_equal_uncached(cache, monkeypatch, as_of):
     def tables():
         linked = partners.load_partners(as_of=as_of)
         return (linked, partners.load_partners(as_of=as_of, link=False),
-                coverage.by_state(linked), coverage.by_county(linked))
+                coverage.by_state(linked), coverage.by_county(linked),
+                agencies.with_partners(linked))
     coverage._default_geography.cache_clear()
     expected, expected_warnings = _uncached(monkeypatch, tables)
     for _ in range(2):  # cold (built and stored), then read back from disk
@@ -280,8 +281,8 @@ def test_partners_and_coverage_cached_equal_uncached(cache, monkeypatch, as_of):
     assert {p.name.split("-")[0] for p in cache.iterdir()} >= {"partners", "states", "counties"}
 
 
-def test_geography_cached_equal_uncached(cache, monkeypatch):
-    loaders = [geography.load_states, geography.load_counties]
+def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
+    loaders = [geography.load_states, geography.load_counties, agencies.load_agencies]
     for flag in (True, False):
         loaders += [lambda f=flag, name=name: getattr(geography, name)(governments_only=f)
                     for name in ("load_municipalities", "load_municipality_parts",
@@ -296,6 +297,6 @@ def test_geography_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = tablecache.warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "counties", "mcd_place_overlaps", "municipalities", "municipality_parts", "partners",
+        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_parts", "partners",
         "states"]
     assert tablecache.warm() == names  # already stored: nothing is built again
