@@ -373,8 +373,9 @@ def _build_recording(build: Callable):
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         frame = build()
+    # a ResourceWarning comes from the garbage collector (any object), not the build
     caught = [(w.category.__module__, w.category.__qualname__, str(w.message))
-              for w in records]
+              for w in records if not issubclass(w.category, ResourceWarning)]
     return frame, caught
 
 
