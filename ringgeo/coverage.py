@@ -243,9 +243,17 @@ def _agency_roles(agencies) -> tuple[dict, dict, dict]:
 
 @functools.lru_cache(maxsize=2)
 def _default_roles(paths: tuple) -> tuple[dict, dict, dict]:  # key: the files read
+    return _agency_roles(_agencies_without_attrs())
+
+
+def _agencies_without_attrs():
+    # pandas deep-copies attrs on every column access, and the agencies' attrs hold
+    # the whole quality report (0.6 s of copies per table); the roles do not read it
     from .agencies import load_agencies
 
-    return _agency_roles(load_agencies())
+    agencies = load_agencies()
+    agencies.attrs = {}
+    return agencies
 
 
 def _policing(agencies, p: pd.DataFrame, geo: _cells.Geography) -> _Policing:
@@ -351,9 +359,7 @@ def _universe(agencies) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=2)
 def _default_universe(paths: tuple) -> pd.DataFrame:  # key: the files read
-    from .agencies import load_agencies
-
-    return _universe_of(load_agencies())
+    return _universe_of(_agencies_without_attrs())
 
 
 def _universe_of(agencies) -> pd.DataFrame:
