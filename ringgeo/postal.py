@@ -226,9 +226,12 @@ def load_postal_codes() -> pd.DataFrame:
     >>> zips.attrs["quality"]["no_state"]  # military codes
     511
     """
-    from . import data
+    from . import data, tablecache
 
-    frame = _load(str(data.fetch(POSTAL_FILE)), str(data.fetch("cb_2019_us_county_20m.zip")))
-    out = frame.copy()
-    out.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
-    return out
+    def build():
+        frame = _load(str(data.fetch(POSTAL_FILE)), str(data.fetch("cb_2019_us_county_20m.zip")))
+        out = frame.copy()
+        out.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in frame.attrs.items()}
+        return out
+    # the parsed-data cache (ringgeo.tablecache), keyed on every registry file
+    return tablecache.cached("postal_codes", {}, build, sources=list(data.registry()))

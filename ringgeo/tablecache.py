@@ -489,13 +489,14 @@ def warm() -> list[str]:
     """Build and store the tables the standard notebooks read (no-op when switched off).
 
     Returns the names of the tables now stored: the linked partner table (all
-    partnerships), the geography tables of :mod:`ringgeo.geography` and the FBI
-    agencies (:func:`ringgeo.agencies.load_agencies`).
+    partnerships), the geography tables of :mod:`ringgeo.geography`, the FBI
+    agencies (:func:`ringgeo.agencies.load_agencies`) and the ZIP codes
+    (:func:`ringgeo.postal.load_postal_codes`).
     """
     global _ENSURE_ONLY
     if not enabled():
         return []
-    from . import agencies, geography, partners
+    from . import agencies, geography, partners, postal
 
     _ENSURE_ONLY = True  # a table already stored is left alone, not read
     try:
@@ -508,6 +509,7 @@ def warm() -> list[str]:
             geography.load_municipality_parts()
             geography.load_mcd_place_overlaps()
             agencies.load_agencies()
+            postal.load_postal_codes()
     finally:
         _ENSURE_ONLY = False
     return [path.name for path in entries()]
