@@ -32,7 +32,7 @@ _EXPORTS = {
 }
 _SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "postal",
                "lookup", "coverage", "plot",
-               "runner", "params", "exceptions", "cli")
+               "runner", "params", "exceptions", "cli", "tables", "lab")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
 

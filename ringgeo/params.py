@@ -31,7 +31,7 @@ __all__ = [
     "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
     "validate_level", "validate_metric", "validate_as_of", "validate_state",
     "validate_states", "validate_scheme", "validate_k", "validate_bins",
-    "validate_dpi", "validate_freq", "validate_output_dir", "output_name", "schemes",
+    "validate_dpi", "validate_freq", "validate_top", "validate_output_dir", "output_name", "schemes",
 ]
 
 #: Map levels: one polygon per state, or one per county.
@@ -457,3 +457,25 @@ def output_name(*parts) -> str:
         raise ParameterError(f"cannot build a file name from {parts!r}: give a name made of "
                              "letters, digits, '_' or '-'.")
     return stem[:120].strip("_-")
+
+
+def validate_top(top) -> int:
+    """Return the number of table rows a notebook shows (``top``), a whole number >= 1.
+
+    Raises
+    ------
+    ParameterError
+        Not a whole number, or below 1.
+
+    Examples
+    --------
+    >>> validate_top(10)
+    10
+    >>> validate_top(0)
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `top` was 0 but is expected to be a whole number >= 1.
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ParameterError(f"`top` was {top!r} but is expected to be a whole number >= 1.")
+    return top
