@@ -19,9 +19,9 @@ def universe():
     return ringgeo.load_agencies()
 
 
-@pytest.fixture(scope="module")
-def real():
-    return ringgeo.load_partners()
+@pytest.fixture
+def real(real_partners):
+    return real_partners
 
 
 def by_ori(frame, ori):
