@@ -144,9 +144,11 @@ def _read_csv(path, columns) -> pd.DataFrame:
 
 
 def _read_boundaries(path, extra=()) -> gpd.GeoDataFrame:
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
         frame = gpd.read_file(path)
-    except Exception as err:  # pyogrio raises its own DataSourceError
+    except (DataSourceError, DataLayerError, OSError) as err:  # not a readable shapefile zip
         raise InputError(
             f"{pathlib.Path(path).name}: cannot be read as a shapefile zip ({err}). "
             f"Fetch it again with `ringgeo data fetch`."

@@ -28,7 +28,7 @@ from .partners import SNAPSHOT_DATES, _as_timestamp
 from .states import validate_state as _validate_usps
 
 __all__ = [
-    "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
+    "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE",
     "validate_level", "validate_metric", "validate_as_of", "validate_state",
     "validate_states", "validate_scheme", "validate_k", "validate_bins",
     "validate_dpi", "validate_freq", "validate_top", "validate_output_dir", "output_name", "schemes",
@@ -58,11 +58,6 @@ METRICS = {
 FIRST_DATE = _dt.date(_FIRST_YEAR, 1, 1)
 #: The date of the one partner snapshot (the Atlas of Surveillance export).
 SNAPSHOT_DATE = max(SNAPSHOT_DATES.values()).date()
-
-#: mapclassify schemes accepted when :mod:`ringgeo.plot` does not publish its
-#: own list as ``SCHEMES``.
-FALLBACK_SCHEMES = ("quantiles", "equal_interval", "fisher_jenks", "natural_breaks",
-                    "user_defined")
 
 _K_RANGE = (2, 9)        # ColorBrewer sequential ramps stop at 9 classes
 _DPI_RANGE = (30, 600)  # 30: thumbnails (the plot tests' baseline images)
@@ -220,10 +215,8 @@ def schemes() -> tuple[str, ...]:
     >>> "quantiles" in schemes()
     True
     """
-    try:
-        from .plot import SCHEMES
-    except ImportError:
-        return FALLBACK_SCHEMES
+    from .plot import SCHEMES
+
     return tuple(SCHEMES)
 
 

@@ -110,12 +110,6 @@ def test_scheme_normalized_and_listed():
         params.validate_scheme("rainbow")
 
 
-def test_schemes_agree_with_plot_module():
-    import ringgeo.plot
-
-    assert params.schemes() == tuple(getattr(ringgeo.plot, "SCHEMES", params.FALLBACK_SCHEMES))
-
-
 @pytest.mark.parametrize("k", [2, 5, 9])
 def test_k_in_range(k):
     assert params.validate_k(k) == k
