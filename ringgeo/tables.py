@@ -60,7 +60,8 @@ def partners_by_state_year(partners: pd.DataFrame) -> pd.DataFrame:
         :data:`UNKNOWN_YEAR` (partnerships without an activation date, always
         present) and ``total`` (the sum of the others). Sorted by ``total``,
         largest first, then by state. Every partnership counts once: the
-        column sums add up to ``len(partners)``.
+        column sums add up to ``len(partners)`` (a partnership without a state
+        counts in a row ``unknown``).
 
     Raises
     ------
@@ -83,7 +84,7 @@ def partners_by_state_year(partners: pd.DataFrame) -> pd.DataFrame:
     activated = pd.to_datetime(partners["activated"])
     year = activated.dt.year.astype("Int64").astype("string").fillna(UNKNOWN_YEAR)
     years = sorted(set(year) - {UNKNOWN_YEAR})
-    state = partners["state"].astype("string")
+    state = partners["state"].astype("string").fillna(UNKNOWN_YEAR)  # never dropped
     counts = pd.crosstab(state, year) if len(partners) else pd.DataFrame()
     table = counts.reindex(columns=years + [UNKNOWN_YEAR], fill_value=0).astype("int64")
     table = table.rename_axis(index="state", columns=None)

@@ -38,6 +38,13 @@ def test_partners_by_state_year_ties_sorted_by_state_and_unknown_always_present(
     assert table["unknown"].tolist() == [0, 0]
 
 
+def test_partners_by_state_year_keeps_a_partner_without_state():
+    partners = pd.DataFrame({"state": pd.array(["IL", None], dtype="string"),
+                             "activated": pd.to_datetime(["2019-02-01", None])})
+    table = tables.partners_by_state_year(partners)
+    assert table.loc["unknown", "unknown"] == 1 and table["total"].sum() == 2
+
+
 def test_partners_by_state_year_empty_and_missing_column():
     empty = tables.partners_by_state_year(pd.DataFrame({"state": [], "activated": []}))
     assert len(empty) == 0 and empty.columns.tolist() == ["unknown", "total"]
