@@ -35,7 +35,7 @@ def main() -> None:
 
     tables = (geography.load_states(), geography.load_counties(),
               geography.load_municipality_parts(), geography.load_mcd_place_overlaps())
-    cells = median(lambda partners=partners: coverage._cells.build(*tables), args.repeat)
+    cells = median(lambda: coverage._cells.build(*tables), args.repeat)
     geo = coverage._cells.build(*tables)
     print(f"cells: {cells:.3f} s ({len(geo.cells):,} cells, {len(geo.counties):,} counties)")
 
@@ -49,7 +49,8 @@ def main() -> None:
             "national": lambda partners=partners: coverage.national(partners),
             "timeline M": lambda partners=partners: coverage.timeline(partners, freq="M"),
             "timeline D": lambda partners=partners: coverage.timeline(partners, freq="D"),
-            "timeline W by state": lambda partners=partners: coverage.timeline(partners, freq="W", by="state"),
+            "timeline W by state": lambda partners=partners: coverage.timeline(
+                partners, freq="W", by="state"),
         }
         for name, job in jobs.items():
             print(f"  {name:<20} {median(job, args.repeat):.3f} s")
