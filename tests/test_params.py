@@ -211,3 +211,13 @@ def test_as_of_agrees_with_load_partners_slicing_day():
         assert params.validate_as_of(value) == _as_timestamp(value).date().isoformat()
     with pytest.raises(ParameterError, match="is not a date"):
         params.validate_as_of(pd.NaT)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "10", True, None])
+def test_top_must_be_a_whole_number_from_1(bad):
+    with pytest.raises(ParameterError, match=r"`top` was .* whole number >= 1"):
+        params.validate_top(bad)
+
+
+def test_top_accepts_whole_numbers():
+    assert params.validate_top(1) == 1 and params.validate_top(3220) == 3220
