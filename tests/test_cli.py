@@ -1,6 +1,6 @@
 """Tests of the ``ringgeo`` command line: every sub-command, its errors and exit codes.
 
-Each command's deeper behaviour is tested beside its module (test_data, test_partners,
+Each command's deeper behaviour is tested beside its module (test_data, test_partners, test_lookup,
 test_runner, test_lab); here every command is run once the way a user types it.
 """
 
@@ -18,6 +18,7 @@ from ringgeo import cli, data
 COMMANDS = {
     "data": ["data", "info"],
     "partners": ["partners", "--no-link"],
+    "lookup": ["lookup", "19082"],
     "figures": None,  # a real batch: test_figures_runs_a_batch (slow)
     "lab": None,  # writes a file: test_lab_writes_the_student_copy
 }
@@ -77,6 +78,20 @@ def test_partners_bad_date_is_one_line_error(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("ringgeo: error: ") and captured.err.count("\n") == 1
+
+
+def test_lookup_answers_a_zip_code(mirror_dir, capsys):
+    assert cli.main(COMMANDS["lookup"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ZIP code 19082: post office Upper Darby, PA")
+    assert "Upper Darby Township Police Department" in out
+
+
+def test_lookup_bad_state_is_one_line_error(capsys):
+    assert cli.main(["lookup", "Nowhere, ZZ"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ringgeo: error: 'Nowhere, ZZ': 'ZZ' is not a state")
+    assert err.count("\n") == 1
 
 
 def test_lab_writes_the_student_copy(tmp_path, capsys):
