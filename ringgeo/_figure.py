@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import data
 from .exceptions import ParameterError
+from .metrics import METRICS
 from .partners import SNAPSHOT_DATES, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line"]
@@ -25,44 +26,6 @@ _SNAPSHOT = "atlas-2020-10-07"
 PARTNER_FILE = SOURCES[_SNAPSHOT]
 EXPORT_DATE = f"{SNAPSHOT_DATES[_SNAPSHOT]:%Y-%m-%d}"
 
-# Known coverage columns: legend title, definition for the source line, and the
-# registry files behind them.
-_POP2019 = ("co-est2019-alldata.csv",)
-_POP2021 = ("co-est2019-alldata.csv", "sub-est2021_all.zip")
-# the covered population: who polices each place comes from the FBI agency list
-_COVERED = _POP2021 + ("fbi-agencies-2018.csv",)
-METRICS = {
-    "partners": ("Ring partner agencies", "Agencies with a Ring Neighbors partnership", ()),
-    "police": ("Police partners", "Police departments with a Ring partnership", ()),
-    "sheriffs": ("Sheriff partners", "Sheriff's offices with a Ring partnership", ()),
-    "partners_per_100k": (
-        "Partners per 100,000 residents",
-        "Ring partner agencies per 100,000 residents (July 1, 2019 population)", _POP2019),
-    "share_covered_min": (
-        "Share of residents covered (lower bound)",
-        "Lower bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _COVERED),
-    "share_covered_max": (
-        "Share of residents covered (upper bound)",
-        "Upper bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _COVERED),
-    "pop_covered_min": ("Residents covered (lower bound)",
-                        "Lower bound of residents living under a partnered agency", _COVERED),
-    "pop_covered_max": ("Residents covered (upper bound)",
-                        "Upper bound of residents living under a partnered agency", _COVERED),
-    "share_agencies_partnered": (
-        "Share of agencies partnered",
-        "Share of local police departments, sheriffs and county police (FBI agency list, "
-        "2018) with a Ring partnership", ("fbi-agencies-2018.csv",)),
-    "share_police_partnered": (
-        "Share of police departments partnered",
-        "Share of local police departments (FBI agency list, 2018) with a Ring partnership",
-        ("fbi-agencies-2018.csv",)),
-    "share_sheriffs_partnered": (
-        "Share of sheriffs partnered",
-        "Share of sheriff's offices (FBI agency list, 2018) with a Ring partnership",
-        ("fbi-agencies-2018.csv",)),
-}
 
 
 def _date_text(as_of) -> str | None:
@@ -81,7 +44,7 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
     ----------
     column : str, optional
         The metric drawn; known coverage columns add their population source
-        and a definition (see ``METRICS``).
+        and a definition (see :data:`ringgeo.metrics.METRICS`).
     as_of : date-like, optional
         Cut-off date of the partnerships counted. None: every partnership in
         the 2020-10-07 export.
@@ -105,7 +68,7 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
     activated by 2019-12-31 (export of 2020-10-07); U.S. Census Bureau, 2019 cartographic
     boundary files. Agencies with a Ring Neighbors partnership. Made with ringgeo.
     """
-    metric = METRICS.get(column, (None, None, ()))
+    metric = METRICS.get(column, (None, None, ()))  # label, definition, sources
     date = _date_text(as_of)
     when = (f"partnerships activated by {date} (export of {EXPORT_DATE})" if date
             else f"all partnerships in the {EXPORT_DATE} export")

@@ -24,6 +24,7 @@ import numpy as np
 from ._cleaning import _FIRST_YEAR
 from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
+from .metrics import METRICS  # the columns a map or ranking can show
 from .partners import SNAPSHOT_DATES, _as_timestamp
 from .states import validate_state as _validate_usps
 
@@ -36,22 +37,6 @@ __all__ = [
 
 #: Map levels: one polygon per state, or one per county.
 LEVELS = ("state", "county")
-
-#: Columns of the coverage tables that a map or ranking can show, with the
-#: few words a figure's source line uses to define them.
-METRICS = {
-    "partners": "Ring partner agencies",
-    "partners_per_100k": "Ring partner agencies per 100,000 residents",
-    "police": "partnered police departments",
-    "sheriffs": "partnered sheriff's offices",
-    "pop_covered_min": "residents under a partnered agency (lower bound)",
-    "pop_covered_max": "residents under a partnered agency (upper bound)",
-    "share_covered_min": "share of residents under a partnered agency (lower bound)",
-    "share_covered_max": "share of residents under a partnered agency (upper bound)",
-    "share_agencies_partnered": "share of local police, sheriffs and county police partnered",
-    "share_police_partnered": "share of local police departments partnered",
-    "share_sheriffs_partnered": "share of sheriff's offices partnered",
-}
 
 #: Before Ring's first published activation (2018-03-22), no partnership existed
 #: (the same year before which partner cleaning flags a date as implausible).

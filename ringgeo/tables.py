@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .exceptions import InputError, ParameterError
+from .metrics import METRICS
 
 __all__ = ["UNKNOWN_YEAR", "TABLE1_COLUMNS", "TABLE1_DECIMALS", "partners_by_state_year",
            "ranked", "map_title"]
@@ -157,12 +158,15 @@ def ranked(table: pd.DataFrame, rank_by: str = "partners_per_100k", *,
 
 
 def map_title(metric: str, level: str = "state", state: str | None = None) -> str:
-    """Return the default headline of a map: the metric's words and the areas drawn.
+    """Return the default headline of a map: the metric's label and the areas drawn.
+
+    The label is the map's legend title too (:data:`ringgeo.metrics.METRICS`), so
+    headline and legend name the metric in the same words.
 
     Parameters
     ----------
     metric : str
-        A key of :data:`ringgeo.params.METRICS`.
+        A key of :data:`ringgeo.metrics.METRICS`.
     level : {"state", "county"}
         One area per state, or per county.
     state : str, optional
@@ -180,9 +184,9 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
     Examples
     --------
     >>> map_title("partners_per_100k")
-    'Ring partner agencies per 100,000 residents, by state'
+    'Partners per 100,000 residents, by state'
     >>> map_title("share_covered_max", "county", "FL")
-    'Share of residents under a partnered agency (upper bound), by county, Florida'
+    'Share of residents covered (upper bound), by county, Florida'
     """
     from . import params
     from .states import state_name
@@ -190,9 +194,8 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
     metric = params.validate_metric(metric)
     state = params.validate_state(state)
     level = params.validate_level(level, state=state)
-    words = params.METRICS[metric]
     if level == "state":
         where = "by state"
     else:
         where = "by county" if state is None else f"by county, {state_name(state)}"
-    return f"{words[0].upper()}{words[1:]}, {where}"
+    return f"{METRICS[metric].label}, {where}"

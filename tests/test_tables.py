@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from ringgeo import tables
+from ringgeo import params, tables
 from ringgeo.exceptions import InputError, ParameterError
+from ringgeo.metrics import METRICS
 
 
 def crafted_partners():
@@ -102,12 +103,22 @@ def test_ranked_errors():
 
 
 @pytest.mark.parametrize("args, title", [
-    (("partners_per_100k",), "Ring partner agencies per 100,000 residents, by state"),
+    (("partners_per_100k",), "Partners per 100,000 residents, by state"),
     (("partners", "county"), "Ring partner agencies, by county"),
-    (("police", "County", "nj"), "Partnered police departments, by county, New Jersey"),
+    (("police", "County", "nj"), "Police partners, by county, New Jersey"),
 ])
 def test_map_title(args, title):
     assert tables.map_title(*args) == title
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+def test_map_title_and_legend_name_the_metric_alike(metric):
+    """One vocabulary: the headline starts with the legend title the map draws."""
+    from ringgeo import plot
+
+    legend = plot.METRICS[metric][0]
+    assert tables.map_title(metric).startswith(f"{legend}, by state")
+    assert params.METRICS is METRICS is plot.METRICS
 
 
 def test_map_title_refuses_bad_parameters():
