@@ -13,11 +13,10 @@ import importlib.resources
 from ._classes import _warn
 from ._figure import EXPORT_DATE, FONT, _draw_source, _figure, month_text, set_alt_text, source_line
 from .exceptions import ParameterError
-from .states import STATES, state_name, validate_state
+from .states import STATES_AND_DC, state_name, validate_state
 
 __all__ = ["timeline", "published_counts"]
 
-_IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
 
 
 
@@ -140,7 +139,7 @@ def _timeline_table(frame, states) -> pd.DataFrame:
     if states is None:
         if list(wide.columns) != ["US"]:
             # the nation is the 50 states and DC, as in ringgeo.coverage.national
-            outside = [c for c in wide.columns if c not in _IN_51]
+            outside = [c for c in wide.columns if c not in STATES_AND_DC]
             counted = wide[outside].ffill().iloc[-1].fillna(0) if outside else pd.Series()
             if (counted > 0).any():
                 _warn(f"The national line sums the 50 states and DC; "

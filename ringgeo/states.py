@@ -14,7 +14,7 @@ import pandas as pd
 
 from .exceptions import ParameterError
 
-__all__ = ["STATES", "validate_state", "state_fips", "state_name", "fips_to_usps"]
+__all__ = ["STATES", "STATES_AND_DC", "validate_state", "state_fips", "state_name", "fips_to_usps"]
 
 # (USPS, FIPS, name); 50 states, DC, Puerto Rico and the island areas.
 _TABLE = [
@@ -48,6 +48,9 @@ STATES["in_51"] = STATES["is_state"] | (STATES["state"] == "DC")
 
 _BY_USPS = {usps: (fips, name) for usps, fips, name in _TABLE}
 _IN_51 = tuple(STATES.loc[STATES["in_51"], "state"])
+#: USPS codes of the 50 states and DC, the places with Census population figures
+#: (the one set the coverage tables, agencies and timelines count in).
+STATES_AND_DC = frozenset(_IN_51)
 _LOOKUP: dict[str, str] = {}
 for _usps, _fips, _name in _TABLE:
     _LOOKUP[_usps.lower()] = _usps
