@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 import pandas as pd
 
+from ._names import strip_invisible
 from .exceptions import ParameterError
 from .states import validate_state
 
@@ -40,8 +40,7 @@ def _clean_text(value, legacy_encoding: bool = False) -> tuple[str, bool]:
     if value is None:
         return "", False
     text = str(value).replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
-    if not text.isascii():  # format characters (U+200E, U+FEFF, ...) go
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(text)  # format characters (U+200E, U+FEFF, ...) go
     text = _CONTROL.sub(" ", text)
     # U+FFFD, or "?" in a cp1252/Latin-1 file, stands for a character the encoding lost
     lost = "\ufffd" in text or (legacy_encoding and "?" in text)

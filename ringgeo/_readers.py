@@ -23,10 +23,10 @@ import csv
 import io
 import pathlib
 import re
-import unicodedata
 import xml.parsers.expat
 import zipfile
 
+from ._names import strip_invisible
 from .exceptions import InputError
 
 __all__ = ["read_records", "RING_TECHNOLOGY", "KMZ_MAX_BYTES"]
@@ -70,7 +70,7 @@ _FORMATS_HELP = (
 
 
 def _norm_header(name: str) -> str:
-    text = "".join(ch for ch in str(name) if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(str(name))
     return re.sub(r"[\s_\-]+", " ", text).strip().lower()
 
 

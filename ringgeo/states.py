@@ -12,6 +12,7 @@ import unicodedata
 
 import pandas as pd
 
+from ._names import strip_invisible
 from .exceptions import ParameterError
 
 __all__ = ["STATES", "STATES_AND_DC", "validate_state", "state_fips", "state_name", "fips_to_usps"]
@@ -64,8 +65,7 @@ _LOOKUP.update({
 
 
 def _key(value: str) -> str:
-    text = unicodedata.normalize("NFKC", str(value))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(unicodedata.normalize("NFKC", str(value)))
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
