@@ -8,26 +8,15 @@ say so. See ``docs/figures.md``.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 
 import mapclassify
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
+from .exceptions import ParameterError, warn
 
 __all__ = ["SCHEMES", "class_labels", "classify"]
-
-
-def _warn(message: str) -> None:
-    """Warn, pointing at the caller's line outside ringgeo."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, stacklevel=level)
 
 
 def _mc(cls, **fixed):
@@ -77,7 +66,7 @@ def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
         if np.any(np.diff(edges) <= 0):
             raise ParameterError(f"bins must increase strictly, got {bins!r}.")
         if values.size and values.max() > edges[-1]:
-            _warn(f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
+            warn(f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
                   f"({edges[-1]:g}); a class up to the maximum ({values.max():g}) was added. "
                   "Raise the last bin to keep legends shared between maps identical.")
             edges = np.append(edges, values.max())

@@ -18,7 +18,7 @@ from ._names import strip_invisible
 from .exceptions import ParameterError
 from .states import validate_state
 
-_BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "null", "-", "--", "unknown", "?"}
+BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "null", "-", "--", "unknown", "?"}
 _SPACES = re.compile(r"\s+")
 _LEA = {"police": "police", "police department": "police", "sheriff": "sheriff",
         "sheriff's office": "sheriff", "constables": "other", "constable": "other",
@@ -28,7 +28,7 @@ _JURIS = {"municipal": "municipal", "city": "municipal", "town": "municipal",
           "parish": "county", "regional": "regional", "state": "other", "tribal": "other",
           "university": "other", "college": "other", "other": "other"}
 # Ring's first police partnerships date from 2018; earlier dates are suspicious.
-_FIRST_YEAR = 2018
+FIRST_YEAR = 2018
 
 
 # --------------------------------------------------------------------- cleaning helpers
@@ -155,7 +155,7 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
     county = out.pop("county")
     if rec.get("county") is None:
         out["county_names"] = []
-    elif county.casefold() in _BLANK_COUNTY:
+    elif county.casefold() in BLANK_COUNTY:
         out["county_names"] = []
         flags.append(("county", "blank county" if not county else
                       f"blank county: {county!r} treated as blank"))
@@ -203,9 +203,9 @@ def _clean_date(raw_date, latest: dt.date | None) -> tuple[pd.Timestamp | None, 
     if _EXCEL_SERIAL.fullmatch(date_text):
         flags.append(("activated", f"excel serial: {date_text!r} read as Excel's day number "
                                    f"for {day}; check it, and format the column as dates"))
-    if day.year < _FIRST_YEAR:
+    if day.year < FIRST_YEAR:
         flags.append(("activated", f"implausible date: {date_text!r} is before "
-                                   f"{_FIRST_YEAR}, when Ring's police partnerships "
+                                   f"{FIRST_YEAR}, when Ring's police partnerships "
                                    f"began; check it"))
     elif day > latest:
         flags.append(("activated", f"implausible date: {date_text!r} ({day}) is after "

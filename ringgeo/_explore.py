@@ -14,7 +14,7 @@ import html
 
 import pandas as pd
 
-from ._figure import METRICS, _colours, source_line
+from ._figure import METRICS, class_colours, source_line
 from .exceptions import ParameterError
 from .states import state_name, validate_state
 
@@ -227,7 +227,7 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
                               bins=bins, zero_class=zero_class, legend_fmt=legend_fmt)
         level = table.attrs["level"]
         labels = list(table.attrs["labels"])
-        colours = [_hex(c) for c in _colours(cmap or plot.CMAP, len(labels),
+        colours = [_hex(c) for c in class_colours(cmap or plot.CMAP, len(labels),
                                              table.attrs["zero_class"])]
         shapes = _areas(level)
         areas = shapes.merge(table[["GEOID", "name", "value", "class", "label"]], on="GEOID")

@@ -13,7 +13,8 @@ from .exceptions import ParameterError
 from .metrics import METRICS
 from .partners import SNAPSHOT_DATES, SOURCES
 
-__all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line"]
+__all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
+           "draw_source"]
 
 #: Default figure size (inches) and resolution of saved raster files.
 FIGSIZE = (10.0, 6.5)
@@ -98,7 +99,7 @@ def _wrap(text: str, width_in: float, size: float) -> str:
     return "\n".join(textwrap.wrap(text, chars))
 
 
-def _colours(cmap, n: int, zero: bool = False):
+def class_colours(cmap, n: int, zero: bool = False):
     """Class colours; a zero class keeps the palest colour, set apart from the others."""
     cmap = plt.get_cmap(cmap) if isinstance(cmap, str) else cmap
     if n == 1:
@@ -124,7 +125,7 @@ def _new_figure(title, subtitle):
     return fig, top
 
 
-def _figure(ax, title, subtitle, *, left, bottom, width, margin):
+def titled_axes(ax, title, subtitle, *, left, bottom, width, margin):
     """Return ``(fig, ax, own)``: the caller's axes, titled, or a new figure with a
     headline and axes at ``left``, ``bottom`` (figure fractions) of ``width``, whose
     top edge is ``margin - bottom`` below the headline."""
@@ -137,7 +138,7 @@ def _figure(ax, title, subtitle, *, left, bottom, width, margin):
     return fig, ax, True
 
 
-def _draw_source(fig, ax, text, own_figure):
+def draw_source(fig, ax, text, own_figure):
     if own_figure:
         fig.text(0.015, 0.012, _wrap(text, fig.get_figwidth() - 0.3, FONT["source"]),
                  ha="left", va="bottom", fontsize=FONT["source"], color="#404040",
@@ -229,7 +230,7 @@ def palette_check(cmaps=("YlOrRd",), ks=range(2, 10), zero=True) -> pd.DataFrame
     rows = []
     for name in cmaps:
         for k in ks:
-            rgb = np.array([c[:3] for c in _colours(name, k, zero)])
+            rgb = np.array([c[:3] for c in class_colours(name, k, zero)])
             row = {"cmap": name, "k": k}
             for vision, cvd in _VISION.items():
                 seen = rgb if cvd is None else np.clip(colorspacious.cspace_convert(

@@ -217,7 +217,7 @@ def _link(frame: pd.DataFrame, county_text: pd.Series) -> dict:
         if not fips:
             fips = _named_county(geo, parsed, state)
             if fips:
-                flags.append(f"county from the agency name: the record names none")
+                flags.append("county from the agency name: the record names none")
         if muni is not None and res["muni_geoid"] is not None:
             # a municipal department's counties are where its municipality lies,
             # the one holding most of its residents first

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _coverage_cells as _cells
-from .exceptions import InputError, ParameterError
+from .exceptions import InputError, ParameterError, warn
 from .geography import source_paths
 from .states import STATES_AND_DC
 
@@ -401,9 +401,8 @@ def _attrs(table, partners, notes, **extra):
     return table
 
 
-def _warn_unlisted(ids, where: str, stacklevel: int = 3) -> None:
-    warnings.warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}"
-                  f"{', ...' if len(ids) > 5 else ''}) {where}", stacklevel=stacklevel)
+def _warn_unlisted(ids, where: str) -> None:
+    warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}) {where}")
 
 
 def _only_51(p: pd.DataFrame, what: str):
@@ -412,7 +411,7 @@ def _only_51(p: pd.DataFrame, what: str):
     excluded = list(p.loc[~inside, "partner_id"])
     if excluded:
         _warn_unlisted(excluded, f"are outside the 50 states and DC and are left out of the "
-                       f"{what} (see attrs['excluded']).", stacklevel=4)
+                       f"{what} (see attrs['excluded']).")
     return p.loc[inside], excluded
 
 

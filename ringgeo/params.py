@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cleaning import _FIRST_YEAR
+from ._cleaning import FIRST_YEAR
 from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
 from .metrics import METRICS  # the columns a map or ranking can show
-from .partners import SNAPSHOT_DATES, _as_timestamp
+from .partners import SNAPSHOT_DATES, as_timestamp
 from .states import validate_state as _validate_usps
 
 __all__ = [
@@ -40,7 +40,7 @@ LEVELS = ("state", "county")
 
 #: Before Ring's first published activation (2018-03-22), no partnership existed
 #: (the same year before which partner cleaning flags a date as implausible).
-FIRST_DATE = _dt.date(_FIRST_YEAR, 1, 1)
+FIRST_DATE = _dt.date(FIRST_YEAR, 1, 1)
 #: The date of the one partner snapshot (the Atlas of Surveillance export).
 SNAPSHOT_DATE = max(SNAPSHOT_DATES.values()).date()
 
@@ -139,7 +139,7 @@ def validate_as_of(as_of) -> str | None:
     if as_of is None:
         return None
     # the rules load_partners(as_of=...) applies: the day it will slice with
-    day = _as_timestamp(as_of).date()
+    day = as_timestamp(as_of).date()
     if not FIRST_DATE <= day <= SNAPSHOT_DATE:
         raise ParameterError(
             f"`as_of` was {as_of!r} but must fall between {FIRST_DATE} and {SNAPSHOT_DATE} "

@@ -205,10 +205,10 @@ def test_freq_matches_coverage_timeline():
 
 def test_as_of_agrees_with_load_partners_slicing_day():
     # a datetime is read as the day load_partners(as_of=...) slices with
-    from ringgeo.partners import _as_timestamp
+    from ringgeo.partners import as_timestamp
 
     for value in (pd.Timestamp("2020-03-01 23:30", tz="US/Pacific"), dt.datetime(2019, 1, 2, 23, 59)):
-        assert params.validate_as_of(value) == _as_timestamp(value).date().isoformat()
+        assert params.validate_as_of(value) == as_timestamp(value).date().isoformat()
     with pytest.raises(ParameterError, match="is not a date"):
         params.validate_as_of(pd.NaT)
 
