@@ -352,9 +352,14 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     >>> partners = load_partners(link=False)
     >>> len(partners), partners.attrs["as_of"]
     (1501, None)
-    >>> august = load_partners(as_of="2019-08-28", link=False)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:  # the undated rows are named
+    ...     warnings.simplefilter("always")
+    ...     august = load_partners(as_of="2019-08-28", link=False)
     >>> len(august), quality_report(august)["excluded_by_as_of"]["undated"]
     (407, 170)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    as_of=2019-08-28: 170 partnership(s) without an activation date were excluded: ...
     >>> len(load_partners(as_of="2020-10-07", link=False))
     1501
     """
