@@ -1,8 +1,9 @@
 """ringgeo: reproducible maps and statistics of Ring's police partnerships.
 
 The package face re-exports the public API. Submodules are imported on first
-use, so ``import ringgeo`` stays fast and reads no file. ``ringgeo.lookup`` is a module that can be called:
-``ringgeo.lookup("19082")`` is ``ringgeo.lookup.lookup("19082")``.
+use, so ``import ringgeo`` stays fast and reads no file. ``ringgeo.lookup`` is a
+module that can be called: ``ringgeo.lookup("19082")`` is
+``ringgeo.lookup.lookup("19082")``.
 
 Examples
 --------

@@ -138,7 +138,8 @@ def _number_format(legend_fmt, edges: np.ndarray, integral: bool, exact_only: bo
     if exact_only:  # breaks the user chose are shown as given
         decimals = next((d for d in range(5) if np.allclose(
             np.round(edges * scale, d), edges * scale, rtol=0, atol=1e-9)), 4)
-    for decimals in range(decimals, 6):
+    fewest = decimals
+    for decimals in range(fewest, 6):  # the last value tried is the result
         shown = {f"{e * scale:.{decimals}f}" for e in edges}
         if len(shown) == len(set(edges)):
             break

@@ -376,8 +376,8 @@ def _description_fields(html: str) -> dict[str, str]:
 class _KmlCollector:
     """expat handlers that collect the Placemarks of a KML document, in one pass.
 
-    Entity declarations are refused (:meth:`entity`, :meth:`end_doctype`): ringgeo expands no entity, so
-    an internal one cannot rename an agency, an external one cannot read another
+    Entity declarations are refused (:meth:`entity`, :meth:`end_doctype`): ringgeo expands
+    no entity, so an internal one cannot rename an agency, an external one cannot read another
     file, and a "billion laughs" bomb cannot exhaust memory, whatever expat is
     installed (the approach of defusedxml).
     """

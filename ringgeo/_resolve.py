@@ -364,7 +364,7 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     return place
 
 
-def parse(query, ctx: Context, paths: tuple) -> Place:
+def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's owner splits it
     from .states import validate_state
 
     if isinstance(query, (tuple, list)) and len(query) == 2:

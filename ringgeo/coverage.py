@@ -615,8 +615,8 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     index = pd.Index(["US"], name="area")
     p = p.assign(area="US")
     table = _table(_counts(p, "area", index),
-                   pd.Series([geo.states.loc[geo.states.index.isin(STATES_AND_DC), "population"].sum()],
-                             index=index),
+                   pd.Series([geo.states.loc[geo.states.index.isin(STATES_AND_DC),
+                                             "population"].sum()], index=index),
                    pd.Series([cmin[counties51].sum()], index=index),
                    pd.Series([cmax[counties51].sum()], index=index))
     table = _add_agency_shares(table, _universe(agencies).assign(area="US"), p, "area")

@@ -275,7 +275,7 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
     return muni, method, note, review
 
 
-def link_record(geo: GeoIndex, rec: dict) -> dict:
+def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead splits linking (issue 15)
     """Link one record (``agency, jurisdiction_type, city, state, county_names``).
 
     Used for partner rows by :func:`link_partners` and for FBI agencies by
@@ -380,7 +380,8 @@ def _primary(fips: list, agency_county: str | None, muni: Muni | None) -> str:
 
 
 # ---------------------------------------------------------------------- public
-def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
+def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
+        partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     """Link each partner to its Census counties and, if municipal, its municipality.
 
     Corrections are applied first (only through the corrections table), then

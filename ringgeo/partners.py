@@ -296,7 +296,8 @@ def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = Non
     quality["kept"] = len(out)
     out.attrs["as_of"] = stamp
     if undated.any() and not include_undated:
-        until = f" (all are active by the export date {snapshot.date()})" if snapshot is not None else ""
+        until = (f" (all are active by the export date {snapshot.date()})"
+                 if snapshot is not None else "")
         warn(
             f"as_of={stamp.date()}: {int(undated.sum())} partnership(s) without an activation "
             f"date were excluded: their dates are unknown, they may predate as_of{until}; see "

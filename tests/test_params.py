@@ -24,7 +24,8 @@ def test_level_lists_allowed_values():
 
 
 def test_state_level_with_a_state_is_refused():
-    with pytest.raises(ParameterError, match=r"single-state map shows its counties.*level='county'"):
+    with pytest.raises(ParameterError,
+                       match=r"single-state map shows its counties.*level='county'"):
         params.validate_level("state", state="PA")
 
 
@@ -207,7 +208,8 @@ def test_as_of_agrees_with_load_partners_slicing_day():
     # a datetime is read as the day load_partners(as_of=...) slices with
     from ringgeo.partners import as_timestamp
 
-    for value in (pd.Timestamp("2020-03-01 23:30", tz="US/Pacific"), dt.datetime(2019, 1, 2, 23, 59)):
+    for value in (pd.Timestamp("2020-03-01 23:30", tz="US/Pacific"),
+                  dt.datetime(2019, 1, 2, 23, 59)):
         assert params.validate_as_of(value) == as_timestamp(value).date().isoformat()
     with pytest.raises(ParameterError, match="is not a date"):
         params.validate_as_of(pd.NaT)

@@ -86,7 +86,8 @@ def test_batch_writes_outputs_and_executed_notebooks(tiny, tmp_path):
     for res in results:
         assert res.executed == (tmp_path / "build" / f"{res.name}.ipynb").resolve()
         executed = nbformat.read(res.executed, as_version=4)
-        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        injected = [c for c in executed.cells
+                    if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1 and "output_name" in injected[0].source
         assert res.seconds > 0
 

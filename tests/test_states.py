@@ -1,7 +1,14 @@
 import pytest
 
 from ringgeo.exceptions import ParameterError
-from ringgeo.states import STATES, STATES_AND_DC, fips_to_usps, state_fips, state_name, validate_state
+from ringgeo.states import (
+    STATES,
+    STATES_AND_DC,
+    fips_to_usps,
+    state_fips,
+    state_name,
+    validate_state,
+)
 
 
 def test_table_counts():
@@ -10,7 +17,8 @@ def test_table_counts():
     assert STATES["state"].is_unique and STATES["fips"].is_unique
 
 
-@pytest.mark.parametrize("value", ["Louisiana", "LA", "la", "22", 22, "louisiana\u200e", " LOUISIANA "])
+@pytest.mark.parametrize("value", ["Louisiana", "LA", "la", "22", 22, "louisiana\u200e",
+                                   " LOUISIANA "])
 def test_spellings(value):
     assert validate_state(value) == "LA"
 
