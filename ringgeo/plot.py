@@ -142,7 +142,8 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         raise ParameterError(f"Column {column!r} is not in the frame; numeric columns are: "
                              f"{', '.join(map(str, numeric)) or 'none'}.")
-    if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+    if (not pd.api.types.is_numeric_dtype(frame[column])
+            or pd.api.types.is_bool_dtype(frame[column])):
         raise ParameterError(f"Column {column!r} is {frame[column].dtype}, not numbers; "
                              "a choropleth colours numeric values.")
     usps = None
@@ -350,7 +351,8 @@ def describe_map(table, column, as_of=None) -> str:
     Examples
     --------
     >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80, "FL": 150, "WY": 0, "MT": 0}})
-    >>> describe_map(map_data(frame, "partners"), "partners", "2020-10-07")  # doctest: +NORMALIZE_WHITESPACE
+    >>> table = map_data(frame, "partners")
+    >>> describe_map(table, "partners", "2020-10-07")  # doctest: +NORMALIZE_WHITESPACE
     'Ring partner agencies by state, October 2020. Highest: Florida (150), California (120),
     Texas (80); 2 states have none; 47 have no data.'
     """
