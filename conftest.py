@@ -46,3 +46,17 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the notebook runs (nbval) slow: ``pytest -m "not slow"`` is the fast loop.
+    A doctest that raises a warning fails: an example shows clean use, or catches
+    the warning it means to show."""
+    import pytest
+    from _pytest.doctest import DoctestItem
+
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+        elif isinstance(item, DoctestItem):
+            item.add_marker(pytest.mark.filterwarnings("error::UserWarning"))

@@ -44,12 +44,13 @@ def main() -> None:
         coverage.by_state(partners)  # builds and caches the default geography
         print(f"\nas_of={as_of}: {len(partners):,} partners")
         jobs = {
-            "by_state": lambda: coverage.by_state(partners),
-            "by_county": lambda: coverage.by_county(partners),
-            "national": lambda: coverage.national(partners),
-            "timeline M": lambda: coverage.timeline(partners, freq="M"),
-            "timeline D": lambda: coverage.timeline(partners, freq="D"),
-            "timeline W by state": lambda: coverage.timeline(partners, freq="W", by="state"),
+            "by_state": lambda partners=partners: coverage.by_state(partners),
+            "by_county": lambda partners=partners: coverage.by_county(partners),
+            "national": lambda partners=partners: coverage.national(partners),
+            "timeline M": lambda partners=partners: coverage.timeline(partners, freq="M"),
+            "timeline D": lambda partners=partners: coverage.timeline(partners, freq="D"),
+            "timeline W by state": lambda partners=partners: coverage.timeline(
+                partners, freq="W", by="state"),
         }
         for name, job in jobs.items():
             print(f"  {name:<20} {median(job, args.repeat):.3f} s")

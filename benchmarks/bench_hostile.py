@@ -38,7 +38,7 @@ def main(n: int = 200_000) -> None:
     path = pathlib.Path("hostile.kml")
     print(f"{'shape':<28}{'n':>10}{'2n':>10}{'4n':>10}   ratios")
     for label, shape in SHAPES.items():
-        times = [median(lambda m=m: _readers._read_kml(
+        times = [median(lambda m=m, shape=shape: _readers._read_kml(
             (HEAD + shape(m) + TAIL).encode(), path), 3) for m in (n, 2 * n, 4 * n)]
         print(f"{label:<28}" + "".join(f"{t:>9.3f}s" for t in times)
               + f"   {times[1] / times[0]:.1f}, {times[2] / times[0]:.1f}")

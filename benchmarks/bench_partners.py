@@ -53,8 +53,8 @@ def main(argv=None) -> int:
         rereads, warms = [], []
         for _ in range(args.repeat):
             partners._read_cached.cache_clear()
-            rereads.append(timed(lambda: partners.load_partners(link=link)))
-            warms.append(timed(lambda: partners.load_partners(link=link)))
+            rereads.append(timed(lambda link=link: partners.load_partners(link=link)))
+            warms.append(timed(lambda link=link: partners.load_partners(link=link)))
         print(f"{str(link):>6} {colds[0][1]:>6} {statistics.median(c for c, _ in colds):8.3f} "
               f"{statistics.median(rereads):8.3f} {statistics.median(warms):8.3f}")
     return 0

@@ -1,8 +1,9 @@
 """ringgeo: reproducible maps and statistics of Ring's police partnerships.
 
 The package face re-exports the public API. Submodules are imported on first
-use, so ``import ringgeo`` stays fast and reads no file. ``ringgeo.lookup`` is a module that can be called:
-``ringgeo.lookup("19082")`` is ``ringgeo.lookup.lookup("19082")``.
+use, so ``import ringgeo`` stays fast and reads no file. ``ringgeo.lookup`` is a
+module that can be called: ``ringgeo.lookup("19082")`` is
+``ringgeo.lookup.lookup("19082")``.
 
 Examples
 --------
@@ -32,7 +33,7 @@ _EXPORTS = {
 }
 _SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "postal",
                "lookup", "coverage", "plot",
-               "runner", "params", "exceptions", "cli")
+               "runner", "params", "exceptions", "cli", "tables", "lab")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
 

@@ -8,25 +8,14 @@ say so. See ``docs/figures.md``.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
+from .exceptions import ParameterError, warn
 
 __all__ = ["SCHEMES", "class_labels", "classify"]
-
-
-def _warn(message: str) -> None:
-    """Warn, pointing at the caller's line outside ringgeo."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, stacklevel=level)
 
 
 def _mc(name: str, **fixed):
@@ -90,7 +79,7 @@ def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
         if np.any(np.diff(edges) <= 0):
             raise ParameterError(f"bins must increase strictly, got {bins!r}.")
         if values.size and values.max() > edges[-1]:
-            _warn(f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
+            warn(f"{int((values > edges[-1]).sum())} value(s) exceed the last bin "
                   f"({edges[-1]:g}); a class up to the maximum ({values.max():g}) was added. "
                   "Raise the last bin to keep legends shared between maps identical.")
             edges = np.append(edges, values.max())
@@ -162,7 +151,8 @@ def _number_format(legend_fmt, edges: np.ndarray, integral: bool, exact_only: bo
     if exact_only:  # breaks the user chose are shown as given
         decimals = next((d for d in range(5) if np.allclose(
             np.round(edges * scale, d), edges * scale, rtol=0, atol=1e-9)), 4)
-    for decimals in range(decimals, 6):
+    fewest = decimals
+    for decimals in range(fewest, 6):  # the last value tried is the result
         shown = {f"{e * scale:.{decimals}f}" for e in edges}
         if len(shown) == len(set(edges)):
             break

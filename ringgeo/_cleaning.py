@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 import pandas as pd
 
+from ._names import strip_invisible
 from .exceptions import ParameterError
 from .states import validate_state
 
-_BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "null", "-", "--", "unknown", "?"}
+BLANK_COUNTY = {"", "#n/a", "n/a", "na", "none", "null", "-", "--", "unknown", "?"}
 _SPACES = re.compile(r"\s+")
 _LEA = {"police": "police", "police department": "police", "sheriff": "sheriff",
         "sheriff's office": "sheriff", "constables": "other", "constable": "other",
@@ -28,7 +28,7 @@ _JURIS = {"municipal": "municipal", "city": "municipal", "town": "municipal",
           "parish": "county", "regional": "regional", "state": "other", "tribal": "other",
           "university": "other", "college": "other", "other": "other"}
 # Ring's first police partnerships date from 2018; earlier dates are suspicious.
-_FIRST_YEAR = 2018
+FIRST_YEAR = 2018
 
 
 # --------------------------------------------------------------------- cleaning helpers
@@ -40,8 +40,7 @@ def _clean_text(value, legacy_encoding: bool = False) -> tuple[str, bool]:
     if value is None:
         return "", False
     text = str(value).replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
-    if not text.isascii():  # format characters (U+200E, U+FEFF, ...) go
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(text)  # format characters (U+200E, U+FEFF, ...) go
     text = _CONTROL.sub(" ", text)
     # U+FFFD, or "?" in a cp1252/Latin-1 file, stands for a character the encoding lost
     lost = "\ufffd" in text or (legacy_encoding and "?" in text)
@@ -156,7 +155,7 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
     county = out.pop("county")
     if rec.get("county") is None:
         out["county_names"] = []
-    elif county.casefold() in _BLANK_COUNTY:
+    elif county.casefold() in BLANK_COUNTY:
         out["county_names"] = []
         flags.append(("county", "blank county" if not county else
                       f"blank county: {county!r} treated as blank"))
@@ -204,9 +203,9 @@ def _clean_date(raw_date, latest: dt.date | None) -> tuple[pd.Timestamp | None, 
     if _EXCEL_SERIAL.fullmatch(date_text):
         flags.append(("activated", f"excel serial: {date_text!r} read as Excel's day number "
                                    f"for {day}; check it, and format the column as dates"))
-    if day.year < _FIRST_YEAR:
+    if day.year < FIRST_YEAR:
         flags.append(("activated", f"implausible date: {date_text!r} is before "
-                                   f"{_FIRST_YEAR}, when Ring's police partnerships "
+                                   f"{FIRST_YEAR}, when Ring's police partnerships "
                                    f"began; check it"))
     elif day > latest:
         flags.append(("activated", f"implausible date: {date_text!r} ({day}) is after "

@@ -99,6 +99,30 @@ def build(states, counties, parts, overlaps) -> Geography:
 
 
 def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.DataFrame:
+    """Cut every county into disjoint cells: place x MCD overlaps, the rest of each place
+    and of each MCD, and the county's unincorporated remainder (see docs/methodology.md)."""
+    parts = _municipality_parts(parts)
+    _check_parts(parts, overlaps, co)
+    places, mcds = _places_and_mcds(parts)
+    ov = _overlaps(overlaps, places, mcds)
+    places, mcds = _outside_overlaps(places, mcds, ov)
+    cells = pd.concat([
+        pd.DataFrame({"county": ov["county"], "place": ov["place"], "mcd": ov["mcd"],
+                      "incorporated": ov["incorporated"], "pop": ov["pop"]}),
+        pd.DataFrame({"county": places["county"], "place": places["geoid"], "mcd": "",
+                      "incorporated": places["incorporated"], "pop": places["pop"]}),
+        pd.DataFrame({"county": mcds["county"], "place": "", "mcd": mcds["geoid"],
+                      "incorporated": False, "pop": mcds["pop"]}),
+    ], ignore_index=True)
+    cells = pd.concat([cells, _county_remainders(cells, co)], ignore_index=True)
+    cells["incorporated"] = cells["incorporated"].astype(bool)
+    for col in ("county", "place", "mcd"):
+        cells[col] = cells[col].astype("string")
+    return cells
+
+
+def _municipality_parts(parts: pd.DataFrame) -> pd.DataFrame:
+    """The municipality parts in canonical types, without the balance-of-county places."""
     parts = pd.DataFrame({
         "geoid": parts["muni_geoid"].astype("string"),
         "kind": parts["kind"].astype("string"),
@@ -107,7 +131,11 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
         "incorporated": parts["incorporated"].astype(bool),
     })
     balance = (parts["kind"] == "place") & parts["geoid"].str.endswith(BALANCE_PLACE)
-    parts = parts.loc[~balance]
+    return parts.loc[~balance]
+
+
+def _check_parts(parts: pd.DataFrame, overlaps: pd.DataFrame, co: pd.DataFrame) -> None:
+    """Every county named is in the counties table; every part is a place or an MCD."""
     unknown = sorted((set(parts["county"]) | set(_county(overlaps["county_fips"])))
                      - set(co.index))
     if unknown:
@@ -120,12 +148,20 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
     if other:
         raise InputError(f"municipality_parts: unknown kind(s) {other}; expected "
                          f"'place' or 'mcd'.")
+
+
+def _places_and_mcds(parts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Population of each place and each MCD by county (one row per GEOID and county)."""
     places = (parts.loc[parts["kind"] == "place"]
               .groupby(["geoid", "county"], as_index=False)
               .agg(pop=("pop", "sum"), incorporated=("incorporated", "max")))
     mcds = (parts.loc[parts["kind"] == "mcd"]
             .groupby(["geoid", "county"], as_index=False).agg(pop=("pop", "sum")))
+    return places, mcds
 
+
+def _overlaps(overlaps: pd.DataFrame, places: pd.DataFrame, mcds: pd.DataFrame) -> pd.DataFrame:
+    """The MCD x place overlaps by county, each marked incorporated as its place is."""
     ov = pd.DataFrame({
         "mcd": overlaps["mcd_geoid"].astype("string"),
         "place": overlaps["place_geoid"].astype("string"),
@@ -143,7 +179,12 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
             f"are not in municipality_parts; both tables must come from ringgeo.geography."
         )
     ov["incorporated"] = ov["place"].map(incorporated).astype(bool)
+    return ov
 
+
+def _outside_overlaps(places: pd.DataFrame, mcds: pd.DataFrame,
+                      ov: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Places and MCDs reduced to their parts outside every overlap (never negative)."""
     # place parts outside any MCD
     in_mcd = ov.groupby(["place", "county"])["pop"].sum()
     key = pd.MultiIndex.from_frame(places[["geoid", "county"]])
@@ -161,15 +202,11 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
                 f"itself; the geography tables disagree (regenerate them from "
                 f"ringgeo.geography)."
             )
+    return places, mcds
 
-    cells = pd.concat([
-        pd.DataFrame({"county": ov["county"], "place": ov["place"], "mcd": ov["mcd"],
-                      "incorporated": ov["incorporated"], "pop": ov["pop"]}),
-        pd.DataFrame({"county": places["county"], "place": places["geoid"], "mcd": "",
-                      "incorporated": places["incorporated"], "pop": places["pop"]}),
-        pd.DataFrame({"county": mcds["county"], "place": "", "mcd": mcds["geoid"],
-                      "incorporated": False, "pop": mcds["pop"]}),
-    ], ignore_index=True)
+
+def _county_remainders(cells: pd.DataFrame, co: pd.DataFrame) -> pd.DataFrame:
+    """One cell per county for its residents outside every place and MCD cell."""
     used = cells.groupby("county")["pop"].sum().reindex(co.index).fillna(0.0)
     rest = co["population_2020base"].astype("float64") - used
     short = rest < -0.5
@@ -181,13 +218,8 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
             f"them from ringgeo.geography)."
         )
     rest = rest[rest > 0]  # missing base (Puerto Rico) gives NaN and is left out
-    cells = pd.concat([cells, pd.DataFrame({
-        "county": rest.index.astype("string"), "place": "", "mcd": "",
-        "incorporated": False, "pop": rest.to_numpy()})], ignore_index=True)
-    cells["incorporated"] = cells["incorporated"].astype(bool)
-    for col in ("county", "place", "mcd"):
-        cells[col] = cells[col].astype("string")
-    return cells
+    return pd.DataFrame({"county": rest.index.astype("string"), "place": "", "mcd": "",
+                         "incorporated": False, "pop": rest.to_numpy()})
 
 
 def cover_dates(geo: Geography, places: pd.Series, mcds: pd.Series,

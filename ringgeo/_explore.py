@@ -14,7 +14,7 @@ import html
 
 import pandas as pd
 
-from ._figure import METRICS, _colours, source_line
+from ._figure import METRICS, class_colours, source_line
 from .exceptions import ParameterError
 from .states import state_name, validate_state
 
@@ -119,8 +119,9 @@ def _legend_html(title, name, labels, colours, counts, note) -> str:
 <style>
  .rg-title {{position:fixed; top:10px; left:60px; z-index:1000; background:rgba(255,255,255,.9);
    padding:6px 10px; font:bold 16px sans-serif; border-radius:4px; max-width:60%;}}
- .rg-legend {{position:fixed; bottom:90px; right:10px; z-index:1000; background:rgba(255,255,255,.92);
-   padding:8px 10px; font:12px sans-serif; border-radius:4px; max-width:260px;}}
+ .rg-legend {{position:fixed; bottom:90px; right:10px; z-index:1000;
+   background:rgba(255,255,255,.92); padding:8px 10px; font:12px sans-serif; border-radius:4px;
+   max-width:260px;}}
  .rg-legend-title {{font-weight:bold; margin-bottom:4px;}}
  .rg-row {{margin:2px 0; white-space:nowrap;}}
  .rg-swatch {{display:inline-block; width:16px; height:12px; margin-right:6px;
@@ -134,9 +135,10 @@ def _legend_html(title, name, labels, colours, counts, note) -> str:
 """
 
 
-def explore(frame=None, column=None, *, level=None, state=None, scheme="quantiles", k=5,
-            bins=None, agencies=True, as_of=None, cmap=None, title=None, legend_fmt=None,
-            zero_class=True, tiles=TILES):
+def explore(  # noqa: C901 - the web map's owner (issue 12) splits it
+        frame=None, column=None, *, level=None, state=None, scheme="quantiles", k=5,
+        bins=None, agencies=True, as_of=None, cmap=None, title=None, legend_fmt=None,
+        zero_class=True, tiles=TILES):
     """Return an interactive web map (folium) of one coverage column and the agencies.
 
     Parameters
@@ -227,13 +229,16 @@ def explore(frame=None, column=None, *, level=None, state=None, scheme="quantile
                               bins=bins, zero_class=zero_class, legend_fmt=legend_fmt)
         level = table.attrs["level"]
         labels = list(table.attrs["labels"])
-        colours = [_hex(c) for c in _colours(cmap or plot.CMAP, len(labels),
+        colours = [_hex(c) for c in class_colours(cmap or plot.CMAP, len(labels),
                                              table.attrs["zero_class"])]
         shapes = _areas(level)
         areas = shapes.merge(table[["GEOID", "name", "value", "class", "label"]], on="GEOID")
         areas = areas.sort_values("GEOID", ignore_index=True)
-        fmt = (lambda v: "no data" if pd.isna(v) else
-               (f"{v:.1%}" if str(column).startswith("share_") else f"{v:,.4g}"))
+        def fmt(v):
+            if pd.isna(v):
+                return "no data"
+            return f"{v:.1%}" if str(column).startswith("share_") else f"{v:,.4g}"
+
         areas["shown"] = areas["value"].map(fmt)
         areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
         name = METRICS.get(column, (column,))[0]

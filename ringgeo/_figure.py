@@ -10,9 +10,11 @@ import pandas as pd
 
 from . import data
 from .exceptions import ParameterError
+from .metrics import METRICS
 from .partners import SNAPSHOT_DATES, SOURCES
 
-__all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line"]
+__all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
+           "draw_source"]
 
 #: Default figure size (inches) and resolution of saved raster files.
 FIGSIZE = (10.0, 6.5)
@@ -25,44 +27,6 @@ _SNAPSHOT = "atlas-2020-10-07"
 PARTNER_FILE = SOURCES[_SNAPSHOT]
 EXPORT_DATE = f"{SNAPSHOT_DATES[_SNAPSHOT]:%Y-%m-%d}"
 
-# Known coverage columns: legend title, definition for the source line, and the
-# registry files behind them.
-_POP2019 = ("co-est2019-alldata.csv",)
-_POP2021 = ("co-est2019-alldata.csv", "sub-est2021_all.zip")
-# the covered population: who polices each place comes from the FBI agency list
-_COVERED = _POP2021 + ("fbi-agencies-2018.csv",)
-METRICS = {
-    "partners": ("Ring partner agencies", "Agencies with a Ring Neighbors partnership", ()),
-    "police": ("Police partners", "Police departments with a Ring partnership", ()),
-    "sheriffs": ("Sheriff partners", "Sheriff's offices with a Ring partnership", ()),
-    "partners_per_100k": (
-        "Partners per 100,000 residents",
-        "Ring partner agencies per 100,000 residents (July 1, 2019 population)", _POP2019),
-    "share_covered_min": (
-        "Share of residents covered (lower bound)",
-        "Lower bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _COVERED),
-    "share_covered_max": (
-        "Share of residents covered (upper bound)",
-        "Upper bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _COVERED),
-    "pop_covered_min": ("Residents covered (lower bound)",
-                        "Lower bound of residents living under a partnered agency", _COVERED),
-    "pop_covered_max": ("Residents covered (upper bound)",
-                        "Upper bound of residents living under a partnered agency", _COVERED),
-    "share_agencies_partnered": (
-        "Share of agencies partnered",
-        "Share of local police departments, sheriffs and county police (FBI agency list, "
-        "2018) with a Ring partnership", ("fbi-agencies-2018.csv",)),
-    "share_police_partnered": (
-        "Share of police departments partnered",
-        "Share of local police departments (FBI agency list, 2018) with a Ring partnership",
-        ("fbi-agencies-2018.csv",)),
-    "share_sheriffs_partnered": (
-        "Share of sheriffs partnered",
-        "Share of sheriff's offices (FBI agency list, 2018) with a Ring partnership",
-        ("fbi-agencies-2018.csv",)),
-}
 
 
 def _date_text(as_of) -> str | None:
@@ -81,7 +45,7 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
     ----------
     column : str, optional
         The metric drawn; known coverage columns add their population source
-        and a definition (see ``METRICS``).
+        and a definition (see :data:`ringgeo.metrics.METRICS`).
     as_of : date-like, optional
         Cut-off date of the partnerships counted. None: every partnership in
         the 2020-10-07 export.
@@ -105,7 +69,7 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
     activated by 2019-12-31 (export of 2020-10-07); U.S. Census Bureau, 2019 cartographic
     boundary files. Agencies with a Ring Neighbors partnership. Made with ringgeo.
     """
-    metric = METRICS.get(column, (None, None, ()))
+    metric = METRICS.get(column, (None, None, ()))  # label, definition, sources
     date = _date_text(as_of)
     when = (f"partnerships activated by {date} (export of {EXPORT_DATE})" if date
             else f"all partnerships in the {EXPORT_DATE} export")
@@ -135,7 +99,7 @@ def _wrap(text: str, width_in: float, size: float) -> str:
     return "\n".join(textwrap.wrap(text, chars))
 
 
-def _colours(cmap, n: int, zero: bool = False):
+def class_colours(cmap, n: int, zero: bool = False):
     """Class colours; a zero class keeps the palest colour, set apart from the others."""
     cmap = plt.get_cmap(cmap) if isinstance(cmap, str) else cmap
     if n == 1:
@@ -161,7 +125,7 @@ def _new_figure(title, subtitle):
     return fig, top
 
 
-def _figure(ax, title, subtitle, *, left, bottom, width, margin):
+def titled_axes(ax, title, subtitle, *, left, bottom, width, margin):
     """Return ``(fig, ax, own)``: the caller's axes, titled, or a new figure with a
     headline and axes at ``left``, ``bottom`` (figure fractions) of ``width``, whose
     top edge is ``margin - bottom`` below the headline."""
@@ -174,7 +138,7 @@ def _figure(ax, title, subtitle, *, left, bottom, width, margin):
     return fig, ax, True
 
 
-def _draw_source(fig, ax, text, own_figure):
+def draw_source(fig, ax, text, own_figure):
     if own_figure:
         fig.text(0.015, 0.012, _wrap(text, fig.get_figwidth() - 0.3, FONT["source"]),
                  ha="left", va="bottom", fontsize=FONT["source"], color="#404040",
@@ -266,7 +230,7 @@ def palette_check(cmaps=("YlOrRd",), ks=range(2, 10), zero=True) -> pd.DataFrame
     rows = []
     for name in cmaps:
         for k in ks:
-            rgb = np.array([c[:3] for c in _colours(name, k, zero)])
+            rgb = np.array([c[:3] for c in class_colours(name, k, zero)])
             row = {"cmap": name, "k": k}
             for vision, cvd in _VISION.items():
                 seen = rgb if cvd is None else np.clip(colorspacious.cspace_convert(

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, source_paths
 from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
+from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, source_paths
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
 COUNTY_FUZZY_CUTOFF = 85.0

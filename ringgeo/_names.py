@@ -3,6 +3,8 @@
 Partner rows spell places the way people type them; Census names are formal.
 These helpers turn both into comparable keys:
 
+* :func:`strip_invisible` removes invisible format characters (U+200E, U+FEFF...), the
+  one place that does so for the whole package (states, partner cleaning, readers);
 * :func:`clean` removes invisible format characters (U+200E), curly quotes and
   repeated whitespace, nothing else (used for *exact* comparison);
 * :func:`fold` also drops diacritics (``Doña`` -> ``dona``), case and
@@ -62,6 +64,22 @@ _AGENCY_PREFIX = re.compile(r"^(charter township|township|town|village|city|boro
 _AGENCY_TRAILING = re.compile(r"\s+(charter township|township|town|village|city|borough)$")
 
 
+def strip_invisible(text: str) -> str:
+    """Remove the invisible Unicode format characters (category Cf) from ``text``.
+
+    Left-to-right marks (U+200E), byte order marks (U+FEFF), zero-width spaces
+    (U+200B) and their kin come with copied text and make equal names differ.
+
+    Examples
+    --------
+    >>> strip_invisible("\u200eHarris\u200b County\ufeff")
+    'Harris County'
+    """
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def clean(text) -> str:
     """Remove format characters (U+200E...), unify quotes and collapse whitespace.
 
@@ -76,8 +94,7 @@ def clean(text) -> str:
         return ""
     text = str(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = strip_invisible(unicodedata.normalize("NFKC", text))
         text = text.replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(text.replace("`", "'").split())
 

@@ -23,10 +23,10 @@ import csv
 import io
 import pathlib
 import re
-import unicodedata
 import xml.parsers.expat
 import zipfile
 
+from ._names import strip_invisible
 from .exceptions import InputError
 
 __all__ = ["read_records", "RING_TECHNOLOGY", "KMZ_MAX_BYTES"]
@@ -70,7 +70,7 @@ _FORMATS_HELP = (
 
 
 def _norm_header(name: str) -> str:
-    text = "".join(ch for ch in str(name) if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(str(name))
     return re.sub(r"[\s_\-]+", " ", text).strip().lower()
 
 
@@ -376,8 +376,8 @@ def _description_fields(html: str) -> dict[str, str]:
 class _KmlCollector:
     """expat handlers that collect the Placemarks of a KML document, in one pass.
 
-    Entity declarations are refused (:meth:`entity`, :meth:`end_doctype`): ringgeo expands no entity, so
-    an internal one cannot rename an agency, an external one cannot read another
+    Entity declarations are refused (:meth:`entity`, :meth:`end_doctype`): ringgeo expands
+    no entity, so an internal one cannot rename an agency, an external one cannot read another
     file, and a "billion laughs" bomb cannot exhaust memory, whatever expat is
     installed (the approach of defusedxml).
     """

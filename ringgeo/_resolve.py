@@ -180,7 +180,7 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
 def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
     from ._linkgeo import default_index
     from ._names import split_muni
-    from .states import STATES
+    from .states import STATES_AND_DC
 
     geo = default_index()
     by_zip, _, _ = zip_index(paths)
@@ -194,7 +194,7 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
         raise QueryError(f"ZIP code {code} is a military code ({row['place']}): it has no "
                           f"town, county or police jurisdiction in the United States.")
     state = str(row["state"])
-    if state not in set(STATES.loc[STATES["in_51"], "state"]):
+    if state not in STATES_AND_DC:
         where = next((str(v) for v in (row["state_name"], row["county"]) if not pd.isna(v)),
                      state)
         raise QueryError(f"ZIP code {code} is in {where} "
@@ -261,7 +261,7 @@ def _resolve_point(query, lat: float, lon: float, paths: tuple) -> Place:
     from shapely.ops import nearest_points
 
     from ._linkgeo import default_index
-    from .states import STATES
+    from .states import STATES_AND_DC
 
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise QueryError(f"point {query!r}: latitude must lie in [-90, 90] and longitude in "
@@ -286,7 +286,7 @@ def _resolve_point(query, lat: float, lon: float, paths: tuple) -> Place:
         notes.append(f"The point lies {km:.1f} km outside the generalized Census boundary of "
                      f"{states['name'].iat[near]} (1:20,000,000; coasts and borders are "
                      f"simplified) and is taken as inside it.")
-    if state not in set(STATES.loc[STATES["in_51"], "state"]):
+    if state not in STATES_AND_DC:
         raise QueryError(f"point ({lat}, {lon}) is in {state}, outside the 50 states and DC "
                           f"that ringgeo's agency and Census tables cover.")
     county = _county_at(lat, lon, paths)
@@ -364,7 +364,7 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     return place
 
 
-def parse(query, ctx: Context, paths: tuple) -> Place:
+def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's owner splits it
     from .states import validate_state
 
     if isinstance(query, (tuple, list)) and len(query) == 2:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+
 import matplotlib.dates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
-import functools
-import importlib.resources
-
-from ._classes import _warn
-from ._figure import EXPORT_DATE, FONT, _draw_source, _figure, month_text, set_alt_text, source_line
-from .exceptions import ParameterError
-from .states import STATES, state_name, validate_state
+from ._figure import (
+    EXPORT_DATE,
+    FONT,
+    draw_source,
+    month_text,
+    set_alt_text,
+    source_line,
+    titled_axes,
+)
+from .exceptions import ParameterError, warn
+from .states import STATES_AND_DC, state_name, validate_state
 
 __all__ = ["timeline", "published_counts"]
 
-_IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
 
 
 
@@ -140,10 +146,10 @@ def _timeline_table(frame, states) -> pd.DataFrame:
     if states is None:
         if list(wide.columns) != ["US"]:
             # the nation is the 50 states and DC, as in ringgeo.coverage.national
-            outside = [c for c in wide.columns if c not in _IN_51]
+            outside = [c for c in wide.columns if c not in STATES_AND_DC]
             counted = wide[outside].ffill().iloc[-1].fillna(0) if outside else pd.Series()
             if (counted > 0).any():
-                _warn(f"The national line sums the 50 states and DC; "
+                warn(f"The national line sums the 50 states and DC; "
                       f"{', '.join(f'{s} ({v:,.0f})' for s, v in counted.items() if v > 0)} "
                       "partner(s) outside them are not in it.")
             wide = wide.drop(columns=outside).sum(axis=1, min_count=1).to_frame("US")
@@ -226,7 +232,7 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     >>> plt.close(fig)
     """
     wide = _timeline_table(frame, states)
-    fig, ax, own = _figure(ax, title, subtitle, left=0.07, bottom=0.17, width=0.76, margin=0.22)
+    fig, ax, own = titled_axes(ax, title, subtitle, left=0.07, bottom=0.17, width=0.76, margin=0.22)
     many = len(wide.columns) > 1
     colours = ([plt.get_cmap("tab10")(i % 10) for i in range(len(wide.columns))] if many
                else ["#bd0026"])
@@ -274,7 +280,7 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
         note += ("; markers: counts published by Ring, Amazon and the press (filled: police; "
                  "open: police and fire, or all law enforcement), sources in "
                  "ringgeo/published_counts.csv")
-    _draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
+    draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
                  own)
     describe = describe_timeline(wide, as_of, published)
     set_alt_text(ax, title or "Ring partner agencies over time", describe)

@@ -8,6 +8,8 @@
     which agencies serve a ZIP code, place, county or point, and are they Ring partners.
 ``ringgeo figures [--batch FILE] [--jobs N]``
     regenerate every standard figure and table (the main job).
+``ringgeo lab --student OUT.ipynb``
+    write the student copy of the classroom lab (answer cells empty).
 
 Each sub-command lives beside the code it drives; this module only parses
 arguments and turns ringgeo errors into a one-line message and exit code 1.
@@ -23,7 +25,7 @@ from . import __version__
 from .exceptions import RinggeoError
 
 # modules whose add_cli(subparsers) registers a sub-command, in help order
-_COMMAND_MODULES = ("data", "partners", "lookup", "runner")
+_COMMAND_MODULES = ("data", "partners", "lookup", "runner", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 from . import _coverage_cells as _cells
-from .exceptions import InputError, ParameterError
+from .exceptions import InputError, ParameterError, warn
 from .geography import source_paths
-from .states import STATES
+from .states import STATES_AND_DC
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
            "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
@@ -65,7 +65,6 @@ _REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_
 _AGENCY_TYPES = ("police", "sheriff", "other")
 _JURISDICTION_TYPES = ("municipal", "county", "regional", "other")
 _GEOGRAPHY_KEYS = ("states", "counties", "municipality_parts", "mcd_place_overlaps")
-_IN_51 = frozenset(STATES.loc[STATES["in_51"], "state"])
 _UNDATED = pd.Timestamp("1900-01-01")  # stands for "dated, but unknown when" in static tables
 _METHOD = "docs/methodology.md"
 
@@ -370,7 +369,7 @@ def _universe_of(agencies) -> pd.DataFrame:
     if missing:
         raise InputError(f"agencies lacks column(s) {', '.join(missing)}; pass "
                          f"ringgeo.load_agencies().")
-    keep = agencies["agency_type"].isin(UNIVERSE_TYPES) & agencies["state"].isin(_IN_51)
+    keep = agencies["agency_type"].isin(UNIVERSE_TYPES) & agencies["state"].isin(STATES_AND_DC)
     return pd.DataFrame({"ori": agencies.loc[keep, "ori"].astype("string").to_numpy(),
                          "agency_type": agencies.loc[keep, "agency_type"].to_numpy(),
                          "state": agencies.loc[keep, "state"].astype("string").to_numpy(),
@@ -414,18 +413,17 @@ def _attrs(table, partners, notes, **extra):
     return table
 
 
-def _warn_unlisted(ids, where: str, stacklevel: int = 3) -> None:
-    warnings.warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}"
-                  f"{', ...' if len(ids) > 5 else ''}) {where}", stacklevel=stacklevel)
+def _warn_unlisted(ids, where: str) -> None:
+    warn(f"{len(ids)} partner(s) ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}) {where}")
 
 
 def _only_51(p: pd.DataFrame, what: str):
     """The partners in the 50 states and DC, and the ids of the others (with a warning)."""
-    inside = p["state"].isin(_IN_51)
+    inside = p["state"].isin(STATES_AND_DC)
     excluded = list(p.loc[~inside, "partner_id"])
     if excluded:
         _warn_unlisted(excluded, f"are outside the 50 states and DC and are left out of the "
-                       f"{what} (see attrs['excluded']).", stacklevel=4)
+                       f"{what} (see attrs['excluded']).")
     return p.loc[inside], excluded
 
 
@@ -481,8 +479,11 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import warnings
     >>> import ringgeo
-    >>> partners = ringgeo.load_partners(as_of="2020-01-01")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the 170 undated partnerships are left out
+    ...     partners = ringgeo.load_partners(as_of="2020-01-01")
     >>> table = by_state(partners)
     >>> int(table["partners"].sum()) == len(partners)
     True
@@ -610,8 +611,11 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import warnings
     >>> import ringgeo
-    >>> row = national(ringgeo.load_partners(as_of="2019-08-28"))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the 170 undated partnerships are left out
+    ...     row = national(ringgeo.load_partners(as_of="2019-08-28"))
     >>> row.index.tolist(), int(row.at["US", "population"])
     (['US'], 328239523)
     """
@@ -619,12 +623,12 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     geo = _geography(geography)
     p, excluded = _only_51(p, "national figures")
     cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
-    counties51 = geo.counties["state"].isin(_IN_51)
+    counties51 = geo.counties["state"].isin(STATES_AND_DC)
     index = pd.Index(["US"], name="area")
     p = p.assign(area="US")
     table = _table(_counts(p, "area", index),
-                   pd.Series([geo.states.loc[geo.states.index.isin(_IN_51), "population"].sum()],
-                             index=index),
+                   pd.Series([geo.states.loc[geo.states.index.isin(STATES_AND_DC),
+                                             "population"].sum()], index=index),
                    pd.Series([cmin[counties51].sum()], index=index),
                    pd.Series([cmax[counties51].sum()], index=index))
     table = _add_agency_shares(table, _universe(agencies).assign(area="US"), p, "area")
@@ -701,8 +705,11 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
     Examples
     --------
     >>> import ringgeo
+    >>> import warnings
     >>> partners = ringgeo.load_partners()
-    >>> line = timeline(partners, freq="Q")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the 170 undated partnerships: attrs["undated"]
+    ...     line = timeline(partners, freq="Q")
     >>> int(line["partners"].iloc[-1]) + line.attrs["undated"] == len(partners)
     True
     >>> bool(line["partners"].is_monotonic_increasing)
@@ -725,7 +732,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
         _warn_unlisted(undated, "have no activation date and are left out of the timeline "
                        "(see attrs['undated']).")
     if by is None:  # the partner counts go in one column, the coverage sums over the 51
-        states = sorted(set(geo.states.index) & _IN_51)
+        states = sorted(set(geo.states.index) & STATES_AND_DC)
     else:
         states = sorted(set(geo.states.index) | set(p["state"]))
 
@@ -1035,7 +1042,7 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
     state_of = geo.counties["state"]
     sums = {name: _cells.covered_by_county(geo, ~np.isnat(dates)).groupby(state_of).sum()
             for name, dates in (("before", before), ("after", after), ("max", upper))}
-    index = pd.Index(sorted(_IN_51), name="state")
+    index = pd.Index(sorted(STATES_AND_DC), name="state")
     table = pd.DataFrame({
         "population": geo.states["population"].reindex(index),
         "pop_covered_min_before": sums["before"].reindex(index),

@@ -81,7 +81,7 @@ def env_path(variable: str) -> pathlib.Path | None:
 
 
 def absolute_env() -> dict[str, str]:
-    """Rewrite ``RINGGEO_DATA_DIR``, ``RINGGEO_CACHE_DIR`` and ``RINGGEO_OUTPUT_DIR`` as absolute paths.
+    """Rewrite ``RINGGEO_DATA_DIR``, ``_CACHE_DIR`` and ``_OUTPUT_DIR`` as absolute paths.
 
     Notebook kernels start in ``notebooks/`` and inherit the environment: a
     relative folder given on the command line (``export RINGGEO_DATA_DIR=../shared/data``

@@ -2,8 +2,13 @@
 
 Every error ringgeo raises on purpose derives from :class:`RinggeoError`, so a
 newsroom script can catch them all in one place. Each message says what went
-wrong and what would fix it.
+wrong and what would fix it. Problems a user can live with are warnings, raised
+with :func:`warn` so that they point at the user's line.
 """
+
+import os
+import sys
+import warnings
 
 
 class RinggeoError(Exception):
@@ -39,3 +44,16 @@ class NotebookError(RinggeoError, RuntimeError):
 
 class QueryError(ParameterError):
     """A lookup query that matches nothing, or several things (the message lists them)."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the caller's first line outside the ringgeo package.
+
+    The one way ringgeo warns: a notebook or script sees its own line in the
+    warning, however deep inside ringgeo the problem was found.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

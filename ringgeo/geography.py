@@ -151,9 +151,11 @@ def _read_csv(path, columns) -> pd.DataFrame:
 
 
 def _read_boundaries(path, extra=()) -> gpd.GeoDataFrame:
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
         frame = gpd.read_file(path)
-    except Exception as err:  # pyogrio raises its own DataSourceError
+    except (DataSourceError, DataLayerError, OSError) as err:  # not a readable shapefile zip
         raise InputError(
             f"{pathlib.Path(path).name}: cannot be read as a shapefile zip ({err}). "
             f"Fetch it again with `ringgeo data fetch`."
@@ -477,6 +479,31 @@ def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) ->
 @functools.lru_cache(maxsize=4)
 def _build_municipalities(subest_path: str) -> dict:
     """All tables derived from sub-est2021 (places, MCDs, parts, overlaps)."""
+    levels = _subest_levels(subest_path)
+    places, mcds = levels["162"], levels["061"]
+    parts = _municipality_parts(levels["157"], mcds)
+    frame = _municipality_frame(places, mcds, _counties_of(parts))
+    overlaps = _overlap_table(levels["071"])
+    frame["coextensive_geoid"] = frame["GEOID"].map(_coextensive(frame, overlaps, levels["071"]))
+    _to_strings(frame, parts, overlaps)
+    kept = _kept(frame)
+    kept_ids = set(frame.loc[kept, "GEOID"])
+    governments = frame.loc[kept].reset_index(drop=True)
+    governments["coextensive_geoid"] = governments["coextensive_geoid"].where(
+        governments["coextensive_geoid"].isin(kept_ids))
+    both = overlaps["mcd_geoid"].isin(kept_ids) & overlaps["place_geoid"].isin(kept_ids)
+    return {
+        # governments_only=False / True
+        "municipalities": {False: frame, True: governments},
+        "parts": {False: parts,
+                  True: parts.loc[parts["muni_geoid"].isin(kept_ids)].reset_index(drop=True)},
+        "overlaps": {False: overlaps, True: overlaps.loc[both].reset_index(drop=True)},
+        "excluded": _exclusions(frame, kept),
+    }
+
+
+def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
+    """The sub-est2021 rows by summary level (061, 071, 157, 162), checked."""
     sub = _read_subest(subest_path)
     known = {"040", "050", "061", "071", "157", "162", "170", "172"}
     odd = ~sub["SUMLEV"].isin(known)
@@ -492,9 +519,11 @@ def _build_municipalities(subest_path: str) -> dict:
     levels["157"] = levels["157"].loc[levels["157"]["PLACE"] != BALANCE_PLACE]
     _check_parts(levels, subest_path, "162", "157", "place_geoid")
     _check_parts(levels, subest_path, "061", "071", "mcd_geoid")
+    return levels
 
-    places, mcds = levels["162"], levels["061"]
-    place_parts = levels["157"]
+
+def _municipality_parts(place_parts: pd.DataFrame, mcds: pd.DataFrame) -> pd.DataFrame:
+    """One row per municipality and county: place parts (157) and MCDs (061)."""
     place_parts = pd.DataFrame({
         "muni_geoid": place_parts["place_geoid"].to_numpy(),
         "kind": "place",
@@ -510,13 +539,21 @@ def _build_municipalities(subest_path: str) -> dict:
         "incorporated": False,
     })
     parts = pd.concat([place_parts, mcd_parts], ignore_index=True)
-    parts = parts.sort_values(["muni_geoid", "population", "county_fips"],
-                              ascending=[True, False, True], ignore_index=True)
+    return parts.sort_values(["muni_geoid", "population", "county_fips"],
+                             ascending=[True, False, True], ignore_index=True)
+
+
+def _counties_of(parts: pd.DataFrame) -> dict[str, tuple]:
+    """Municipality GEOID -> its counties, the most populous part first."""
     grouped: dict[str, list] = {}
     for geoid, county in zip(parts["muni_geoid"].tolist(), parts["county_fips"].tolist()):
         grouped.setdefault(geoid, []).append(county)
-    counties_of = {geoid: tuple(counties) for geoid, counties in grouped.items()}
+    return {geoid: tuple(counties) for geoid, counties in grouped.items()}
 
+
+def _municipality_frame(places: pd.DataFrame, mcds: pd.DataFrame,
+                        counties_of: dict) -> pd.DataFrame:
+    """One row per place (162) and MCD (061), with its name split and its counties."""
     frame = pd.DataFrame({
         "GEOID": pd.concat([places["place_geoid"], mcds["mcd_geoid"]]).to_numpy(),
         "kind": ["place"] * len(places) + ["mcd"] * len(mcds),
@@ -535,9 +572,11 @@ def _build_municipalities(subest_path: str) -> dict:
     frame.insert(6, "state", frame.pop("state_fips").map(_USPS))
     frame.insert(7, "county_fips", frame["GEOID"].map(counties_of))
     frame["population"] = frame["population"].astype("Int64")
+    return frame
 
-    # MCD parts inside places (071), without the "Balance of" remainders
-    overlap_rows = levels["071"]
+
+def _overlap_table(overlap_rows: pd.DataFrame) -> pd.DataFrame:
+    """MCD parts inside places (071), without the "Balance of" remainders."""
     overlaps = pd.DataFrame({
         "mcd_geoid": overlap_rows["mcd_geoid"].to_numpy(),
         "place_geoid": overlap_rows["place_geoid"].to_numpy(),
@@ -545,10 +584,16 @@ def _build_municipalities(subest_path: str) -> dict:
         "population": overlap_rows["ESTIMATESBASE2020"].astype("Int64").to_numpy(),
     })
     balance = overlap_rows["PLACE"].to_numpy() == BALANCE_PLACE
-    overlaps = overlaps.loc[~balance].reset_index(drop=True)
+    return overlaps.loc[~balance].reset_index(drop=True)
 
-    # an MCD and a place are coextensive when the MCD is one single place part
-    # holding all of the place's residents (and all of the MCD's)
+
+def _coextensive(frame: pd.DataFrame, overlaps: pd.DataFrame,
+                 overlap_rows: pd.DataFrame) -> dict[str, str]:
+    """MCD GEOID <-> place GEOID of the coextensive pairs, both ways.
+
+    An MCD and a place are coextensive when the MCD is one single place part
+    holding all of the place's residents (and all of the MCD's).
+    """
     per_mcd = overlap_rows.groupby("mcd_geoid").size()
     single = overlaps.loc[overlaps["mcd_geoid"].map(per_mcd) == 1]
     pop = frame.set_index("GEOID")["population"]
@@ -557,8 +602,11 @@ def _build_municipalities(subest_path: str) -> dict:
     pairs = single.loc[same, ["mcd_geoid", "place_geoid"]]
     twin = dict(zip(pairs["mcd_geoid"], pairs["place_geoid"]))
     twin.update(zip(pairs["place_geoid"], pairs["mcd_geoid"]))
-    frame["coextensive_geoid"] = frame["GEOID"].map(twin)
+    return twin
 
+
+def _to_strings(frame: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> None:
+    """Give the three tables their published dtypes (in place): strings and Int64."""
     for col in ("GEOID", "kind", "name", "base_name", "descriptor", "alt_name", "state",
                 "funcstat", "coextensive_geoid"):
         frame[col] = frame[col].astype("string")
@@ -568,20 +616,6 @@ def _build_municipalities(subest_path: str) -> dict:
                 table[col] = table[col].astype("string")
     parts["population"] = parts["population"].astype("Int64")
     overlaps["population"] = overlaps["population"].astype("Int64")
-    kept = _kept(frame)
-    kept_ids = set(frame.loc[kept, "GEOID"])
-    governments = frame.loc[kept].reset_index(drop=True)
-    governments["coextensive_geoid"] = governments["coextensive_geoid"].where(
-        governments["coextensive_geoid"].isin(kept_ids))
-    both = overlaps["mcd_geoid"].isin(kept_ids) & overlaps["place_geoid"].isin(kept_ids)
-    return {
-        # governments_only=False / True
-        "municipalities": {False: frame, True: governments},
-        "parts": {False: parts,
-                  True: parts.loc[parts["muni_geoid"].isin(kept_ids)].reset_index(drop=True)},
-        "overlaps": {False: overlaps, True: overlaps.loc[both].reset_index(drop=True)},
-        "excluded": _exclusions(frame, kept),
-    }
 
 
 def _kept(frame: pd.DataFrame) -> pd.Series:

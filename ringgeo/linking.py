@@ -23,9 +23,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ._cleaning import _BLANK_COUNTY
-from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from . import _agencymatch
+from ._cleaning import BLANK_COUNTY
+from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
 from .exceptions import InputError, ParameterError
 
@@ -200,7 +200,7 @@ def _as_list(value) -> list:
 
 def _county_parts(value) -> list[str]:
     parts = value if isinstance(value, (list, tuple)) else []
-    return [clean(p) for p in parts if clean(p).casefold() not in _BLANK_COUNTY]
+    return [clean(p) for p in parts if clean(p).casefold() not in BLANK_COUNTY]
 
 
 def _agency_county(geo: GeoIndex, agency: str, state: str) -> str | None:
@@ -253,7 +253,7 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
     muni, kind = max(cands, key=lambda mk: _rank(*mk))
     note = None
     if len({m.geoid for m, _ in cands}) > 1 and source == "agency" and " / " in fold(agency):
-        note = (f"the agency name names several municipalities: "
+        note = ("the agency name names several municipalities: "
                 + ", ".join(f"{m.name} {m.geoid}" for m, _ in cands) + f"; took {muni.name}")
         review.append(("agency serves several municipalities", [m.name for m, _ in cands]))
     rivals = [m for m, k in cands if m.geoid != muni.geoid and m.base == muni.base
@@ -275,7 +275,7 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
     return muni, method, note, review
 
 
-def link_record(geo: GeoIndex, rec: dict) -> dict:
+def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead splits linking (issue 15)
     """Link one record (``agency, jurisdiction_type, city, state, county_names``).
 
     Used for partner rows by :func:`link_partners` and for FBI agencies by
@@ -380,7 +380,8 @@ def _primary(fips: list, agency_county: str | None, muni: Muni | None) -> str:
 
 
 # ---------------------------------------------------------------------- public
-def link_partners(partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
+def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
+        partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     """Link each partner to its Census counties and, if municipal, its municipality.
 
     Corrections are applied first (only through the corrections table), then

@@ -21,48 +21,29 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cleaning import _FIRST_YEAR
+from ._cleaning import FIRST_YEAR
 from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
-from .partners import SNAPSHOT_DATES, _as_timestamp
+from .metrics import METRICS  # the columns a map or ranking can show
+from .partners import SNAPSHOT_DATES, as_timestamp
 from .states import validate_state as _validate_usps
 
 __all__ = [
-    "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE", "FALLBACK_SCHEMES",
+    "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE",
     "validate_level", "validate_metric", "validate_as_of", "validate_state",
     "validate_states", "validate_scheme", "validate_k", "validate_bins",
-    "validate_dpi", "validate_freq", "validate_output_dir", "output_name", "schemes",
+    "validate_dpi", "validate_freq", "validate_top", "validate_output_dir", "output_name",
+    "schemes",
 ]
 
 #: Map levels: one polygon per state, or one per county.
 LEVELS = ("state", "county")
 
-#: Columns of the coverage tables that a map or ranking can show, with the
-#: few words a figure's source line uses to define them.
-METRICS = {
-    "partners": "Ring partner agencies",
-    "partners_per_100k": "Ring partner agencies per 100,000 residents",
-    "police": "partnered police departments",
-    "sheriffs": "partnered sheriff's offices",
-    "pop_covered_min": "residents under a partnered agency (lower bound)",
-    "pop_covered_max": "residents under a partnered agency (upper bound)",
-    "share_covered_min": "share of residents under a partnered agency (lower bound)",
-    "share_covered_max": "share of residents under a partnered agency (upper bound)",
-    "share_agencies_partnered": "share of local police, sheriffs and county police partnered",
-    "share_police_partnered": "share of local police departments partnered",
-    "share_sheriffs_partnered": "share of sheriff's offices partnered",
-}
-
 #: Before Ring's first published activation (2018-03-22), no partnership existed
 #: (the same year before which partner cleaning flags a date as implausible).
-FIRST_DATE = _dt.date(_FIRST_YEAR, 1, 1)
+FIRST_DATE = _dt.date(FIRST_YEAR, 1, 1)
 #: The date of the one partner snapshot (the Atlas of Surveillance export).
 SNAPSHOT_DATE = max(SNAPSHOT_DATES.values()).date()
-
-#: mapclassify schemes accepted when :mod:`ringgeo.plot` does not publish its
-#: own list as ``SCHEMES``.
-FALLBACK_SCHEMES = ("quantiles", "equal_interval", "fisher_jenks", "natural_breaks",
-                    "user_defined")
 
 _K_RANGE = (2, 9)        # ColorBrewer sequential ramps stop at 9 classes
 _DPI_RANGE = (30, 600)  # 30: thumbnails (the plot tests' baseline images)
@@ -93,10 +74,10 @@ def validate_level(level, *, state=None) -> str:
     --------
     >>> validate_level("County")
     'county'
-    >>> validate_level("tract")
+    >>> validate_level("tract")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `level` was 'tract' but is expected to be one of 'state', 'county'.
+    ringgeo.exceptions.ParameterError: `level` was 'tract' but is expected to be one of ...
     """
     key = level.strip().lower() if isinstance(level, str) else level
     if key not in LEVELS:
@@ -124,7 +105,7 @@ def validate_metric(metric) -> str:
     >>> validate_metric("per_capita")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `metric` was 'per_capita' but is expected to be one of 'partners', ...
+    ringgeo.exceptions.ParameterError: `metric` was 'per_capita' but is expected to be one of ...
     """
     key = metric.strip() if isinstance(metric, str) else metric
     if key not in METRICS:
@@ -151,15 +132,15 @@ def validate_as_of(as_of) -> str | None:
     '2019-08-28'
     >>> validate_as_of(None) is None
     True
-    >>> validate_as_of("2021-01-01")
+    >>> validate_as_of("2021-01-01")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `as_of` was '2021-01-01' but must fall between 2018-01-01 and 2020-10-07 (the date of the Atlas of Surveillance snapshot); use None for every partnership in the snapshot.
+    ringgeo.exceptions.ParameterError: `as_of` was '2021-01-01' but must fall between ...
     """
     if as_of is None:
         return None
     # the rules load_partners(as_of=...) applies: the day it will slice with
-    day = _as_timestamp(as_of).date()
+    day = as_timestamp(as_of).date()
     if not FIRST_DATE <= day <= SNAPSHOT_DATE:
         raise ParameterError(
             f"`as_of` was {as_of!r} but must fall between {FIRST_DATE} and {SNAPSHOT_DATE} "
@@ -220,10 +201,8 @@ def schemes() -> tuple[str, ...]:
     >>> "quantiles" in schemes()
     True
     """
-    try:
-        from .plot import SCHEMES
-    except ImportError:
-        return FALLBACK_SCHEMES
+    from .plot import SCHEMES
+
     return tuple(SCHEMES)
 
 
@@ -267,10 +246,10 @@ def validate_k(k) -> int:
     --------
     >>> validate_k(5)
     5
-    >>> validate_k(12)
+    >>> validate_k(12)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `k` was 12 but is expected to be from 2 to 9 (readers cannot tell more shades apart).
+    ringgeo.exceptions.ParameterError: `k` was 12 but is expected to be from 2 to 9 (readers ...
     """
     return _int_in("k", k, *_K_RANGE, "readers cannot tell more shades apart")
 
@@ -311,8 +290,8 @@ def validate_bins(bins, scheme: str) -> list[float] | None:
     Parameters
     ----------
     bins : list of float or None
-        Strictly increasing, finite upper bounds (no NaN, no infinity); required with ``scheme="user_defined"`` and
-        refused with other schemes (they compute their own breaks).
+        Strictly increasing, finite upper bounds (no NaN, no infinity); required with
+        ``scheme="user_defined"`` and refused with other schemes (they compute their own breaks).
     scheme : str
         The validated scheme name.
 
@@ -322,10 +301,10 @@ def validate_bins(bins, scheme: str) -> list[float] | None:
     [0.1, 0.25, 0.5, 1.0]
     >>> validate_bins(None, "quantiles") is None
     True
-    >>> validate_bins([3, 1], "user_defined")
+    >>> validate_bins([3, 1], "user_defined")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `bins` was [3, 1] but is expected to be strictly increasing numbers, e.g. [0.1, 0.25, 0.5, 1.0].
+    ringgeo.exceptions.ParameterError: `bins` was [3, 1] but is expected to be strictly ...
     """
     if scheme != "user_defined":
         if bins is not None:
@@ -359,10 +338,10 @@ def validate_freq(freq) -> str:
     --------
     >>> validate_freq("m")
     'M'
-    >>> validate_freq("H")
+    >>> validate_freq("H")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.ParameterError: `freq` was 'H' but is expected to be one of 'D', 'W', 'M', 'Q', 'Y'.
+    ringgeo.exceptions.ParameterError: `freq` was 'H' but is expected to be one of 'D', 'W', ...
     """
     key = freq.strip().upper() if isinstance(freq, str) else freq
     if key not in FREQUENCIES:
@@ -457,3 +436,25 @@ def output_name(*parts) -> str:
         raise ParameterError(f"cannot build a file name from {parts!r}: give a name made of "
                              "letters, digits, '_' or '-'.")
     return stem[:120].strip("_-")
+
+
+def validate_top(top) -> int:
+    """Return the number of table rows a notebook shows (``top``), a whole number >= 1.
+
+    Raises
+    ------
+    ParameterError
+        Not a whole number, or below 1.
+
+    Examples
+    --------
+    >>> validate_top(10)
+    10
+    >>> validate_top(0)
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `top` was 0 but is expected to be a whole number >= 1.
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ParameterError(f"`top` was {top!r} but is expected to be a whole number >= 1.")
+    return top

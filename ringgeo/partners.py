@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import _cleaning, _readers
-from .exceptions import InputError, ParameterError
+from .exceptions import InputError, ParameterError, warn
 
 __all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_report", "add_cli"]
 
@@ -178,7 +178,7 @@ def _read(path, label: str | None) -> pd.DataFrame:
     frame, messages = _read_cached(str(path.resolve()), info.st_size, info.st_mtime_ns,
                                    label or path.name)
     for message in messages:
-        warnings.warn(message, stacklevel=3)
+        warn(message)
     return _fresh_copy(frame)
 
 
@@ -231,7 +231,7 @@ _ISO_DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.]*)?")
 _YEAR_ONLY = re.compile(r"(\d{4})(?:-\d{1,2})?")
 
 
-def _as_timestamp(as_of) -> pd.Timestamp:
+def as_timestamp(as_of) -> pd.Timestamp:
     """The day an ``as_of`` value names (time of day and zone dropped), or a ParameterError.
 
     Shared by :func:`load_partners`, ``ringgeo partners --as-of`` and the notebooks'
@@ -269,12 +269,12 @@ def _as_timestamp(as_of) -> pd.Timestamp:
 
 
 def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None) -> pd.DataFrame:
-    stamp = _as_timestamp(as_of)
-    first = pd.Timestamp(_cleaning._FIRST_YEAR, 1, 1)
+    stamp = as_timestamp(as_of)
+    first = pd.Timestamp(_cleaning.FIRST_YEAR, 1, 1)
     if stamp < first:
         raise ParameterError(
             f"`as_of` was {as_of!r}, before {first.date()}: Ring's police partnerships began "
-            f"in {_cleaning._FIRST_YEAR}, so no partnership would be left. Use a date from "
+            f"in {_cleaning.FIRST_YEAR}, so no partnership would be left. Use a date from "
             f"{first.date()} on, or None for every partnership.")
     undated = frame["activated"].isna()
     keep = frame["activated"] <= stamp
@@ -296,15 +296,16 @@ def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = Non
     quality["kept"] = len(out)
     out.attrs["as_of"] = stamp
     if undated.any() and not include_undated:
-        until = f" (all are active by the export date {snapshot.date()})" if snapshot is not None else ""
-        warnings.warn(
+        until = (f" (all are active by the export date {snapshot.date()})"
+                 if snapshot is not None else "")
+        warn(
             f"as_of={stamp.date()}: {int(undated.sum())} partnership(s) without an activation "
             f"date were excluded: their dates are unknown, they may predate as_of{until}; see "
-            f"quality_report(frame)['excluded_by_as_of'].", stacklevel=3)
+            f"quality_report(frame)['excluded_by_as_of'].")
     if snapshot is not None and stamp > snapshot:
-        warnings.warn(
+        warn(
             f"as_of={stamp.date()} is after the dataset's export date {snapshot.date()}: it "
-            f"lists no partnership started, or ended, after that day.", stacklevel=3)
+            f"lists no partnership started, or ended, after that day.")
     return out
 
 
@@ -352,9 +353,14 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     >>> partners = load_partners(link=False)
     >>> len(partners), partners.attrs["as_of"]
     (1501, None)
-    >>> august = load_partners(as_of="2019-08-28", link=False)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:  # the undated rows are named
+    ...     warnings.simplefilter("always")
+    ...     august = load_partners(as_of="2019-08-28", link=False)
     >>> len(august), quality_report(august)["excluded_by_as_of"]["undated"]
     (407, 170)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    as_of=2019-08-28: 170 partnership(s) without an activation date were excluded: ...
     >>> len(load_partners(as_of="2020-10-07", link=False))
     1501
     """

@@ -29,12 +29,25 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from . import _composite
-from ._classes import SCHEMES, _warn, class_labels, classify
+from ._classes import SCHEMES, class_labels, classify
 from ._explore import explore, map_info, stable_ids
-from ._figure import (DPI, FIGSIZE, FONT, METRICS, MIN_DELTA_E, _colours, _draw_source,
-                      _figure, alt_text, month_text, palette_check, set_alt_text, source_line)
+from ._figure import (
+    DPI,
+    FIGSIZE,
+    FONT,
+    METRICS,
+    MIN_DELTA_E,
+    alt_text,
+    class_colours,
+    draw_source,
+    month_text,
+    palette_check,
+    set_alt_text,
+    source_line,
+    titled_axes,
+)
 from ._timeline import published_counts, timeline
-from .exceptions import ParameterError
+from .exceptions import ParameterError, warn
 from .states import validate_state
 
 __all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "choropleth", "map_data",
@@ -130,7 +143,8 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         raise ParameterError(f"Column {column!r} is not in the frame; numeric columns are: "
                              f"{', '.join(map(str, numeric)) or 'none'}.")
-    if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+    if (not pd.api.types.is_numeric_dtype(frame[column])
+            or pd.api.types.is_bool_dtype(frame[column])):
         raise ParameterError(f"Column {column!r} is {frame[column].dtype}, not numbers; "
                              "a choropleth colours numeric values.")
     usps = None
@@ -156,7 +170,7 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
                              f"{list(frame.index[:3])}): {hint}.")
     if (~matched).any():
         extra = list(keys[~matched])
-        _warn(f"{len(extra)} row(s) of the frame match no {level} on the map and are "
+        warn(f"{len(extra)} row(s) of the frame match no {level} on the map and are "
               f"not drawn: {', '.join(map(str, extra[:10]))}"
               f"{' ...' if len(extra) > 10 else ''}.")
     values = pd.Series(pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy(),
@@ -267,10 +281,10 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     table = map_data(frame, column, level=level, state=state, scheme=scheme, k=k, bins=bins,
                      zero_class=zero_class, legend_fmt=legend_fmt)
     level, usps = table.attrs["level"], table.attrs["state"]
-    fig, ax, own = _figure(ax, title, subtitle, left=0.01, bottom=0.11, margin=0.12,
+    fig, ax, own = titled_axes(ax, title, subtitle, left=0.01, bottom=0.11, margin=0.12,
                            width=0.98 if usps is None else 0.70)  # legend beside a state
     labels = table.attrs["labels"]
-    colours = _colours(cmap, len(labels), table.attrs["zero_class"])
+    colours = class_colours(cmap, len(labels), table.attrs["zero_class"])
     county = level == "county"
     edge_width = 0.6 if not county else (0.12 if usps is None else 0.4)
     missing = table[table["class"] < 0]
@@ -303,7 +317,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
                   handleheight=1.1, **legend_kw)
     if as_of is None:
         as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
-    _draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
+    draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
                                       level=level), own)
     ax._ringgeo_data = table
     title_text = title or subtitle or METRICS.get(column, (str(column),))[0]
@@ -330,7 +344,8 @@ def describe_map(table, column, as_of=None) -> str:
     Examples
     --------
     >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80, "FL": 150, "WY": 0, "MT": 0}})
-    >>> describe_map(map_data(frame, "partners"), "partners", "2020-10-07")  # doctest: +NORMALIZE_WHITESPACE
+    >>> table = map_data(frame, "partners")
+    >>> describe_map(table, "partners", "2020-10-07")  # doctest: +NORMALIZE_WHITESPACE
     'Ring partner agencies by state, October 2020. Highest: Florida (150), California (120),
     Texas (80); 2 states have none; 47 have no data.'
     """

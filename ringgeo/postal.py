@@ -159,9 +159,9 @@ def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
 
 
 def _report(frame: pd.DataFrame, counties: set, path: str) -> dict:
-    from .states import STATES
+    from .states import STATES_AND_DC
 
-    in_51 = frame["state"].isin(set(STATES.loc[STATES["in_51"], "state"]))
+    in_51 = frame["state"].isin(STATES_AND_DC)
     no_state = frame["state"].isna()
     no_county = frame["county_fips"].isna()
     unknown = frame["county_fips"].notna() & ~frame["county_fips"].isin(counties)

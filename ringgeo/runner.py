@@ -396,11 +396,11 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     --------
     The whole batch is checked before anything runs:
 
-    >>> run_batch({"runs": [{"notebook": "notebooks/02_coverage_map.ipynb",
+    >>> run_batch({"runs": [{"notebook": "notebooks/02_coverage_map.ipynb",  # doctest: +ELLIPSIS
     ...                      "parameters": {"metrc": "partners"}}]})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ringgeo.exceptions.InputError: batch, run 1: notebooks/02_coverage_map.ipynb has no parameter 'metrc'; its parameters cell declares: level, metric, ...
+    ringgeo.exceptions.InputError: batch, run 1: notebooks/02_coverage_map.ipynb has no ...
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")

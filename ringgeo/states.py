@@ -12,9 +12,10 @@ import unicodedata
 
 import pandas as pd
 
+from ._names import strip_invisible
 from .exceptions import ParameterError
 
-__all__ = ["STATES", "validate_state", "state_fips", "state_name", "fips_to_usps"]
+__all__ = ["STATES", "STATES_AND_DC", "validate_state", "state_fips", "state_name", "fips_to_usps"]
 
 # (USPS, FIPS, name); 50 states, DC, Puerto Rico and the island areas.
 _TABLE = [
@@ -48,6 +49,9 @@ STATES["in_51"] = STATES["is_state"] | (STATES["state"] == "DC")
 
 _BY_USPS = {usps: (fips, name) for usps, fips, name in _TABLE}
 _IN_51 = tuple(STATES.loc[STATES["in_51"], "state"])
+#: USPS codes of the 50 states and DC, the places with Census population figures
+#: (the one set the coverage tables, agencies and timelines count in).
+STATES_AND_DC = frozenset(_IN_51)
 _LOOKUP: dict[str, str] = {}
 for _usps, _fips, _name in _TABLE:
     _LOOKUP[_usps.lower()] = _usps
@@ -61,8 +65,7 @@ _LOOKUP.update({
 
 
 def _key(value: str) -> str:
-    text = unicodedata.normalize("NFKC", str(value))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = strip_invisible(unicodedata.normalize("NFKC", str(value)))
     return re.sub(r"\s+", " ", text).strip().lower()
 
 

@@ -16,3 +16,16 @@ def mirror_dir() -> pathlib.Path:
             "the registry's files (CI uses ../shared/data)."
         )
     return pathlib.Path(folder)
+
+
+@pytest.fixture(scope="session")
+def real_partners(mirror_dir):
+    """The linked partner table of the 2020-10-07 snapshot (``ringgeo.load_partners()``),
+    loaded once for the whole session. Treat it as read-only: copy before changing it."""
+    import warnings
+
+    import ringgeo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undated partners etc.: asserted where they matter
+        return ringgeo.load_partners()

@@ -19,9 +19,9 @@ def universe():
     return ringgeo.load_agencies()
 
 
-@pytest.fixture(scope="module")
-def real():
-    return ringgeo.load_partners()
+@pytest.fixture
+def real(real_partners):
+    return real_partners
 
 
 def by_ori(frame, ori):
@@ -260,7 +260,8 @@ def test_real_rules_and_their_effect_on_the_bounds(real):
 
 
 def test_with_partners_marks_partners_on_the_date(real, universe):
-    august = ringgeo.load_partners(as_of="2019-08-28")
+    with pytest.warns(UserWarning, match="170 partnership.*without an activation date"):
+        august = ringgeo.load_partners(as_of="2019-08-28")
     marked = agencies.with_partners(august, universe)
     assert len(marked) == len(universe)
     assert marked["partner"].sum() == august["ori"].dropna().nunique()

@@ -498,12 +498,12 @@ def test_real_partners_per_100k_spot_values(real, census, usps):
     assert states.loc[usps, "partners_per_100k"] == pytest.approx(count / population * 1e5)
 
 
-def test_real_covered_spot_value_south_dakota(mirror_dir, census):
+def test_real_covered_spot_value_south_dakota(mirror_dir, census, real_partners):
     """SD's one municipal partner: its place parts, rescaled to 2019, from the raw files."""
     import io
     import zipfile
 
-    partners = ringgeo.load_partners()
+    partners = real_partners
     sd = partners.loc[partners["state"] == "SD"]
     assert len(sd) == 1 and sd["jurisdiction_type"].item() == "municipal"
     place = sd["muni_geoid"].item()

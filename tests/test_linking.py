@@ -542,7 +542,7 @@ def test_real_spot_check_against_known_counties(real):
     assert found == SPOT_CHECK
 
 
-def test_load_partners_links_by_default():
-    frame = ringgeo.load_partners()
+def test_load_partners_links_by_default(real_partners):
+    frame = real_partners
     assert set(linking.LINK_COLUMNS) <= set(frame.columns)
     assert "links" in ringgeo.quality_report(frame)

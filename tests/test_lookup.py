@@ -13,9 +13,9 @@ from ringgeo.cli import main
 from ringgeo.exceptions import ParameterError, QueryError
 
 
-@pytest.fixture(scope="module")
-def partners():
-    return ringgeo.load_partners()
+@pytest.fixture
+def partners(real_partners):
+    return real_partners
 
 
 def _activated(partners, ori):
@@ -153,7 +153,7 @@ def test_as_of_before_the_activation_date(partners):
         assert _activated(partners, ori) <= pd.Timestamp("2019-05-01")
 
 
-def test_nearest_partners_are_the_nearest_by_geodesic_distance():
+def test_nearest_partners_are_the_nearest_by_geodesic_distance(real_partners):
     from pyproj import Geod
 
     answer = ringgeo.lookup("08054", k=7)
@@ -162,7 +162,7 @@ def test_nearest_partners_are_the_nearest_by_geodesic_distance():
     assert near["distance_km"].is_monotonic_increasing
     assert np.allclose(near["distance_mi"], near["distance_km"] / 1.609344, atol=0.01)
     # brute force over every partner agency with a point
-    marked = ringgeo.agencies.with_partners(ringgeo.load_partners())
+    marked = ringgeo.agencies.with_partners(real_partners)
     marked = marked.loc[marked["partner"] & marked["latitude"].notna()]
     _, _, metres = Geod(ellps="WGS84").inv(
         np.full(len(marked), answer.longitude), np.full(len(marked), answer.latitude),

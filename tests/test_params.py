@@ -24,7 +24,8 @@ def test_level_lists_allowed_values():
 
 
 def test_state_level_with_a_state_is_refused():
-    with pytest.raises(ParameterError, match=r"single-state map shows its counties.*level='county'"):
+    with pytest.raises(ParameterError,
+                       match=r"single-state map shows its counties.*level='county'"):
         params.validate_level("state", state="PA")
 
 
@@ -108,12 +109,6 @@ def test_scheme_normalized_and_listed():
     assert params.validate_scheme("equal interval") == "equal_interval"
     with pytest.raises(ParameterError, match=r"`scheme` was 'rainbow'.*'quantiles'"):
         params.validate_scheme("rainbow")
-
-
-def test_schemes_agree_with_plot_module():
-    import ringgeo.plot
-
-    assert params.schemes() == tuple(getattr(ringgeo.plot, "SCHEMES", params.FALLBACK_SCHEMES))
 
 
 @pytest.mark.parametrize("k", [2, 5, 9])
@@ -211,9 +206,20 @@ def test_freq_matches_coverage_timeline():
 
 def test_as_of_agrees_with_load_partners_slicing_day():
     # a datetime is read as the day load_partners(as_of=...) slices with
-    from ringgeo.partners import _as_timestamp
+    from ringgeo.partners import as_timestamp
 
-    for value in (pd.Timestamp("2020-03-01 23:30", tz="US/Pacific"), dt.datetime(2019, 1, 2, 23, 59)):
-        assert params.validate_as_of(value) == _as_timestamp(value).date().isoformat()
+    for value in (pd.Timestamp("2020-03-01 23:30", tz="US/Pacific"),
+                  dt.datetime(2019, 1, 2, 23, 59)):
+        assert params.validate_as_of(value) == as_timestamp(value).date().isoformat()
     with pytest.raises(ParameterError, match="is not a date"):
         params.validate_as_of(pd.NaT)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "10", True, None])
+def test_top_must_be_a_whole_number_from_1(bad):
+    with pytest.raises(ParameterError, match=r"`top` was .* whole number >= 1"):
+        params.validate_top(bad)
+
+
+def test_top_accepts_whole_numbers():
+    assert params.validate_top(1) == 1 and params.validate_top(3220) == 3220

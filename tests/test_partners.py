@@ -425,7 +425,8 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
       </Placemark>
       <Placemark>
         <name>Howard County Police Department</name>
-        <description><![CDATA[Active Date: 2019-07-01<br>Address: Ellicott City, MD 21043, USA]]></description>
+        <description><![CDATA[Active Date: 2019-07-01<br>Address: Ellicott City, MD 21043, USA]]>
+        </description>
       </Placemark>
       <Placemark>
         <name>Springfield Police Department</name>

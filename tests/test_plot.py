@@ -509,14 +509,13 @@ def test_timeline_errors():
 
 # ----------------------------------------------------------------- real data
 @pytest.fixture(scope="module")
-def real():
+def real(real_partners):
     import warnings
 
-    import ringgeo
     from ringgeo import coverage
+    partners = real_partners
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # undated and unlinked partners: reported elsewhere
-        partners = ringgeo.load_partners()
         return {"state": coverage.by_state(partners), "county": coverage.by_county(partners),
                 "timeline": coverage.timeline(partners)}
 

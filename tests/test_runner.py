@@ -70,6 +70,7 @@ def run(batch, tmp_path, **kwargs):
                             **kwargs)
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_batch_writes_outputs_and_executed_notebooks(tiny, tmp_path):
     batch = write_batch(tiny, [
         {"notebook": "writer.ipynb", "name": "first", "parameters": {"value": 7}},
@@ -85,11 +86,13 @@ def test_batch_writes_outputs_and_executed_notebooks(tiny, tmp_path):
     for res in results:
         assert res.executed == (tmp_path / "build" / f"{res.name}.ipynb").resolve()
         executed = nbformat.read(res.executed, as_version=4)
-        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        injected = [c for c in executed.cells
+                    if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1 and "output_name" in injected[0].source
         assert res.seconds > 0
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_failure_names_notebook_cell_and_error_and_stops(tiny, tmp_path):
     batch = write_batch(tiny, [
         {"notebook": "writer.ipynb", "name": "before"},
@@ -114,6 +117,7 @@ def test_failure_names_notebook_cell_and_error_and_stops(tiny, tmp_path):
     assert not (tmp_path / "build" / "after.ipynb").exists()
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
     here = os.getcwd()
     batch = write_batch(tiny, [
@@ -130,6 +134,7 @@ def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
     assert os.getcwd() == here
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
     runs = [{"notebook": "failing.ipynb", "name": "broken"},
             {"notebook": "writer.ipynb", "name": "slow", "parameters": {"pause": 5.0}}]
@@ -146,6 +151,7 @@ def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
     assert skipped >= 2 and started + skipped == 3
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_names_are_sanitized_and_stay_in_their_folders(tiny, tmp_path):
     batch = write_batch(tiny, [
         {"notebook": "writer.ipynb", "name": "../../Escape/Me"},
@@ -160,6 +166,7 @@ def test_names_are_sanitized_and_stay_in_their_folders(tiny, tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*.json")) == ["escape_me.json"]
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_only_selects_runs_and_rejects_unknown_names(tiny, tmp_path):
     batch = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "a"},
                                {"notebook": "writer.ipynb", "name": "b"}])
@@ -209,6 +216,7 @@ def test_bad_jobs(tiny, tmp_path):
         run(batch, tmp_path, jobs=0)
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_cli_success_and_failure(tiny, tmp_path, capsys):
     good = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "ok"}], "good.yaml")
     args = ["--output-dir", str(tmp_path / "out"), "--build-dir", str(tmp_path / "build"),
@@ -224,6 +232,7 @@ def test_cli_success_and_failure(tiny, tmp_path, capsys):
     assert "ZeroDivisionError" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_default_kernel_is_this_python(tiny, tmp_path, monkeypatch):
     # a python3 kernelspec first on the Jupyter path that points at another Python
     spec = tmp_path / "jupyter" / "kernels" / "python3"
@@ -256,6 +265,7 @@ def test_standard_batch_is_valid():
     assert all(r.name.startswith(("fig", "table")) for r in runs)
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_notebook_with_bad_parameter_fails_in_validation_cell(tmp_path):
     batch = {"runs": [{"notebook": str(NOTEBOOKS / "02_coverage_map.ipynb"),
                        "parameters": {"metric": "bogus"}}]}
@@ -312,6 +322,7 @@ def test_committed_notebook_is_stripped(path):
         assert volatile not in text
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_refresh_notebook_keeps_only_checked_outputs(tmp_path):
     path = make_notebook(tmp_path / "nb.ipynb", "n: int = 3  # a number\n"
                          "output_dir: str = 'nowhere'  # folder",
@@ -328,6 +339,7 @@ def test_refresh_notebook_keeps_only_checked_outputs(tmp_path):
     assert not (tmp_path / "nowhere").exists()  # outputs went to a scratch folder
 
 
+@pytest.mark.slow  # starts a Jupyter kernel
 def test_refresh_notebook_failure_leaves_file_unchanged(tmp_path):
     path = make_notebook(tmp_path / "bad.ipynb", "n: int = 0  # a number", "1 / n")
     before = path.read_bytes()

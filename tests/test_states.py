@@ -1,7 +1,14 @@
 import pytest
 
 from ringgeo.exceptions import ParameterError
-from ringgeo.states import STATES, fips_to_usps, state_fips, state_name, validate_state
+from ringgeo.states import (
+    STATES,
+    STATES_AND_DC,
+    fips_to_usps,
+    state_fips,
+    state_name,
+    validate_state,
+)
 
 
 def test_table_counts():
@@ -10,7 +17,8 @@ def test_table_counts():
     assert STATES["state"].is_unique and STATES["fips"].is_unique
 
 
-@pytest.mark.parametrize("value", ["Louisiana", "LA", "la", "22", 22, "louisiana\u200e", " LOUISIANA "])
+@pytest.mark.parametrize("value", ["Louisiana", "LA", "la", "22", 22, "louisiana\u200e",
+                                   " LOUISIANA "])
 def test_spellings(value):
     assert validate_state(value) == "LA"
 
@@ -40,3 +48,8 @@ def test_states_is_reachable_from_a_fresh_import_ringgeo():
     code = "import ringgeo; print(ringgeo.states.state_name('il'), 'states' in dir(ringgeo))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["Illinois", "True"]
+
+
+def test_states_and_dc_is_the_in_51_column():
+    assert STATES_AND_DC == set(STATES.loc[STATES["in_51"], "state"])
+    assert len(STATES_AND_DC) == 51 and "DC" in STATES_AND_DC and "PR" not in STATES_AND_DC

@@ -1,0 +1,201 @@
+"""The published tables and the words around them, built from the coverage tables.
+
+The notebooks call these functions and write what they return:
+
+- :func:`partners_by_state_year`: ``table0`` (notebook 01), partnerships by
+  state and year of activation;
+- :func:`ranked`: ``table1`` (notebook 03), a coverage table ranked by one
+  metric, with the published columns in the published order;
+- :func:`map_title`: the default headline of a map (notebook 02).
+
+Their columns are documented in the README ("Output tables").
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .exceptions import InputError, ParameterError
+from .metrics import METRICS
+
+__all__ = ["UNKNOWN_YEAR", "TABLE1_COLUMNS", "TABLE1_DECIMALS", "partners_by_state_year",
+           "ranked", "map_title"]
+
+#: Column of :func:`partners_by_state_year` counting partnerships without an
+#: activation date.
+UNKNOWN_YEAR = "unknown"
+
+#: Measure columns of the published ranked tables (``table1``), in order; the
+#: id columns (``rank``, ``state`` or ``GEOID``, ``state``, ``name``) come first.
+TABLE1_COLUMNS = ["partners", "police", "sheriffs", "other", "population", "partners_per_100k",
+                  "pop_covered_min", "pop_covered_max", "share_covered_min", "share_covered_max"]
+
+#: Decimals kept by :func:`ranked` for the rate and share columns (rounding a
+#: count would change nothing).
+TABLE1_DECIMALS = {"partners_per_100k": 4, "share_covered_min": 4, "share_covered_max": 4,
+                   "share_agencies_partnered": 4, "share_police_partnered": 4,
+                   "share_sheriffs_partnered": 4}
+
+
+def _require(table: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"{what} lacks the column(s) {', '.join(missing)}; pass the table "
+                         "that ringgeo.load_partners or ringgeo.coverage returns.")
+
+
+def partners_by_state_year(partners: pd.DataFrame) -> pd.DataFrame:
+    """Count partnerships by state (rows) and year of activation (columns): ``table0``.
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        The partner table of :func:`ringgeo.load_partners` (columns ``state``
+        and ``activated``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by USPS code (index name ``state``), one row per state with a
+        partner; one column per activation year (``"2018"``, ...), then
+        :data:`UNKNOWN_YEAR` (partnerships without an activation date, always
+        present) and ``total`` (the sum of the others). Sorted by ``total``,
+        largest first, then by state. Every partnership counts once: the
+        column sums add up to ``len(partners)`` (a partnership without a state
+        counts in a row ``unknown``).
+
+    Raises
+    ------
+    InputError
+        ``partners`` lacks ``state`` or ``activated``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> partners = pd.DataFrame({
+    ...     "state": ["IL", "IL", "CA", "IL"],
+    ...     "activated": pd.to_datetime(["2019-05-01", "2020-01-02", "2019-12-31", None])})
+    >>> partners_by_state_year(partners)  # doctest: +NORMALIZE_WHITESPACE
+           2019  2020  unknown  total
+    state
+    IL        1     1        1      3
+    CA        1     0        0      1
+    """
+    _require(partners, ["state", "activated"], "The partner table")
+    activated = pd.to_datetime(partners["activated"])
+    year = activated.dt.year.astype("Int64").astype("string").fillna(UNKNOWN_YEAR)
+    years = sorted(set(year) - {UNKNOWN_YEAR})
+    state = partners["state"].astype("string").fillna(UNKNOWN_YEAR)  # never dropped
+    counts = pd.crosstab(state, year) if len(partners) else pd.DataFrame()
+    table = counts.reindex(columns=years + [UNKNOWN_YEAR], fill_value=0).astype("int64")
+    table = table.rename_axis(index="state", columns=None)
+    table["total"] = table.sum(axis="columns")
+    return table.sort_values(["total", "state"], ascending=[False, True])
+
+
+def ranked(table: pd.DataFrame, rank_by: str = "partners_per_100k", *,
+           columns=None) -> pd.DataFrame:
+    """Rank a coverage table by one metric, with the published columns: ``table1``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`ringgeo.coverage.by_state` (indexed by ``state``) or
+        :func:`ringgeo.coverage.by_county` (indexed by ``GEOID``, with a
+        ``state`` column).
+    rank_by : str
+        The column ranked, highest first (e.g. ``"partners_per_100k"``,
+        ``"share_covered_max"``, ``"partners"``).
+    columns : list of str, optional
+        The measure columns kept, in order; default :data:`TABLE1_COLUMNS`.
+        ``rank_by`` is appended when it is not among them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A plain (0, 1, ...) index; columns ``rank``, the id (``state``, or
+        ``GEOID`` and ``state``), ``name``, then the measures. ``rank`` is
+        1 for the highest value; ties share the smaller rank; rows without a
+        value (no population) have no rank and come last. Rows are sorted by
+        rank, then id. Rates and shares are rounded (:data:`TABLE1_DECIMALS`).
+
+    Raises
+    ------
+    InputError
+        ``table`` is not indexed by ``state`` or ``GEOID``, or lacks a column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> states = pd.DataFrame({"name": ["Alpha", "Beta", "Gamma"],
+    ...                        "partners": [2, 1, 0],
+    ...                        "partners_per_100k": [0.5, 1.234567, None]},
+    ...                       index=pd.Index(["AA", "BB", "CC"], name="state"))
+    >>> ranked(states, columns=["partners", "partners_per_100k"])
+       rank state   name  partners  partners_per_100k
+    0     1    BB   Beta         1             1.2346
+    1     2    AA  Alpha         2             0.5000
+    2  <NA>    CC  Gamma         0                NaN
+    """
+    key = table.index.name
+    if key not in ("state", "GEOID"):
+        raise InputError(f"ranked() expects a table of ringgeo.coverage.by_state (index name "
+                         f"'state') or by_county (index name 'GEOID'), got index name {key!r}.")
+    if not isinstance(rank_by, str) or rank_by not in table.columns:
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+        raise ParameterError(f"`rank_by` was {rank_by!r} but is expected to be one of the "
+                             f"table's columns: {', '.join(numeric)}.")
+    measures = list(TABLE1_COLUMNS if columns is None else columns)
+    if rank_by not in measures:
+        measures.append(rank_by)
+    ids = [key] + (["state"] if key == "GEOID" else []) + ["name"]
+    _require(table, [c for c in ids if c != key] + measures, "The coverage table")
+    out = table.reset_index()
+    out.insert(0, "rank", out[rank_by].rank(ascending=False, method="min").astype("Int64"))
+    out = out.sort_values(["rank", key], na_position="last", kind="stable", ignore_index=True)
+    decimals = {c: d for c, d in TABLE1_DECIMALS.items() if c in measures}
+    return out[["rank"] + ids + measures].round(decimals)
+
+
+def map_title(metric: str, level: str = "state", state: str | None = None) -> str:
+    """Return the default headline of a map: the metric's label and the areas drawn.
+
+    The label is the map's legend title too (:data:`ringgeo.metrics.METRICS`), so
+    headline and legend name the metric in the same words.
+
+    Parameters
+    ----------
+    metric : str
+        A key of :data:`ringgeo.metrics.METRICS`.
+    level : {"state", "county"}
+        One area per state, or per county.
+    state : str, optional
+        USPS code of the one state drawn (with its counties); None: the nation.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        An unknown metric, level or state (the message lists the allowed values).
+
+    Examples
+    --------
+    >>> map_title("partners_per_100k")
+    'Partners per 100,000 residents, by state'
+    >>> map_title("share_covered_max", "county", "FL")
+    'Share of residents covered (upper bound), by county, Florida'
+    """
+    from . import params
+    from .states import state_name
+
+    metric = params.validate_metric(metric)
+    state = params.validate_state(state)
+    level = params.validate_level(level, state=state)
+    if level == "state":
+        where = "by state"
+    else:
+        where = "by county" if state is None else f"by county, {state_name(state)}"
+    return f"{METRICS[metric].label}, {where}"
