@@ -428,7 +428,7 @@ def _cli(args) -> int:
 
 
 def add_cli(subparsers) -> None:
-    """Register ``ringgeo data fetch|verify|info|cache`` on the ``ringgeo`` command's sub-parsers."""
+    """Register ``ringgeo data fetch|verify|info|cache`` on the ``ringgeo`` sub-parsers."""
     parser = subparsers.add_parser("data", help="fetch, verify or describe the source files")
     parser.add_argument("action", choices=["fetch", "verify", "info", "cache"],
                         help="cache: list (or --clear) the parsed-data cache")

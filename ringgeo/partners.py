@@ -368,7 +368,7 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
         from . import data, tablecache
 
         # the parsed-data cache: one stored table per dataset, as_of and link
-        stamp = None if as_of is None else _as_timestamp(as_of).date().isoformat()
+        stamp = None if as_of is None else as_timestamp(as_of).date().isoformat()
         # linking reads the geography and the FBI agencies: key on every registry file
         files = list(data.registry()) if link else [SOURCES[source]]
         return tablecache.cached(

@@ -6,8 +6,9 @@ that :func:`ringgeo.load_partners` and the ``ringgeo.geography`` loaders return
 are therefore stored, the first time they are built, as parquet files (through
 fastparquet, which leaves pandas' string storage alone: with pyarrow installed,
 pandas 3 stores every ``str`` column in pyarrow, which changes results such as
-tuple aggregations and slows ``isin``) in ``<cache folder>/tables`` (:func:`ringgeo.data.cache_dir`, set by
-``RINGGEO_CACHE_DIR``; never the data mirror, which may be read-only). A later
+tuple aggregations and slows ``isin``) in ``<cache folder>/tables``
+(:func:`ringgeo.data.cache_dir`, set by ``RINGGEO_CACHE_DIR``; never the data mirror,
+which may be read-only). A later
 call, in any process, reads the file instead of building the table again.
 
 It never serves a stale table. A file is named by the sha256 of everything the

@@ -105,7 +105,7 @@ def test_geodataframe_keeps_geometry_and_crs(cache):
 
 def test_warnings_of_the_build_are_emitted_on_every_read(cache):
     def make():
-        warnings.warn("3 rows could not be read", UserWarning)
+        warnings.warn("3 rows could not be read", UserWarning, stacklevel=2)
         return _crafted()
     for _ in range(2):
         with pytest.warns(UserWarning, match="3 rows could not be read"):
@@ -303,6 +303,6 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = tablecache.warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_parts", "partners",
-        "postal_codes", "states"]
+        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_parts",
+        "partners", "postal_codes", "states"]
     assert tablecache.warm() == names  # already stored: nothing is built again
