@@ -26,6 +26,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from ._rowchecks import coordinates, fail_first
 from .exceptions import InputError, ParameterError
 from .states import STATES_AND_DC
 
@@ -114,11 +115,7 @@ def read_agencies(path) -> pd.DataFrame:
     frame["row"] = np.arange(2, len(frame) + 2)
 
     def fail(mask, field, what):
-        line = int(frame.loc[mask, "row"].iloc[0])
-        value = frame.loc[mask, field].iloc[0]
-        shown = "the value" if pd.isna(value) else repr(value)
-        raise InputError(f"FBI agency list {path}, line {line}, field {field}: {shown} "
-                         f"{what}")
+        fail_first(frame, mask, field, what, f"FBI agency list {path}")
 
     if frame["ori"].isna().any():
         fail(frame["ori"].isna(), "ori", "is blank; every agency needs its FBI ORI code.")
@@ -129,13 +126,7 @@ def read_agencies(path) -> pd.DataFrame:
     if unknown.any():
         fail(unknown, "agency_type_name",
              f"is not an FBI agency type; expected one of {', '.join(FBI_TYPES)}.")
-    for field, bound in (("latitude", 90), ("longitude", 180)):
-        values = pd.to_numeric(frame[field], errors="coerce")
-        bad = (values.isna() & frame[field].notna()) | (values.abs() > bound)
-        if bad.any():
-            fail(bad, field, f"is not a number between -{bound} and {bound}; fix the "
-                 f"coordinate or leave it blank.")
-        frame[field] = values.astype("float64")
+    coordinates(frame, f"FBI agency list {path}", blank_ok=True)
     return frame
 
 

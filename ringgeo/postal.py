@@ -22,6 +22,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from ._rowchecks import coordinates, fail_first
 from .exceptions import InputError
 
 __all__ = ["COLUMNS", "POSTAL_FILE", "credit", "load_postal_codes", "read_postal_codes"]
@@ -122,11 +123,7 @@ def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
     raw["row"] = np.arange(1, len(raw) + 1)
 
     def fail(mask, field, what):
-        line = int(raw.loc[mask, "row"].iloc[0])
-        value = raw.loc[mask, field].iloc[0]
-        shown = "the value" if pd.isna(value) else repr(value)
-        raise InputError(f"postal code file {where}, line {line}, field {field}: {shown} "
-                         f"{what}")
+        fail_first(raw, mask, field, what, f"postal code file {where}")
 
     bad = ~raw["zip"].fillna("").str.match(_ZIP)
     if bad.any():
@@ -136,12 +133,7 @@ def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
     if bad.any():
         fail(bad, "county_code", "is not a 3-digit county FIPS code; fix it or leave it "
              "blank.")
-    for field, bound in (("latitude", 90), ("longitude", 180)):
-        values = pd.to_numeric(raw[field], errors="coerce")
-        bad = values.isna() | (values.abs() > bound)
-        if bad.any():
-            fail(bad, field, f"is not a number between -{bound} and {bound}.")
-        raw[field] = values.astype("float64")
+    coordinates(raw, f"postal code file {where}", blank_ok=False)
     fips = raw["state"].map(dict(zip(STATES["state"], STATES["fips"])))
     out = pd.DataFrame({
         "zip": raw["zip"].astype("string"),
