@@ -17,12 +17,14 @@ Either way the file's sha256 is checked before it is used.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import pathlib
+import warnings
 from importlib import resources
 
-import pooch
+import platformdirs
 
 from .exceptions import ChecksumError, DataNotFoundError, UnknownSourceError
 
@@ -187,13 +189,20 @@ def cache_dir() -> pathlib.Path:
     operating system (``~/.cache/ringgeo`` on Linux).
     """
     override = env_path(CACHE_DIR_ENV)
-    return override if override is not None else pathlib.Path(pooch.os_cache("ringgeo"))
+    # what pooch.os_cache("ringgeo") returns, without importing pooch: it imports
+    # tqdm.auto, which warns "IProgress not found" in every kernel without ipywidgets
+    return override if override is not None else pathlib.Path(
+        platformdirs.user_cache_dir("ringgeo"))
 
 
 @functools.lru_cache(maxsize=64)
 def _hash_of(path: str, size: int, mtime_ns: int) -> str:
     # Memoized on (path, size, mtime): a file that changes is hashed again.
-    return pooch.file_hash(path, alg="sha256")
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _file_sha256(path: pathlib.Path) -> str:
@@ -316,6 +325,9 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
     # tqdm.std, not pooch's tqdm.auto: in a notebook kernel without ipywidgets the latter
     # warns "IProgress not found"; a text bar works everywhere.
     bar = _download_bar(name) if progressbar else False
+    with warnings.catch_warnings():  # pooch imports tqdm.auto: "IProgress not found"
+        warnings.filterwarnings("ignore", "IProgress not found")
+        import pooch
     try:
         local = pooch.retrieve(
             meta["url"],

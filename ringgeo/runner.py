@@ -19,10 +19,12 @@ the error; runs not yet started are not executed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -231,6 +233,8 @@ def _first_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+_LOG = logging.getLogger(__name__)
+
 # kernel processes started by this process and not yet reaped, killed on Ctrl-C
 _KERNELS: set = set()
 _KERNELS_LOCK = threading.Lock()
@@ -255,7 +259,11 @@ def _kernel_manager_class(this_python: bool = True):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw.setdefault("stdout", subprocess.DEVNULL)
             kw.setdefault("stderr", subprocess.DEVNULL)
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+            server = _FORK_SERVER[0]
+            if server is not None and this_python and kernel_cmd[1:3] == _LAUNCHER_CMD:
+                _fork_kernel(self, server, kernel_cmd, kw)
+            else:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
             process = getattr(self.provisioner, "process", None)
             if process is not None:
                 with _KERNELS_LOCK:
@@ -276,6 +284,66 @@ def _kernel_manager_class(this_python: bool = True):
             return ThisPythonKernelSpecs(parent=self)
 
     return ThisPythonKernelManager
+
+
+# the batch's kernel fork server (ringgeo._forkserver), while run_batch runs one
+_FORK_SERVER: list = [None]
+_LAUNCHER_CMD = ["-m", "ipykernel_launcher"]
+
+
+def _fork_kernel(manager, server, kernel_cmd: list[str], kw: dict) -> None:
+    """Start ``manager``'s kernel as a fork of the batch's fork server.
+
+    Does what ``LocalProvisioner.launch_kernel`` and ``KernelManager._async_launch_kernel``
+    do for a new process: the provisioner gets a process, its pid and process group,
+    and the manager the connection information.
+    """
+    import ipykernel_launcher
+
+    env = dict(kw.get("env") or os.environ)
+    env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+    cwd = kw.get("cwd") or os.getcwd()
+    process = server.spawn(kernel_cmd[3:], cwd=cwd, env=env, launcher=ipykernel_launcher.__file__)
+    provisioner = manager.provisioner
+    provisioner.process = process
+    provisioner.pid = provisioner.pgid = process.pid  # the kernel leads its own session
+    provisioner.cwd = cwd
+    manager._reconcile_connection_info(provisioner.connection_info)
+
+
+def _notebooks_import_ringgeo(runs) -> bool:
+    """Whether any of the runs' notebooks has a code cell importing ringgeo."""
+    import nbformat
+
+    for notebook in {run.notebook for run in runs}:
+        cells = nbformat.read(notebook, as_version=4).cells
+        if any(c.cell_type == "code" and re.search(r"^\s*(import|from)\s+ringgeo\b",
+                                                   c.source, re.M) for c in cells):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _fork_server(runs, kernel_name):
+    """Run the batch's kernels as forks of one warmed process (ringgeo._forkserver)."""
+    from . import _forkserver
+
+    if kernel_name or not _forkserver.enabled() or len(runs) < 1:
+        yield None
+        return
+    preload = ["ringgeo"] if _notebooks_import_ringgeo(runs) else []
+    try:
+        server = _forkserver.ForkServer(preload, dict(os.environ))
+    except (OSError, RuntimeError) as err:  # e.g. a source that fails: each notebook says so
+        _LOG.info("kernels start as new processes: %s", err)
+        yield None
+        return
+    _FORK_SERVER[0] = server
+    try:
+        yield server
+    finally:
+        _FORK_SERVER[0] = None
+        server.close()
 
 
 def _kill_kernels() -> int:
@@ -415,8 +483,9 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     results, failures, started = {}, {}, {}
     queue = iter(runs)
     try:
-        _run_all(queue, len(runs), jobs, progress, results, failures, started,
-                 (source, output_dir, build_dir, kernel_name))
+        with _fork_server(runs, kernel_name):
+            _run_all(queue, len(runs), jobs, progress, results, failures, started,
+                     (source, output_dir, build_dir, kernel_name))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
                                              build_dir)) from None
@@ -607,9 +676,10 @@ def _figures_command(args) -> int:
     data.fetch_all(progressbar=not args.no_progress)
     # Build the parsed-data cache once too (ringgeo.tablecache): the kernels then read
     # the linked partners and the geography instead of each building them again.
-    from . import tablecache
+    from . import _forkserver, tablecache
 
-    tablecache.warm()
+    if args.kernel or not _forkserver.enabled():  # else the kernels' fork server does it
+        tablecache.warm()
     start = time.time()
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
                         jobs=args.jobs, progress=not args.no_progress,

@@ -29,6 +29,7 @@ import zipfile
 import nbformat
 import numpy as np
 import pandas as pd
+import pooch
 import pytest
 import yaml
 
@@ -395,7 +396,7 @@ def test_damaged_cached_file_offline_says_so(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise ConnectionError("Name or service not known")
 
-    monkeypatch.setattr(data.pooch, "retrieve", offline)
+    monkeypatch.setattr(pooch, "retrieve", offline)
     with pytest.raises(DataNotFoundError, match=r"The cached copy .*co-est2019-alldata\.csv is "
                                                 r"damaged \(sha256 .*\), so ringgeo tried to "
                                                 r"download it again\. Could not download"):
@@ -409,7 +410,7 @@ def test_read_only_empty_cache_offline_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("RINGGEO_CACHE_DIR", str(cache))
     # tests run as root in CI, which writes anywhere: stand in for a read-only mount
     monkeypatch.setattr(data.os, "access", lambda path, mode: pathlib.Path(path) != cache)
-    monkeypatch.setattr(data.pooch, "retrieve", lambda *a, **k: pytest.fail("tried to download"))
+    monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: pytest.fail("tried to download"))
     with pytest.raises(DataNotFoundError, match=r"is not in the cache folder .* and cannot be "
                                                 r"downloaded into it: .*cache is not writable"):
         data.fetch("co-est2019-alldata.csv")
@@ -545,7 +546,7 @@ def test_download_bar_is_a_text_bar_not_a_notebook_widget(tmp_path, monkeypatch,
         shutil.copy(mirror_dir / name, tmp_path / fname)
         return str(tmp_path / fname)
 
-    monkeypatch.setattr(data.pooch, "retrieve", fake_retrieve)
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a TqdmWarning would fail here
         data.fetch(name, progressbar=True)

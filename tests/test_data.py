@@ -2,6 +2,7 @@ import hashlib
 import json
 import shutil
 
+import pooch
 import pytest
 
 from ringgeo import data
@@ -75,7 +76,7 @@ def test_missing_file_without_network_raises_offline_error(tmp_path, monkeypatch
     def no_network(*args, **kwargs):
         raise ConnectionError("Name or service not known")
 
-    monkeypatch.setattr(data.pooch, "retrieve", no_network)
+    monkeypatch.setattr(pooch, "retrieve", no_network)
     with pytest.raises(DataNotFoundError, match=r"Could not download .*set RINGGEO_DATA_DIR"):
         data.fetch("co-est2019-alldata.csv")
 
@@ -85,7 +86,7 @@ def test_cached_file_is_used_without_download(mirror_dir, tmp_path, monkeypatch)
     shutil.copy(mirror_dir / name, tmp_path / name)
     monkeypatch.delenv("RINGGEO_DATA_DIR", raising=False)
     monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(data.pooch, "retrieve", lambda *a, **k: pytest.fail("downloaded"))
+    monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: pytest.fail("downloaded"))
     assert data.fetch(name) == tmp_path / name
 
 
@@ -101,7 +102,7 @@ def test_corrupted_cache_is_downloaded_again(mirror_dir, tmp_path, monkeypatch):
         shutil.copy(mirror_dir / name, tmp_path / fname)
         return str(tmp_path / fname)
 
-    monkeypatch.setattr(data.pooch, "retrieve", fake_retrieve)
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
     assert data.fetch(name) == tmp_path / name
     assert calls == [data.source_info(name)["url"]]
 
@@ -113,7 +114,7 @@ def test_download_with_wrong_hash_raises_checksum_error(tmp_path, monkeypatch):
     def bad_hash(*args, **kwargs):
         raise ValueError("SHA256 hash of downloaded file does not match the known hash")
 
-    monkeypatch.setattr(data.pooch, "retrieve", bad_hash)
+    monkeypatch.setattr(pooch, "retrieve", bad_hash)
     with pytest.raises(ChecksumError, match="upstream file changed"):
         data.fetch("sub-est2021_all.zip")
 
