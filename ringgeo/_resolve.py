@@ -91,18 +91,17 @@ def _muni_counties(geo, m) -> str:
 def _resolve_place(query: str, name: str, state: str | None, county_text: str | None,
                    ctx: Context, paths: tuple) -> Place:
     from ._linkgeo import default_index
-    from ._names import fold, split_muni
+    from ._names import AGENCY_KINDS, fold, split_descriptor
     from .states import STATES
 
     geo = default_index()
-    base, word = split_muni(name)
+    base, word = split_descriptor(name, folded=True)
     states = [state] if state else list(STATES.loc[STATES["in_51"], "state"])
     found = []
     for st in states:
         cands = geo.muni_candidates(base, st)
-        if word is not None:
-            cands = [m for m in cands if m.word == word
-                     or (word == "township" and m.word == "charter township")]
+        if word is not None:  # "X Township": townships of every kind (charter, metro)
+            cands = [m for m in cands if m.word in AGENCY_KINDS.get(word, {word})]
         if not cands and word is not None:  # "Carson City": the whole name is the name
             cands = geo.muni_candidates(fold(name), st)
         found += _dedupe(list(dict.fromkeys(cands)), paths)
@@ -179,7 +178,7 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
 
 def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
     from ._linkgeo import default_index
-    from ._names import split_muni
+    from ._names import split_descriptor
     from .states import STATES_AND_DC
 
     geo = default_index()
@@ -210,7 +209,7 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
                      f"code's point is used.")
         county = found
     town = str(row["place"])
-    base, _ = split_muni(town)
+    base, _ = split_descriptor(town, folded=True)
     cands = _dedupe(list(dict.fromkeys(geo.muni_candidates(base, state))), paths)
     here = _choose([m for m in cands if county in m.counties], ctx)
     matched = (f"ZIP code {code}: post office {town}, {state}, in "
@@ -439,7 +438,7 @@ def _as_county(text: str, state: str) -> str | None:
 
 def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
     """A point for a place without one: its department's, its ZIP codes', its county's."""
-    from ._names import split_muni
+    from ._names import split_descriptor
 
     a = ctx.agencies
     ids = {m.geoid for m in place.munis}
@@ -450,7 +449,8 @@ def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
                 f"the FBI point of {dept['agency'].iat[0]}")
     by_zip, towns, _ = zip_index(paths)
     for m in place.munis:
-        codes = [c for c in towns.get((m.state, split_muni(m.name)[0]), [])
+        town = split_descriptor(m.name, folded=True)[0]
+        codes = [c for c in towns.get((m.state, town), [])
                  if by_zip.at[c, "county_fips"] in m.counties]
         if codes:
             rows = by_zip.loc[codes]

@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import data
+from ._names import MUNI_DESCRIPTORS, split_descriptor
 from .exceptions import InputError
 from .states import STATES
 
@@ -389,22 +390,9 @@ def load_counties() -> gpd.GeoDataFrame:
 
 #: Trailing legal descriptors that Census appends to place and MCD names, as
 #: they occur in ``sub-est2021_all.csv`` (case-sensitive: ``"Carson City"``
-#: keeps its ``City``). Longest first, so ``"charter township"`` wins over
-#: ``"township"``.
-NAME_DESCRIPTORS = (
-    "consolidated government (balance)", "metropolitan government (balance)",
-    "unified government (balance)", "metro government (balance)",
-    "metropolitan government", "consolidated government", "unified government",
-    "metro government", "city and borough", "charter township", "metro township",
-    "urban county", "city (balance)", "municipality", "corporation", "plantation",
-    "(balance)", "township", "location", "purchase", "borough", "village", "grant",
-    "city", "town", "gore", "CDP", "UT",
-)
-_DESCRIPTOR_RE = re.compile(
-    r"^(?P<base>.+?)\s+(?P<descriptor>"
-    + "|".join(re.escape(d) for d in sorted(NAME_DESCRIPTORS, key=len, reverse=True))
-    + r")$"
-)
+#: keeps its ``City``), longest first: the package's one list,
+#: :data:`ringgeo._names.MUNI_DESCRIPTORS`.
+NAME_DESCRIPTORS = MUNI_DESCRIPTORS
 _ALIAS_RE = re.compile(r"^(?P<base>.+?)\s+\((?P<alias>[^()]+)\)$")
 
 #: FUNCSTAT codes kept by :func:`load_municipalities` (``governments_only=True``).
@@ -450,13 +438,11 @@ def split_name(name: str) -> tuple[str, str, str | None]:
     >>> split_name("Carson City")
     ('Carson City', '', None)
     """
-    text = " ".join(str(name).split())
-    match = _DESCRIPTOR_RE.match(text)
-    base, descriptor = (match["base"], match["descriptor"]) if match else (text, "")
+    base, descriptor = split_descriptor(name)
     alias_match = _ALIAS_RE.match(base)
     if alias_match:
-        return alias_match["base"], descriptor, alias_match["alias"]
-    return base, descriptor, None
+        return alias_match["base"], descriptor or "", alias_match["alias"]
+    return base, descriptor or "", None
 
 
 def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) -> None:

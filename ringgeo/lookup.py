@@ -320,7 +320,7 @@ def _not_yet(in_snapshot: bool, activated, as_of) -> str:
 def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float, lon: float,
              as_of, *, nearby: bool, named: str | None = None) -> tuple[pd.DataFrame, list]:
     """The agencies serving a place: positions by role, then the frame and notes."""
-    from ._names import fold, split_muni
+    from ._names import fold, split_descriptor
 
     a = ctx.agencies
     in_state = (a["state"] == state).to_numpy()
@@ -341,7 +341,7 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
     local = municipal & a["muni_geoid"].isin(muni_ids).to_numpy()
     add("municipal police", np.flatnonzero(local))
     # a regional department names the municipalities it serves, or it serves the county
-    bases = {split_muni(m.name)[0] for m in munis}
+    bases = {split_descriptor(m.name, folded=True)[0] for m in munis}
     regional_here = regional & in_county
     named_regional = [p for p in np.flatnonzero(regional_here)
                       if a["muni_geoid"].iat[p] in muni_ids

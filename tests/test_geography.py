@@ -12,6 +12,7 @@ from shapely.geometry import box
 
 from ringgeo import data, geography
 from ringgeo.exceptions import DataNotFoundError, InputError
+from ringgeo._names import fold, split_descriptor
 from ringgeo.geography import split_name
 
 NATIONAL_2019 = 328_239_523  # Census national total, July 1 2019 (vintage 2019)
@@ -169,6 +170,15 @@ def crafted_counties(tmp_path):
 ])
 def test_split_name(name, expected):
     assert split_name(name) == expected
+
+
+@pytest.mark.parametrize("descriptor", geography.NAME_DESCRIPTORS)
+def test_names_people_type_split_on_the_census_descriptors(descriptor):
+    # one vocabulary: a Census name and the same name typed in another case and with
+    # punctuation split on the same descriptor (linking keys and lookups read the latter)
+    assert split_name(f"Fort Lee {descriptor}") == ("Fort Lee", descriptor, None)
+    typed = f"Ft. Lee {descriptor.upper()}"
+    assert split_descriptor(typed, folded=True) == ("fort lee", fold(descriptor))
 
 
 # ---------------------------------------------------------------- crafted files
@@ -373,6 +383,19 @@ def counties():
 @pytest.fixture(scope="module")
 def munis():
     return geography.load_municipalities()
+
+
+def test_census_names_split_alike_as_written_and_folded(munis):
+    # the linking keys (folded) and base_name/descriptor (as written) come from one
+    # splitter: on the real names they differ only where a descriptor word is part of
+    # the name in capitals ("Carson City")
+    differ = []
+    for name, descriptor in zip(munis["name"], munis["descriptor"]):
+        written = name[: len(name) - len(descriptor)].strip() if descriptor else name
+        if split_descriptor(name, folded=True) != (fold(written), fold(descriptor) or None):
+            differ.append(name)
+    assert differ
+    assert all(split_descriptor(n)[1] is None and n.split()[-1][0].isupper() for n in differ)
 
 
 def test_states_real(states, mirror_dir):
