@@ -363,9 +363,8 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     return place
 
 
-def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's owner splits it
-    from .states import validate_state
-
+def parse(query, ctx: Context, paths: tuple) -> Place:
+    """Read a query: a (lat, lon) pair, a code (ZIP code, point, ORI) or a name."""
     if isinstance(query, (tuple, list)) and len(query) == 2:
         try:
             lat, lon = float(query[0]), float(query[1])
@@ -376,6 +375,12 @@ def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's 
         raise QueryError(f"query {query!r}: expected a 5-digit ZIP code, 'City, ST', "
                           f"'X County, ST', an agency name or a (lat, lon) pair.")
     text = " ".join(query.split())
+    place = _parse_code(query, text, ctx, paths)
+    return place if place is not None else _parse_name(query, text, ctx, paths)
+
+
+def _parse_code(query: str, text: str, ctx: Context, paths: tuple) -> Place | None:
+    """A ZIP code, a "lat, lon" text or an ORI; None for anything else."""
     zip_code = ZIP_PATTERN.match(text)
     if zip_code:
         return _resolve_zip(query, zip_code.group(1), ctx, paths)
@@ -387,6 +392,13 @@ def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's 
         return _resolve_point(query, float(point.group(1)), float(point.group(2)), paths)
     if _ORI.match(text) and text.upper() in set(ctx.agencies["ori"]):
         return _resolve_agency(query, text, None, ctx)
+    return None
+
+
+def _parse_name(query: str, text: str, ctx: Context, paths: tuple) -> Place:
+    """An agency, a county or a place, with an optional county and state after commas."""
+    from .states import validate_state
+
     parts = [p.strip() for p in text.split(",") if p.strip()]
     state = None
     if len(parts) >= 2:
