@@ -11,8 +11,8 @@ import pytest
 from shapely.geometry import box
 
 from ringgeo import data, geography
-from ringgeo.exceptions import DataNotFoundError, InputError
 from ringgeo._names import fold, split_descriptor
+from ringgeo.exceptions import DataNotFoundError, InputError
 from ringgeo.geography import split_name
 
 NATIONAL_2019 = 328_239_523  # Census national total, July 1 2019 (vintage 2019)
