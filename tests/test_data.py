@@ -3,6 +3,7 @@ import json
 import shutil
 
 import pytest
+import requests
 
 from ringgeo import data
 from ringgeo.cli import main
@@ -77,6 +78,36 @@ def test_missing_file_without_network_raises_offline_error(tmp_path, monkeypatch
 
     monkeypatch.setattr(data.pooch, "retrieve", no_network)
     with pytest.raises(DataNotFoundError, match=r"Could not download .*set RINGGEO_DATA_DIR"):
+        data.fetch("co-est2019-alldata.csv")
+
+
+@pytest.mark.parametrize("error", [
+    requests.exceptions.ConnectionError("Max retries exceeded: Name or service not known"),
+    requests.exceptions.HTTPError("404 Client Error: Not Found for url"),
+    requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+    requests.exceptions.InvalidURL("Invalid URL: no host supplied"),  # also a ValueError
+])
+def test_download_errors_of_requests_say_could_not_download(tmp_path, monkeypatch, error):
+    monkeypatch.delenv("RINGGEO_DATA_DIR", raising=False)
+    monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(data.pooch, "retrieve", failing)
+    with pytest.raises(DataNotFoundError, match=rf"Could not download .*{type(error).__name__}"):
+        data.fetch("co-est2019-alldata.csv")
+
+
+def test_a_bug_during_download_is_not_reported_as_offline(tmp_path, monkeypatch):
+    monkeypatch.delenv("RINGGEO_DATA_DIR", raising=False)
+    monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
+
+    def buggy(*args, **kwargs):
+        raise TypeError("retrieve() got an unexpected keyword argument 'progressbar'")
+
+    monkeypatch.setattr(data.pooch, "retrieve", buggy)
+    with pytest.raises(TypeError, match="unexpected keyword"):
         data.fetch("co-est2019-alldata.csv")
 
 
