@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import data
 from ._names import MUNI_DESCRIPTORS, split_descriptor
+from ._rowchecks import require_columns
 from .exceptions import InputError
 from .states import STATES
 
@@ -99,13 +100,9 @@ def _stored(name: str, key: dict, files, build):
 
 
 def _require(frame: pd.DataFrame, columns, path) -> None:
-    missing = [col for col in columns if col not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{pathlib.Path(path).name}: missing column(s) {', '.join(missing)} "
-            f"(found {', '.join(map(str, frame.columns))}). The file is not the Census "
-            f"file the registry names; fetch it again with `ringgeo data fetch`."
-        )
+    require_columns(frame, columns, pathlib.Path(path).name,
+                    "the file is not the Census file the registry names; fetch it again "
+                    "with `ringgeo data fetch`.")
 
 
 def _first_flagged(frame: pd.DataFrame, bad: pd.Series, path) -> tuple[int, str]:

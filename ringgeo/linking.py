@@ -27,6 +27,7 @@ from . import _agencymatch
 from ._cleaning import BLANK_COUNTY
 from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
+from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
 
 __all__ = ["link_partners", "link_record", "read_corrections", "CORRECTION_FIELDS", "LINK_METHODS",
@@ -483,10 +484,8 @@ def link_partners(
     if not isinstance(partners, pd.DataFrame):
         raise ParameterError(f"partners must be a pandas DataFrame, not "
                              f"{type(partners).__name__}.")
-    missing = [c for c in _REQUIRED if c not in partners]
-    if missing:
-        raise InputError(f"the partner table lacks column(s) {', '.join(missing)}: pass the "
-                         f"table of ringgeo.load_partners(link=False) or read_partners().")
+    require_columns(partners, _REQUIRED, "the partner table",
+                    "pass the table of ringgeo.load_partners(link=False) or read_partners().")
     table = _corrections_table(corrections)
     frame = partners.copy()
     # work without attrs: pandas deep-copies them on every column access, and
@@ -526,9 +525,8 @@ def _corrections_table(corrections) -> pd.DataFrame:
         raise ParameterError(f"corrections must be a path, a DataFrame or False, not "
                              f"{type(corrections).__name__}.")
     table = corrections
-    missing = [c for c in _CORRECTION_COLUMNS if c not in table]
-    if missing:
-        raise InputError(f"corrections table lacks column(s) {', '.join(missing)}.")
+    require_columns(table, _CORRECTION_COLUMNS, "corrections table",
+                    f"a corrections table has the columns {', '.join(_CORRECTION_COLUMNS)}.")
     if "line" not in table:
         table = table.assign(line=range(2, len(table) + 2))
     if "file" not in table:

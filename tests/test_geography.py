@@ -248,7 +248,7 @@ def test_missing_column_names_file_and_column(tmp_path):
     header = [col for col in POPEST_HEADER if col != "POPESTIMATE2019"]
     pop = _write_popest(tmp_path, [["050", "3", "7", "22", "071", "Louisiana", "Orleans Parish",
                                     "1"]], header=header)
-    with pytest.raises(InputError, match=r"co-est2019-alldata.csv: missing column\(s\) "
+    with pytest.raises(InputError, match=r"co-est2019-alldata.csv lacks column\(s\) "
                                          r"POPESTIMATE2019"):
         geography._read_popest(pop)
 
@@ -341,7 +341,7 @@ def test_crafted_unknown_sumlev(tmp_path):
 def test_crafted_subest_missing_column(tmp_path):
     header = [c if c != "FUNCSTAT" else "FUNC" for c in SUBEST_HEADER]
     path = _write_subest(tmp_path, SUBEST_ROWS, header=header)
-    with pytest.raises(InputError, match=r"sub-est2021_all.zip: missing column\(s\) FUNCSTAT"):
+    with pytest.raises(InputError, match=r"sub-est2021_all.zip lacks column\(s\) FUNCSTAT"):
         geography._build_municipalities(str(path))
 
 
