@@ -105,13 +105,17 @@ def _require(frame: pd.DataFrame, columns, path) -> None:
                     "with `ringgeo data fetch`.")
 
 
-def _first_flagged(frame: pd.DataFrame, bad: pd.Series, path) -> tuple[int, str]:
-    """Position of the first row flagged in ``bad`` and ``"file, line N"`` naming it.
+def _fail_first(frame: pd.DataFrame, bad: pd.Series, path, message) -> None:
+    """Raise an InputError for the first row flagged in ``bad``, if any:
+    ``"<file>, line N: " + message(row)``.
 
     The frames of :func:`_read_csv` are indexed by data line: file line = index + 2.
     """
+    if not bad.any():
+        return
     pos = int(bad.to_numpy().nonzero()[0][0])
-    return pos, f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + 2}"
+    raise InputError(f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + 2}: "
+                     + message(frame.iloc[pos]))
 
 
 def _to_int(frame: pd.DataFrame, column: str, path) -> pd.Series:
@@ -123,12 +127,9 @@ def _to_int(frame: pd.DataFrame, column: str, path) -> pd.Series:
     text = frame[column].astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce").astype("Int64")
     bad = values.isna() & text.notna() & (text != "")
-    if bad.any():
-        pos, where = _first_flagged(frame, bad, path)
-        raise InputError(
-            f"{where}: field {column} is {text.iloc[pos]!r}, not a whole number. The file "
-            f"is damaged; fetch it again with `ringgeo data fetch`."
-        )
+    _fail_first(frame, bad, path, lambda row: (
+        f"field {column} is {row[column].strip()!r}, not a whole number. The file is "
+        f"damaged; fetch it again with `ringgeo data fetch`."))
     return values
 
 
@@ -171,13 +172,9 @@ def _read_popest(path) -> pd.DataFrame:
     """
     frame = _read_csv(path, _POPEST_COLUMNS)
     frame["population"] = _to_int(frame, "POPESTIMATE2019", path)
-    unknown = ~frame["SUMLEV"].isin(["040", "050"])
-    if unknown.any():
-        pos, where = _first_flagged(frame, unknown, path)
-        raise InputError(
-            f"{where}: SUMLEV is {frame['SUMLEV'].iloc[pos]!r}; this file holds only state "
-            f"(040) and county (050) rows. Fetch it again with `ringgeo data fetch`."
-        )
+    _fail_first(frame, ~frame["SUMLEV"].isin(["040", "050"]), path, lambda row: (
+        f"SUMLEV is {row['SUMLEV']!r}; this file holds only state (040) and county (050) "
+        f"rows. Fetch it again with `ringgeo data fetch`."))
     return frame
 
 
@@ -203,10 +200,8 @@ def _read_subest(path) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 def _check_unique(frame: pd.DataFrame, column: str, path, what: str) -> None:
-    twice = frame[column].duplicated()
-    if twice.any():
-        pos, where = _first_flagged(frame, twice, path)
-        raise InputError(f"{where}: {what} {frame[column].iloc[pos]} appears twice.")
+    _fail_first(frame, frame[column].duplicated(), path,
+                lambda row: f"{what} {row[column]} appears twice.")
 
 
 def _check_join(left: set, right: set, what: str, files: str) -> None:
@@ -489,13 +484,8 @@ def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
     """The sub-est2021 rows by summary level (061, 071, 157, 162), checked."""
     sub = _read_subest(subest_path)
     known = {"040", "050", "061", "071", "157", "162", "170", "172"}
-    odd = ~sub["SUMLEV"].isin(known)
-    if odd.any():
-        pos, where = _first_flagged(sub, odd, subest_path)
-        raise InputError(
-            f"{where}: unknown SUMLEV {sub['SUMLEV'].iloc[pos]!r} (expected one of "
-            f"{', '.join(sorted(known))})."
-        )
+    _fail_first(sub, ~sub["SUMLEV"].isin(known), subest_path, lambda row: (
+        f"unknown SUMLEV {row['SUMLEV']!r} (expected one of {', '.join(sorted(known))})."))
     levels = {lev: sub.loc[sub["SUMLEV"] == lev] for lev in ("061", "071", "157", "162")}
     # place parts by county, without the county's "Balance of" row (outside any place);
     # the 071 rows keep theirs: an MCD's parts in places plus its balance make the MCD

@@ -567,6 +567,9 @@ def plot_timeline(result: Lookup, *, ax=None):
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plot_timeline(lookup("19082"))
+    >>> print(ax.texts[0].get_text())  # Upper Darby's department joined as the 301st
+    Upper Darby Township Police Department
+    2019-06-28: partner no. 301 of 1,331 dated
     >>> plt.close(fig)
     """
     from . import coverage, load_partners
@@ -605,6 +608,8 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plot_map(lookup("19082"))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['other agencies (42)', 'Ring partners on 2020-10-07 (6)', 'the place asked about']
     >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
