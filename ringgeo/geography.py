@@ -497,21 +497,16 @@ def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
 
 def _municipality_parts(place_parts: pd.DataFrame, mcds: pd.DataFrame) -> pd.DataFrame:
     """One row per municipality and county: place parts (157) and MCDs (061)."""
-    place_parts = pd.DataFrame({
-        "muni_geoid": place_parts["place_geoid"].to_numpy(),
-        "kind": "place",
-        "county_fips": place_parts["county_geoid"].to_numpy(),
-        "population": place_parts["ESTIMATESBASE2020"].to_numpy(),
-        "incorporated": True,
-    })
-    mcd_parts = pd.DataFrame({
-        "muni_geoid": mcds["mcd_geoid"].to_numpy(),
-        "kind": "mcd",
-        "county_fips": mcds["county_geoid"].to_numpy(),
-        "population": mcds["ESTIMATESBASE2020"].to_numpy(),
-        "incorporated": False,
-    })
-    parts = pd.concat([place_parts, mcd_parts], ignore_index=True)
+    def rows(levels: pd.DataFrame, kind: str) -> pd.DataFrame:
+        return pd.DataFrame({
+            "muni_geoid": levels[f"{kind}_geoid"].to_numpy(),
+            "kind": kind,
+            "county_fips": levels["county_geoid"].to_numpy(),
+            "population": levels["ESTIMATESBASE2020"].to_numpy(),
+            "incorporated": kind == "place",  # an MCD is a town(ship), not incorporated
+        })
+
+    parts = pd.concat([rows(place_parts, "place"), rows(mcds, "mcd")], ignore_index=True)
     return parts.sort_values(["muni_geoid", "population", "county_fips"],
                              ascending=[True, False, True], ignore_index=True)
 

@@ -562,6 +562,7 @@ def plot_timeline(result: Lookup, *, ax=None):
     Returns
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The axes hold the national line and one labelled dot per partner serving the place.
 
     Examples
     --------
@@ -603,6 +604,7 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     Returns
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The axes carry the map's alt text (``ringgeo.plot.alt_text(fig)`` reads it).
 
     Examples
     --------
