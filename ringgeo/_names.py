@@ -31,8 +31,9 @@ import unicodedata
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "twp": "township",
                   "boro": "borough", "vlg": "village", "dept": "department"}
 
-#: County descriptors, longest first (folded), and the kind each one means.
-_COUNTY_WORDS = (
+#: County descriptors, longest first (folded), and the kind each one means: the words of
+#: ``geography.COUNTY_LSAD`` and the partner files' ``"Norfolk (city) County"``.
+COUNTY_WORDS = (
     ("city and borough", "city and borough"), ("census area", "census area"),
     ("(city) county", "city"), ("(city)", "city"), ("county", "county"), ("parish", "parish"),
     ("borough", "borough"), ("municipality", "municipality"), ("municipio", "municipio"),
@@ -171,7 +172,7 @@ def split_county(text) -> list[tuple[str, str | None]]:
     [('dona ana', None)]
     """
     key = fold(text)
-    base, kind = _strip_word(key, _COUNTY_WORDS)
+    base, kind = _strip_word(key, COUNTY_WORDS)
     readings = [(base, kind)]
     if kind is not None:
         readings.append((key, None))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ._lookupdata import Context, boundaries, coextensive, county_label, geodesic_km, zip_index
+from ._names import COUNTY_WORDS
 from .exceptions import ParameterError, QueryError
 
 #: A point this close (km) to a generalized state boundary counts as inside it.
@@ -26,8 +27,9 @@ _POINT = re.compile(r"^\s*\(?\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*\
 _ORI = re.compile(r"^\s*([A-Za-z]{2}[0-9A-Za-z]{7})\s*$")
 _AGENCY_WORDS = re.compile(r"\b(police|sheriff'?s?|department|dept|marshal'?s?|public safety|"
                            r"constable|patrol|bureau)\b", re.IGNORECASE)
-_COUNTY_KINDS = ("county", "parish", "borough", "census area", "city and borough",
-                 "municipality")
+#: County kinds a query names a county by: every kind of :data:`ringgeo._names.COUNTY_WORDS`
+#: but independent cities (a place: "Baltimore city") and Puerto Rico's municipios.
+_COUNTY_KINDS = frozenset(kind for _, kind in COUNTY_WORDS) - {"city", "municipio"}
 
 
 @dataclass
