@@ -14,8 +14,9 @@ import html
 
 import pandas as pd
 
-from ._figure import METRICS, class_colours, source_line
+from ._figure import class_colours, source_line
 from .exceptions import ParameterError
+from .metrics import METRICS
 from .states import state_name, validate_state
 
 __all__ = ["explore", "map_info", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
@@ -270,7 +271,7 @@ def _add_areas(m, info: dict, legend: dict, frame, column, classify: dict, cmap,
     areas["shown"] = areas["value"].map(
         lambda v: "no data" if pd.isna(v) else (f"{v:.1%}" if share else f"{v:,.4g}"))
     areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
-    name = METRICS.get(column, (column,))[0]
+    name = METRICS[column].label if column in METRICS else column
     layer = folium.GeoJson(
         areas[["GEOID", "name", "shown", "label", "fill", "geometry"]].to_json(drop_id=True),
         name=name,
@@ -337,7 +338,7 @@ def _credit(column, level, agencies: bool, as_of) -> str:
     if column is not None:
         names.append("cb_2019_us_state_20m.zip" if level == "state"
                      else "cb_2019_us_county_20m.zip")
-        names.extend(METRICS.get(column, (None, None, ()))[2])
+        names.extend(METRICS[column].sources if column in METRICS else ())
     if agencies:
         names.append(_AGENCY_FILE)
     return source_line(column, as_of=as_of, credit=list(dict.fromkeys(names)), level=None)
