@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._rowchecks import require_columns
 from .exceptions import InputError
 from .geography import BALANCE_PLACE, COUNTY_SUCCESSORS
 
@@ -52,13 +53,8 @@ def _require(frame, columns, what: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"geography table {what!r} is a {type(frame).__name__}, not a "
                          f"DataFrame; pass the output of ringgeo.geography.load_{what}().")
-    missing = [col for col in columns if col not in frame.columns]
-    if missing:
-        raise InputError(
-            f"geography table {what!r} lacks column(s) {', '.join(missing)} (found "
-            f"{', '.join(map(str, frame.columns))}); pass the output of "
-            f"ringgeo.geography.load_{what}()."
-        )
+    require_columns(frame, columns, f"geography table {what!r}",
+                    f"pass the output of ringgeo.geography.load_{what}().")
 
 
 def _county(series: pd.Series) -> pd.Series:

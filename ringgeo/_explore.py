@@ -14,8 +14,9 @@ import html
 
 import pandas as pd
 
-from ._figure import METRICS, class_colours, source_line
+from ._figure import class_colours, source_line
 from .exceptions import ParameterError
+from .metrics import METRICS
 from .states import state_name, validate_state
 
 __all__ = ["explore", "map_info", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
@@ -135,7 +136,7 @@ def _legend_html(title, name, labels, colours, counts, note) -> str:
 """
 
 
-def explore(  # noqa: C901 - the web map's owner (issue 12) splits it
+def explore(
         frame=None, column=None, *, level=None, state=None, scheme="quantiles", k=5,
         bins=None, agencies=True, as_of=None, cmap=None, title=None, legend_fmt=None,
         zero_class=True, tiles=TILES):
@@ -195,9 +196,6 @@ def explore(  # noqa: C901 - the web map's owner (issue 12) splits it
     ['Never partnered', 'Ring partners']
     """
     import folium
-    from folium.features import GeoJsonPopup, GeoJsonTooltip
-
-    from . import plot
 
     usps = validate_state(state) if state is not None else None
     if frame is not None and column is None:
@@ -205,13 +203,7 @@ def explore(  # noqa: C901 - the web map's owner (issue 12) splits it
                              "'partners_per_100k'.")
     if as_of is None and frame is not None:
         as_of = frame.attrs.get("as_of")
-    points = None
-    if agencies is True:
-        import ringgeo
-
-        points = ringgeo.agencies.with_partners(ringgeo.load_partners(as_of=as_of))
-    elif agencies is not False and agencies is not None:
-        points = agencies
+    points = _agencies_of(agencies, as_of)
     if as_of is None and points is not None:
         as_of = points.attrs.get("as_of")
 
@@ -222,100 +214,144 @@ def explore(  # noqa: C901 - the web map's owner (issue 12) splits it
     # of folium's libraries (Leaflet, jQuery, Bootstrap 5, Font Awesome, awesome-markers).
     m.default_css = [(n, u) for n, u in type(m).default_css if n not in _UNUSED_CSS]
     info = {"layers": [], "markers": 0, "labels": [], "unlocated": 0}
-    labels, colours, name = [], [], ""
+    legend = {"labels": [], "colours": [], "name": "", "counts": None, "note": ""}
     bounds = None
     if frame is not None:
-        table = plot.map_data(frame, column, level=level, state=state, scheme=scheme, k=k,
-                              bins=bins, zero_class=zero_class, legend_fmt=legend_fmt)
-        level = table.attrs["level"]
-        labels = list(table.attrs["labels"])
-        colours = [_hex(c) for c in class_colours(cmap or plot.CMAP, len(labels),
-                                             table.attrs["zero_class"])]
-        shapes = _areas(level)
-        areas = shapes.merge(table[["GEOID", "name", "value", "class", "label"]], on="GEOID")
-        areas = areas.sort_values("GEOID", ignore_index=True)
-        def fmt(v):
-            if pd.isna(v):
-                return "no data"
-            return f"{v:.1%}" if str(column).startswith("share_") else f"{v:,.4g}"
-
-        areas["shown"] = areas["value"].map(fmt)
-        areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
-        name = METRICS.get(column, (column,))[0]
-        layer = folium.GeoJson(
-            areas[["GEOID", "name", "shown", "label", "fill", "geometry"]].to_json(
-                drop_id=True),
-            name=name,
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff",
-                                      "weight": 0.6, "fillOpacity": 0.8},
-            highlight_function=lambda f: {"weight": 2, "color": "#404040"},
-            tooltip=GeoJsonTooltip(fields=["name", "shown", "label"],
-                                   aliases=["", str(name), "Class"], sticky=True))
-        layer.add_to(m)
-        info["layers"].append(name)
-        info["labels"] = labels + (["No data"] if (table["class"] < 0).any() else [])
-        if (table["class"] < 0).any():
-            colours = colours + [NO_DATA_COLOR]
-            labels = labels + ["No data"]
-        if usps is not None:
-            b = areas.total_bounds
-            bounds = [[b[1], b[0]], [b[3], b[2]]]
-    counts = None
-    note = ""
+        level, bounds = _add_areas(m, info, legend, frame, column, dict(
+            level=level, state=state, scheme=scheme, k=k, bins=bins, zero_class=zero_class,
+            legend_fmt=legend_fmt), cmap, usps)
     if points is not None:
-        table, unlocated = _agency_points(points, usps)
-        info["unlocated"] = unlocated
-        counts = (int(table["partner"].sum()), int((~table["partner"]).sum()))
-        for label, mask, style in (
-                ("Never partnered", ~table["partner"],
-                 {"radius": 2.5, "stroke": False, "fillColor": AGENCY_COLOR,
-                  "fillOpacity": 0.25}),
-                ("Ring partners", table["partner"],
-                 {"radius": 4.5, "color": "#ffffff", "weight": 1, "fillColor": PARTNER_COLOR,
-                  "fillOpacity": 0.95, "opacity": 1})):
-            layer = folium.GeoJson(
-                _points_geojson(table.loc[mask]), name=f"{label} ({int(mask.sum()):,})",
-                marker=folium.CircleMarker(**style),
-                tooltip=GeoJsonTooltip(fields=["agency", "activated"],
-                                       aliases=["Agency", "Activated"]),
-                popup=GeoJsonPopup(fields=["agency", "ori", "type", "place", "activated",
-                                           "partner_id"],
-                                   aliases=["Agency", "ORI", "Type", "Place", "Activated",
-                                            "Partner id"]))
-            layer.add_to(m)
-            info["layers"].append(label)
-            info["markers"] += int(mask.sum())
-        if usps is not None and bounds is None and len(table):
-            bounds = [[float(table["lat"].min()), float(table["lon"].min())],
-                      [float(table["lat"].max()), float(table["lon"].max())]]
-        if unlocated:
-            note = (f"{unlocated:,} agencies without a location in the FBI list are not drawn.")
+        point_bounds = _add_points(m, info, legend, points, usps)
+        bounds = bounds or point_bounds
     if bounds is None:  # national: the lower 48 fill the window; pan to the insets
         bounds = [[24.4, -124.8], [49.4, -66.9]]
     m.fit_bounds(bounds)
     folium.LayerControl(collapsed=False).add_to(m)
 
-    names = []
-    if frame is not None:
-        names.append("cb_2019_us_state_20m.zip" if level == "state"
-                     else "cb_2019_us_county_20m.zip")
-        names.extend(METRICS.get(column, (None, None, ()))[2])
-    if points is not None:
-        names.append(_AGENCY_FILE)
-    credit = source_line(column if frame is not None else None, as_of=as_of,
-                         credit=list(dict.fromkeys(names)), level=None)
-    where = "by state" if level == "state" else "by county"
-    if usps is not None:
-        where = f"in {state_name(usps)}, by county"
+    credit = _credit(column if frame is not None else None, level, points is not None, as_of)
     if title is None:
-        title = (f"{name} {where}" if frame is not None else
-                 "Ring partner agencies" + (f" in {state_name(usps)}" if usps else ""))
-    m.get_root().html.add_child(folium.Element(
-        _legend_html(title, name, labels, colours, counts, note)))
+        title = _default_title(legend["name"] if frame is not None else None, level, usps)
+    m.get_root().html.add_child(folium.Element(_legend_html(
+        title, legend["name"], legend["labels"], legend["colours"], legend["counts"],
+        legend["note"])))
     _Attribution(credit).add_to(m)
     m._ringgeo = dict(info, title=title, credit=credit)
     stable_ids(m)
     return m
+
+
+def _agencies_of(agencies, as_of):
+    """The agency points of ``explore(agencies=...)``: True loads them, False draws none."""
+    if agencies is True:
+        import ringgeo
+
+        return ringgeo.agencies.with_partners(ringgeo.load_partners(as_of=as_of))
+    if agencies is not False and agencies is not None:
+        return agencies
+    return None
+
+
+def _add_areas(m, info: dict, legend: dict, frame, column, classify: dict, cmap, usps):
+    """The choropleth layer; fills the legend's classes. Returns the level and the bounds of
+    a state's map (None for the nation)."""
+    import folium
+    from folium.features import GeoJsonTooltip
+
+    from . import plot
+
+    table = plot.map_data(frame, column, **classify)
+    level = table.attrs["level"]
+    labels = list(table.attrs["labels"])
+    colours = [_hex(c) for c in class_colours(cmap or plot.CMAP, len(labels),
+                                         table.attrs["zero_class"])]
+    areas = _areas(level).merge(table[["GEOID", "name", "value", "class", "label"]],
+                                on="GEOID")
+    areas = areas.sort_values("GEOID", ignore_index=True)
+    share = str(column).startswith("share_")
+    areas["shown"] = areas["value"].map(
+        lambda v: "no data" if pd.isna(v) else (f"{v:.1%}" if share else f"{v:,.4g}"))
+    areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
+    name = METRICS[column].label if column in METRICS else column
+    layer = folium.GeoJson(
+        areas[["GEOID", "name", "shown", "label", "fill", "geometry"]].to_json(drop_id=True),
+        name=name,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff",
+                                  "weight": 0.6, "fillOpacity": 0.8},
+        highlight_function=lambda f: {"weight": 2, "color": "#404040"},
+        tooltip=GeoJsonTooltip(fields=["name", "shown", "label"],
+                               aliases=["", str(name), "Class"], sticky=True))
+    layer.add_to(m)
+    info["layers"].append(name)
+    if (table["class"] < 0).any():
+        colours, labels = colours + [NO_DATA_COLOR], labels + ["No data"]
+    info["labels"] = list(labels)
+    legend.update(labels=labels, colours=colours, name=name)
+    if usps is None:
+        return level, None
+    b = areas.total_bounds
+    return level, [[b[1], b[0]], [b[3], b[2]]]
+
+
+#: The two agency layers of the web map, drawn in this order (partners on top).
+_POINT_STYLES = (
+    ("Never partnered", False, {"radius": 2.5, "stroke": False, "fillColor": AGENCY_COLOR,
+                                "fillOpacity": 0.25}),
+    ("Ring partners", True, {"radius": 4.5, "color": "#ffffff", "weight": 1,
+                             "fillColor": PARTNER_COLOR, "fillOpacity": 0.95, "opacity": 1}),
+)
+
+
+def _add_points(m, info: dict, legend: dict, points, usps):
+    """The partner and never-partnered layers; returns the bounds of a state's points."""
+    import folium
+    from folium.features import GeoJsonPopup, GeoJsonTooltip
+
+    table, unlocated = _agency_points(points, usps)
+    info["unlocated"] = unlocated
+    legend["counts"] = (int(table["partner"].sum()), int((~table["partner"]).sum()))
+    for label, partner, style in _POINT_STYLES:
+        mask = table["partner"] == partner
+        layer = folium.GeoJson(
+            _points_geojson(table.loc[mask]), name=f"{label} ({int(mask.sum()):,})",
+            marker=folium.CircleMarker(**style),
+            tooltip=GeoJsonTooltip(fields=["agency", "activated"],
+                                   aliases=["Agency", "Activated"]),
+            popup=GeoJsonPopup(fields=["agency", "ori", "type", "place", "activated",
+                                       "partner_id"],
+                               aliases=["Agency", "ORI", "Type", "Place", "Activated",
+                                        "Partner id"]))
+        layer.add_to(m)
+        info["layers"].append(label)
+        info["markers"] += int(mask.sum())
+    if unlocated:
+        legend["note"] = (f"{unlocated:,} agencies without a location in the FBI list are "
+                          f"not drawn.")
+    if usps is None or not len(table):
+        return None
+    return [[float(table["lat"].min()), float(table["lon"].min())],
+            [float(table["lat"].max()), float(table["lon"].max())]]
+
+
+def _credit(column, level, agencies: bool, as_of) -> str:
+    """The attribution line: the boundaries, the metric's sources and the agency list."""
+    names = []
+    if column is not None:
+        names.append("cb_2019_us_state_20m.zip" if level == "state"
+                     else "cb_2019_us_county_20m.zip")
+        names.extend(METRICS[column].sources if column in METRICS else ())
+    if agencies:
+        names.append(_AGENCY_FILE)
+    return source_line(column, as_of=as_of, credit=list(dict.fromkeys(names)), level=None)
+
+
+def _default_title(metric_name, level, usps) -> str:
+    """The metric and the area (``metric_name`` None: a map of agencies only)."""
+    if metric_name is None:
+        return "Ring partner agencies" + (f" in {state_name(usps)}" if usps else "")
+    where = "by state" if level == "state" else "by county"
+    if usps is not None:
+        where = f"in {state_name(usps)}, by county"
+    return f"{metric_name} {where}"
 
 
 def map_info(web_map) -> dict:

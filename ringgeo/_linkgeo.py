@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from ._names import clean, compact, fold, muni_aliases, split_county, split_muni
+from ._names import clean, compact, fold, muni_aliases, split_county, split_descriptor
 from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, source_paths
 
 #: Lowest rapidfuzz ``ratio`` accepted for a misspelled county name.
@@ -107,7 +107,7 @@ class GeoIndex:
         base_names = (municipalities["base_name"].tolist() if "base_name" in municipalities
                       else [None] * len(municipalities))
         for geoid, kind, name, state, cfips, pop, base_name in zip(*columns, base_names):
-            base, word = split_muni(name)
+            base, word = split_descriptor(name, folded=True)
             raw = clean(name)
             raw_base = raw[: len(raw) - len(word) - 1] if word and len(raw) > len(word) else raw
             # counties as in the 2019 county file (Valdez-Cordova's successors -> 02261)

@@ -12,9 +12,10 @@ These helpers turn both into comparable keys:
   ``sainte``, ``Ft.`` -> ``fort``, ``Mt.`` -> ``mount``);
 * :func:`compact` removes the spaces of a folded key, so ``La Salle`` and
   ``LaSalle``, ``De Kalb`` and ``DeKalb`` meet;
-* :func:`split_county` and :func:`split_muni` separate a name from the word
+* :func:`split_county` and :func:`split_descriptor` separate a name from the word
   that says what kind of area it is (``County``, ``Parish``, ``(city)``,
-  ``township``, ``village``...);
+  ``township``, ``village``...); :data:`MUNI_DESCRIPTORS` lists the municipality
+  words, once for the package;
 * :func:`parse_agency` reads the municipality (and its kind) that an agency's
   own name names: ``"Upper Darby Township Police Department"`` ->
   ``("upper darby", "township")``, ``"Village of Rye Brook Police"`` ->
@@ -30,28 +31,32 @@ import unicodedata
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "twp": "township",
                   "boro": "borough", "vlg": "village", "dept": "department"}
 
-#: County descriptors, longest first (folded), and the kind each one means.
-_COUNTY_WORDS = (
+#: County descriptors, longest first (folded), and the kind each one means: the words of
+#: ``geography.COUNTY_LSAD`` and the partner files' ``"Norfolk (city) County"``.
+COUNTY_WORDS = (
     ("city and borough", "city and borough"), ("census area", "census area"),
     ("(city) county", "city"), ("(city)", "city"), ("county", "county"), ("parish", "parish"),
     ("borough", "borough"), ("municipality", "municipality"), ("municipio", "municipio"),
     ("city", "city"),
 )
 
-#: Municipality descriptors in Census names (folded), longest first.
-_MUNI_WORDS = (
-    "consolidated government (balance)", "unified government (balance)",
-    "metropolitan government (balance)", "metro government (balance)",
-    "consolidated government", "unified government", "metropolitan government",
-    "metro government", "city (balance)", "town (balance)", "charter township", "township",
-    "city and borough", "urban county", "municipality", "plantation", "village", "borough",
-    "city", "town", "corporation", "grant", "purchase", "gore", "location", "ut",
+#: Trailing legal descriptors of Census place and MCD names, as Census writes them in
+#: ``sub-est2021_all.csv`` (the one list of the package; ``geography.NAME_DESCRIPTORS``).
+#: Case matters in a Census name: "Carson City" is a name, "Salt Lake City city" has a
+#: descriptor. Longest first, so ``"charter township"`` wins over ``"township"``.
+MUNI_DESCRIPTORS = (
+    "consolidated government (balance)", "metropolitan government (balance)",
+    "unified government (balance)", "metro government (balance)",
+    "metropolitan government", "consolidated government", "unified government",
+    "metro government", "city and borough", "charter township", "metro township",
+    "urban county", "city (balance)", "municipality", "corporation", "plantation",
+    "(balance)", "township", "location", "purchase", "borough", "village", "grant",
+    "city", "town", "gore", "CDP", "UT",
 )
 
-_MUNI_PAIRS = tuple((word, word) for word in _MUNI_WORDS)
-
 #: Kinds an agency name can state, mapped to the Census word(s) they mean.
-AGENCY_KINDS = {"township": {"township", "charter township"}, "town": {"town"},
+AGENCY_KINDS = {"township": {"township", "charter township", "metro township"},
+                "town": {"town"},
                 "village": {"village"}, "city": {"city"}, "borough": {"borough"}}
 
 _AGENCY_SUFFIX = re.compile(
@@ -167,7 +172,7 @@ def split_county(text) -> list[tuple[str, str | None]]:
     [('dona ana', None)]
     """
     key = fold(text)
-    base, kind = _strip_word(key, _COUNTY_WORDS)
+    base, kind = _strip_word(key, COUNTY_WORDS)
     readings = [(base, kind)]
     if kind is not None:
         readings.append((key, None))
@@ -186,7 +191,7 @@ def muni_aliases(name) -> set[str]:
     >>> sorted(muni_aliases("Louisville/Jefferson County metro government (balance)"))
     ['louisville', 'louisville jefferson county']
     """
-    base, word = split_muni(name)
+    base, word = split_descriptor(name, folded=True)
     names = {base}
     inner = re.search(r"^(.*?)\s*\(([^)]+)\)$", base)
     if inner:  # "san buenaventura (ventura)"
@@ -201,20 +206,45 @@ def muni_aliases(name) -> set[str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def split_muni(name) -> tuple[str, str | None]:
-    """Folded ``(base, kind)`` of a Census municipality name.
+def split_descriptor(name, *, folded: bool = False) -> tuple[str, str | None]:
+    """Split the trailing legal descriptor (:data:`MUNI_DESCRIPTORS`) off a municipality name.
+
+    The package's one splitter of place and MCD names: :func:`ringgeo.geography.split_name`
+    reads Census names with it, the linking keys and the lookup read every other name.
+
+    Parameters
+    ----------
+    name : str
+        A municipality name.
+    folded : bool, default False
+        False: the name as Census writes it, white space collapsed, the descriptor
+        matched case-sensitively (``"Carson City"`` keeps its ``City``). True: the name
+        is folded first (:func:`fold`) and the descriptor matched in any case, for the
+        names people type (``"Upper Darby Township"``); base and descriptor come folded.
+
+    Returns
+    -------
+    tuple
+        ``(base, descriptor)``; ``descriptor`` is None when the name has none.
 
     Examples
     --------
-    >>> split_muni("Upper Darby township")
+    >>> split_descriptor("Bloomfield charter township")
+    ('Bloomfield', 'charter township')
+    >>> split_descriptor("Carson City")
+    ('Carson City', None)
+    >>> split_descriptor("Upper Darby Township", folded=True)
     ('upper darby', 'township')
-    >>> split_muni("Bloomfield charter township")
-    ('bloomfield', 'charter township')
-    >>> split_muni("Nashville-Davidson metropolitan government (balance)")
+    >>> split_descriptor("Nashville-Davidson metropolitan government (balance)", folded=True)
     ('nashville davidson', 'metropolitan government (balance)')
     """
-    key = fold(name)
-    return _strip_word(key, _MUNI_PAIRS)
+    if folded:
+        return _strip_word(fold(name), _FOLDED_PAIRS)
+    return _strip_word(" ".join(str(name).split()), _MUNI_PAIRS)
+
+
+_MUNI_PAIRS = tuple((word, word) for word in MUNI_DESCRIPTORS)
+_FOLDED_PAIRS = tuple((fold(word), fold(word)) for word in MUNI_DESCRIPTORS)
 
 
 def parse_agency(agency) -> list[tuple[str, str | None]]:

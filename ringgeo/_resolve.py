@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ._lookupdata import Context, boundaries, coextensive, county_label, geodesic_km, zip_index
+from ._names import COUNTY_WORDS
 from .exceptions import ParameterError, QueryError
 
 #: A point this close (km) to a generalized state boundary counts as inside it.
@@ -26,8 +27,9 @@ _POINT = re.compile(r"^\s*\(?\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*\
 _ORI = re.compile(r"^\s*([A-Za-z]{2}[0-9A-Za-z]{7})\s*$")
 _AGENCY_WORDS = re.compile(r"\b(police|sheriff'?s?|department|dept|marshal'?s?|public safety|"
                            r"constable|patrol|bureau)\b", re.IGNORECASE)
-_COUNTY_KINDS = ("county", "parish", "borough", "census area", "city and borough",
-                 "municipality")
+#: County kinds a query names a county by: every kind of :data:`ringgeo._names.COUNTY_WORDS`
+#: but independent cities (a place: "Baltimore city") and Puerto Rico's municipios.
+_COUNTY_KINDS = frozenset(kind for _, kind in COUNTY_WORDS) - {"city", "municipio"}
 
 
 @dataclass
@@ -91,18 +93,17 @@ def _muni_counties(geo, m) -> str:
 def _resolve_place(query: str, name: str, state: str | None, county_text: str | None,
                    ctx: Context, paths: tuple) -> Place:
     from ._linkgeo import default_index
-    from ._names import fold, split_muni
+    from ._names import AGENCY_KINDS, fold, split_descriptor
     from .states import STATES
 
     geo = default_index()
-    base, word = split_muni(name)
+    base, word = split_descriptor(name, folded=True)
     states = [state] if state else list(STATES.loc[STATES["in_51"], "state"])
     found = []
     for st in states:
         cands = geo.muni_candidates(base, st)
-        if word is not None:
-            cands = [m for m in cands if m.word == word
-                     or (word == "township" and m.word == "charter township")]
+        if word is not None:  # "X Township": townships of every kind (charter, metro)
+            cands = [m for m in cands if m.word in AGENCY_KINDS.get(word, {word})]
         if not cands and word is not None:  # "Carson City": the whole name is the name
             cands = geo.muni_candidates(fold(name), st)
         found += _dedupe(list(dict.fromkeys(cands)), paths)
@@ -179,7 +180,7 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
 
 def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
     from ._linkgeo import default_index
-    from ._names import split_muni
+    from ._names import split_descriptor
     from .states import STATES_AND_DC
 
     geo = default_index()
@@ -210,7 +211,7 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
                      f"code's point is used.")
         county = found
     town = str(row["place"])
-    base, _ = split_muni(town)
+    base, _ = split_descriptor(town, folded=True)
     cands = _dedupe(list(dict.fromkeys(geo.muni_candidates(base, state))), paths)
     here = _choose([m for m in cands if county in m.counties], ctx)
     matched = (f"ZIP code {code}: post office {town}, {state}, in "
@@ -364,9 +365,8 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     return place
 
 
-def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's owner splits it
-    from .states import validate_state
-
+def parse(query, ctx: Context, paths: tuple) -> Place:
+    """Read a query: a (lat, lon) pair, a code (ZIP code, point, ORI) or a name."""
     if isinstance(query, (tuple, list)) and len(query) == 2:
         try:
             lat, lon = float(query[0]), float(query[1])
@@ -377,6 +377,12 @@ def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's 
         raise QueryError(f"query {query!r}: expected a 5-digit ZIP code, 'City, ST', "
                           f"'X County, ST', an agency name or a (lat, lon) pair.")
     text = " ".join(query.split())
+    place = _parse_code(query, text, ctx, paths)
+    return place if place is not None else _parse_name(query, text, ctx, paths)
+
+
+def _parse_code(query: str, text: str, ctx: Context, paths: tuple) -> Place | None:
+    """A ZIP code, a "lat, lon" text or an ORI; None for anything else."""
     zip_code = ZIP_PATTERN.match(text)
     if zip_code:
         return _resolve_zip(query, zip_code.group(1), ctx, paths)
@@ -388,6 +394,13 @@ def parse(query, ctx: Context, paths: tuple) -> Place:  # noqa: C901 - lookup's 
         return _resolve_point(query, float(point.group(1)), float(point.group(2)), paths)
     if _ORI.match(text) and text.upper() in set(ctx.agencies["ori"]):
         return _resolve_agency(query, text, None, ctx)
+    return None
+
+
+def _parse_name(query: str, text: str, ctx: Context, paths: tuple) -> Place:
+    """An agency, a county or a place, with an optional county and state after commas."""
+    from .states import validate_state
+
     parts = [p.strip() for p in text.split(",") if p.strip()]
     state = None
     if len(parts) >= 2:
@@ -439,7 +452,7 @@ def _as_county(text: str, state: str) -> str | None:
 
 def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
     """A point for a place without one: its department's, its ZIP codes', its county's."""
-    from ._names import split_muni
+    from ._names import split_descriptor
 
     a = ctx.agencies
     ids = {m.geoid for m in place.munis}
@@ -450,7 +463,8 @@ def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
                 f"the FBI point of {dept['agency'].iat[0]}")
     by_zip, towns, _ = zip_index(paths)
     for m in place.munis:
-        codes = [c for c in towns.get((m.state, split_muni(m.name)[0]), [])
+        town = split_descriptor(m.name, folded=True)[0]
+        codes = [c for c in towns.get((m.state, town), [])
                  if by_zip.at[c, "county_fips"] in m.counties]
         if codes:
             rows = by_zip.loc[codes]

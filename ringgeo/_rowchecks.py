@@ -1,9 +1,12 @@
-"""Checks of tabular source files that name the file, line and field (private helpers).
+"""Checks of tables that name the file, line and field (private helpers).
 
-Used by the readers of the FBI agency list (:mod:`ringgeo.agencies`) and the
-GeoNames postal codes (:mod:`ringgeo.postal`): the first bad row of a check
-becomes one :class:`~ringgeo.exceptions.InputError` that says where it is and
-what would fix it.
+:func:`require_columns` checks that a table (a source file read, or a table
+passed in) has the columns a function needs: used by the geography, agency,
+coverage and table builders. :func:`fail_first` and :func:`coordinates` check
+rows of the FBI agency list (:mod:`ringgeo.agencies`) and the GeoNames postal
+codes (:mod:`ringgeo.postal`): the first bad row of a check becomes one
+:class:`~ringgeo.exceptions.InputError` that says where it is and what would
+fix it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,25 @@ from __future__ import annotations
 import pandas as pd
 
 from .exceptions import InputError
+
+
+def require_columns(frame: pd.DataFrame, columns, where: str, fix: str) -> None:
+    """Raise ``"<where> lacks column(s) A, B (found C, D); <fix>"`` for missing ``columns``.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"GEOID": []}), ["GEOID", "name"], "table 'x'",
+    ...                 "pass ringgeo.geography.load_counties().")
+    Traceback (most recent call last):
+    ringgeo.exceptions.InputError: table 'x' lacks column(s) name (found GEOID); pass ...
+    """
+    missing = [str(col) for col in columns if col not in frame.columns]
+    if missing:
+        found = [str(col) for col in frame.columns]
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12
+                                         else "")
+        raise InputError(f"{where} lacks column(s) {', '.join(missing)} (found "
+                         f"{shown or 'none'}); {fix}")
 
 
 def fail_first(frame: pd.DataFrame, mask, field: str, what: str, where: str) -> None:

@@ -26,7 +26,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from ._rowchecks import coordinates, fail_first
+from ._rowchecks import coordinates, fail_first, require_columns
 from .exceptions import InputError, ParameterError
 from .states import STATES_AND_DC
 
@@ -106,11 +106,9 @@ def read_agencies(path) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise InputError(f"FBI agency list {path}: cannot be read as a UTF-8 CSV ({err}).") \
             from err
-    missing = [c for c in _FIELDS if c not in raw.columns]
-    if missing:
-        raise InputError(f"FBI agency list {path}: missing column(s) {', '.join(missing)}; "
-                         f"expected the Crime Data API agency list with the columns "
-                         f"{', '.join(_FIELDS)}.")
+    require_columns(raw, _FIELDS, f"FBI agency list {path}",
+                    f"expected the Crime Data API agency list with the columns "
+                    f"{', '.join(_FIELDS)}.")
     frame = raw[list(_FIELDS)].apply(lambda s: s.str.strip()).replace("", pd.NA)
     frame["row"] = np.arange(2, len(frame) + 2)
 
@@ -476,12 +474,10 @@ def with_partners(partners, agencies=None):
 
     Examples
     --------
-    >>> import warnings
     >>> import ringgeo
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")  # the 170 undated partnerships are left out
-    ...     marked = with_partners(ringgeo.load_partners(as_of="2019-08-28"))
-    >>> int(marked["partner"].sum()) <= 407
+    >>> partners = ringgeo.load_partners()
+    >>> marked = with_partners(partners)
+    >>> int(marked["partner"].sum()) == partners["ori"].nunique()  # one row per agency
     True
     """
     if not isinstance(partners, pd.DataFrame) or "ori" not in partners.columns:

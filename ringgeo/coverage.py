@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _coverage_cells as _cells
+from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError, warn
 from .geography import source_paths
 from .states import STATES_AND_DC
@@ -105,13 +106,9 @@ def _prepare(partners) -> pd.DataFrame:
     if not isinstance(partners, pd.DataFrame):
         raise ParameterError(f"partners must be a DataFrame from ringgeo.load_partners(), "
                              f"not {type(partners).__name__}.")
-    missing = [col for col in _REQUIRED if col not in partners.columns]
-    if missing:
-        raise InputError(
-            f"partner table lacks column(s) {', '.join(missing)}; coverage needs the linked "
-            f"table: pass ringgeo.load_partners() (link=True, the default) or the output "
-            f"of ringgeo.link_partners()."
-        )
+    require_columns(partners, _REQUIRED, "partner table",
+                    "coverage needs the linked table: pass ringgeo.load_partners() "
+                    "(link=True, the default) or the output of ringgeo.link_partners().")
     as_of = partners.attrs.get("as_of")
     # the constructor, unlike .loc, does not deep-copy the (large) attrs
     original = partners
@@ -364,11 +361,8 @@ def _default_universe(paths: tuple) -> pd.DataFrame:  # key: the files read
 def _universe_of(agencies) -> pd.DataFrame:
     from .agencies import UNIVERSE_TYPES
 
-    missing = [c for c in ("ori", "agency_type", "state", "county_fips")
-               if c not in agencies.columns]
-    if missing:
-        raise InputError(f"agencies lacks column(s) {', '.join(missing)}; pass "
-                         f"ringgeo.load_agencies().")
+    require_columns(agencies, ("ori", "agency_type", "state", "county_fips"), "agencies",
+                    "pass ringgeo.load_agencies().")
     keep = agencies["agency_type"].isin(UNIVERSE_TYPES) & agencies["state"].isin(STATES_AND_DC)
     return pd.DataFrame({"ori": agencies.loc[keep, "ori"].astype("string").to_numpy(),
                          "agency_type": agencies.loc[keep, "agency_type"].to_numpy(),
@@ -525,15 +519,8 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    partners : pandas.DataFrame
-        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
-    geography : dict, optional
-        Census tables, as for :func:`by_state`.
-    agencies : geopandas.GeoDataFrame, optional
-        The FBI agency universe, as for :func:`by_state`.
-    agencies : geopandas.GeoDataFrame, optional
-        The FBI agency universe, as for :func:`by_state`; an agency in several
-        counties counts in each.
+    partners, geography, agencies
+        As for :func:`by_state`; an agency in several counties counts in each.
 
     Returns
     -------
@@ -591,10 +578,8 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    partners : pandas.DataFrame
-        The linked partner table, ``ringgeo.load_partners(as_of=...)``.
-    geography : dict, optional
-        Census tables, as for :func:`by_state`.
+    partners, geography, agencies
+        As for :func:`by_state`.
 
     Returns
     -------
@@ -611,13 +596,10 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import warnings
     >>> import ringgeo
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")  # the 170 undated partnerships are left out
-    ...     row = national(ringgeo.load_partners(as_of="2019-08-28"))
-    >>> row.index.tolist(), int(row.at["US", "population"])
-    (['US'], 328239523)
+    >>> row = national(ringgeo.load_partners())
+    >>> row.index.tolist(), int(row.at["US", "population"]), int(row.at["US", "partners"])
+    (['US'], 328239523, 1501)
     """
     p = _prepare(partners)
     geo = _geography(geography)

@@ -336,13 +336,10 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
             path=folder,
             progressbar=bar,
         )
-    except ValueError as err:  # pooch's hash mismatch after download
-        raise ChecksumError(
-            f"Downloaded {name!r} from {meta['url']} but its sha256 does not match the "
-            f"registry ({meta['sha256']}); pooch deleted the download for safety. "
-            f"The upstream file changed: the registry needs a new pinned URL. ({err})"
-        ) from err
-    except Exception as err:  # network errors: requests, urllib3, OSError
+    except OSError as err:
+        # no network, a refused or cut connection, an HTTP error status, a full disk: the
+        # errors of requests (RequestException, also InvalidURL), of urllib3 (wrapped by
+        # requests) and of the file system are all OSError. Anything else is a bug: raised.
         before = (
             f"The cached copy {path} is damaged (sha256 {damaged}, expected "
             f"{meta['sha256']}), so ringgeo tried to download it again. " if damaged else ""
@@ -351,6 +348,12 @@ def fetch(name: str, *, progressbar: bool = True) -> pathlib.Path:
             f"{before}Could not download {name!r} from {meta['url']} ({type(err).__name__}: "
             f"{err}). If this machine is offline, download the file by hand from that "
             f"URL into a folder and set {DATA_DIR_ENV} to that folder."
+        ) from err
+    except ValueError as err:  # pooch's hash mismatch after download
+        raise ChecksumError(
+            f"Downloaded {name!r} from {meta['url']} but its sha256 does not match the "
+            f"registry ({meta['sha256']}); pooch deleted the download for safety. "
+            f"The upstream file changed: the registry needs a new pinned URL. ({err})"
         ) from err
     finally:
         if bar:

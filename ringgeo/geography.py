@@ -30,6 +30,8 @@ import geopandas as gpd
 import pandas as pd
 
 from . import data
+from ._names import MUNI_DESCRIPTORS, split_descriptor
+from ._rowchecks import require_columns
 from .exceptions import InputError
 from .states import STATES
 
@@ -98,22 +100,22 @@ def _stored(name: str, key: dict, files, build):
 
 
 def _require(frame: pd.DataFrame, columns, path) -> None:
-    missing = [col for col in columns if col not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{pathlib.Path(path).name}: missing column(s) {', '.join(missing)} "
-            f"(found {', '.join(map(str, frame.columns))}). The file is not the Census "
-            f"file the registry names; fetch it again with `ringgeo data fetch`."
-        )
+    require_columns(frame, columns, pathlib.Path(path).name,
+                    "the file is not the Census file the registry names; fetch it again "
+                    "with `ringgeo data fetch`.")
 
 
-def _first_flagged(frame: pd.DataFrame, bad: pd.Series, path) -> tuple[int, str]:
-    """Position of the first row flagged in ``bad`` and ``"file, line N"`` naming it.
+def _fail_first(frame: pd.DataFrame, bad: pd.Series, path, message) -> None:
+    """Raise an InputError for the first row flagged in ``bad``, if any:
+    ``"<file>, line N: " + message(row)``.
 
     The frames of :func:`_read_csv` are indexed by data line: file line = index + 2.
     """
+    if not bad.any():
+        return
     pos = int(bad.to_numpy().nonzero()[0][0])
-    return pos, f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + 2}"
+    raise InputError(f"{pathlib.Path(path).name}, line {int(frame.index[pos]) + 2}: "
+                     + message(frame.iloc[pos]))
 
 
 def _to_int(frame: pd.DataFrame, column: str, path) -> pd.Series:
@@ -125,12 +127,9 @@ def _to_int(frame: pd.DataFrame, column: str, path) -> pd.Series:
     text = frame[column].astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce").astype("Int64")
     bad = values.isna() & text.notna() & (text != "")
-    if bad.any():
-        pos, where = _first_flagged(frame, bad, path)
-        raise InputError(
-            f"{where}: field {column} is {text.iloc[pos]!r}, not a whole number. The file "
-            f"is damaged; fetch it again with `ringgeo data fetch`."
-        )
+    _fail_first(frame, bad, path, lambda row: (
+        f"field {column} is {row[column].strip()!r}, not a whole number. The file is "
+        f"damaged; fetch it again with `ringgeo data fetch`."))
     return values
 
 
@@ -173,13 +172,9 @@ def _read_popest(path) -> pd.DataFrame:
     """
     frame = _read_csv(path, _POPEST_COLUMNS)
     frame["population"] = _to_int(frame, "POPESTIMATE2019", path)
-    unknown = ~frame["SUMLEV"].isin(["040", "050"])
-    if unknown.any():
-        pos, where = _first_flagged(frame, unknown, path)
-        raise InputError(
-            f"{where}: SUMLEV is {frame['SUMLEV'].iloc[pos]!r}; this file holds only state "
-            f"(040) and county (050) rows. Fetch it again with `ringgeo data fetch`."
-        )
+    _fail_first(frame, ~frame["SUMLEV"].isin(["040", "050"]), path, lambda row: (
+        f"SUMLEV is {row['SUMLEV']!r}; this file holds only state (040) and county (050) "
+        f"rows. Fetch it again with `ringgeo data fetch`."))
     return frame
 
 
@@ -205,10 +200,8 @@ def _read_subest(path) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 def _check_unique(frame: pd.DataFrame, column: str, path, what: str) -> None:
-    twice = frame[column].duplicated()
-    if twice.any():
-        pos, where = _first_flagged(frame, twice, path)
-        raise InputError(f"{where}: {what} {frame[column].iloc[pos]} appears twice.")
+    _fail_first(frame, frame[column].duplicated(), path,
+                lambda row: f"{what} {row[column]} appears twice.")
 
 
 def _check_join(left: set, right: set, what: str, files: str) -> None:
@@ -389,22 +382,9 @@ def load_counties() -> gpd.GeoDataFrame:
 
 #: Trailing legal descriptors that Census appends to place and MCD names, as
 #: they occur in ``sub-est2021_all.csv`` (case-sensitive: ``"Carson City"``
-#: keeps its ``City``). Longest first, so ``"charter township"`` wins over
-#: ``"township"``.
-NAME_DESCRIPTORS = (
-    "consolidated government (balance)", "metropolitan government (balance)",
-    "unified government (balance)", "metro government (balance)",
-    "metropolitan government", "consolidated government", "unified government",
-    "metro government", "city and borough", "charter township", "metro township",
-    "urban county", "city (balance)", "municipality", "corporation", "plantation",
-    "(balance)", "township", "location", "purchase", "borough", "village", "grant",
-    "city", "town", "gore", "CDP", "UT",
-)
-_DESCRIPTOR_RE = re.compile(
-    r"^(?P<base>.+?)\s+(?P<descriptor>"
-    + "|".join(re.escape(d) for d in sorted(NAME_DESCRIPTORS, key=len, reverse=True))
-    + r")$"
-)
+#: keeps its ``City``), longest first: the package's one list,
+#: :data:`ringgeo._names.MUNI_DESCRIPTORS`.
+NAME_DESCRIPTORS = MUNI_DESCRIPTORS
 _ALIAS_RE = re.compile(r"^(?P<base>.+?)\s+\((?P<alias>[^()]+)\)$")
 
 #: FUNCSTAT codes kept by :func:`load_municipalities` (``governments_only=True``).
@@ -450,13 +430,11 @@ def split_name(name: str) -> tuple[str, str, str | None]:
     >>> split_name("Carson City")
     ('Carson City', '', None)
     """
-    text = " ".join(str(name).split())
-    match = _DESCRIPTOR_RE.match(text)
-    base, descriptor = (match["base"], match["descriptor"]) if match else (text, "")
+    base, descriptor = split_descriptor(name)
     alias_match = _ALIAS_RE.match(base)
     if alias_match:
-        return alias_match["base"], descriptor, alias_match["alias"]
-    return base, descriptor, None
+        return alias_match["base"], descriptor or "", alias_match["alias"]
+    return base, descriptor or "", None
 
 
 def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) -> None:
@@ -506,13 +484,8 @@ def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
     """The sub-est2021 rows by summary level (061, 071, 157, 162), checked."""
     sub = _read_subest(subest_path)
     known = {"040", "050", "061", "071", "157", "162", "170", "172"}
-    odd = ~sub["SUMLEV"].isin(known)
-    if odd.any():
-        pos, where = _first_flagged(sub, odd, subest_path)
-        raise InputError(
-            f"{where}: unknown SUMLEV {sub['SUMLEV'].iloc[pos]!r} (expected one of "
-            f"{', '.join(sorted(known))})."
-        )
+    _fail_first(sub, ~sub["SUMLEV"].isin(known), subest_path, lambda row: (
+        f"unknown SUMLEV {row['SUMLEV']!r} (expected one of {', '.join(sorted(known))})."))
     levels = {lev: sub.loc[sub["SUMLEV"] == lev] for lev in ("061", "071", "157", "162")}
     # place parts by county, without the county's "Balance of" row (outside any place);
     # the 071 rows keep theirs: an MCD's parts in places plus its balance make the MCD
@@ -524,21 +497,16 @@ def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
 
 def _municipality_parts(place_parts: pd.DataFrame, mcds: pd.DataFrame) -> pd.DataFrame:
     """One row per municipality and county: place parts (157) and MCDs (061)."""
-    place_parts = pd.DataFrame({
-        "muni_geoid": place_parts["place_geoid"].to_numpy(),
-        "kind": "place",
-        "county_fips": place_parts["county_geoid"].to_numpy(),
-        "population": place_parts["ESTIMATESBASE2020"].to_numpy(),
-        "incorporated": True,
-    })
-    mcd_parts = pd.DataFrame({
-        "muni_geoid": mcds["mcd_geoid"].to_numpy(),
-        "kind": "mcd",
-        "county_fips": mcds["county_geoid"].to_numpy(),
-        "population": mcds["ESTIMATESBASE2020"].to_numpy(),
-        "incorporated": False,
-    })
-    parts = pd.concat([place_parts, mcd_parts], ignore_index=True)
+    def rows(levels: pd.DataFrame, kind: str) -> pd.DataFrame:
+        return pd.DataFrame({
+            "muni_geoid": levels[f"{kind}_geoid"].to_numpy(),
+            "kind": kind,
+            "county_fips": levels["county_geoid"].to_numpy(),
+            "population": levels["ESTIMATESBASE2020"].to_numpy(),
+            "incorporated": kind == "place",  # an MCD is a town(ship), not incorporated
+        })
+
+    parts = pd.concat([rows(place_parts, "place"), rows(mcds, "mcd")], ignore_index=True)
     return parts.sort_values(["muni_geoid", "population", "county_fips"],
                              ascending=[True, False, True], ignore_index=True)
 

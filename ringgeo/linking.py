@@ -27,6 +27,7 @@ from . import _agencymatch
 from ._cleaning import BLANK_COUNTY
 from ._linkgeo import GeoIndex, Muni, default_index, is_missing, preference
 from ._names import AGENCY_KINDS, clean, fold, parse_agency
+from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
 
 __all__ = ["link_partners", "link_record", "read_corrections", "CORRECTION_FIELDS", "LINK_METHODS",
@@ -275,7 +276,7 @@ def _find_muni(geo: GeoIndex, agency: str, city: str, state: str, within: set):
     return muni, method, note, review
 
 
-def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead splits linking (issue 15)
+def link_record(geo: GeoIndex, rec: dict) -> dict:
     """Link one record (``agency, jurisdiction_type, city, state, county_names``).
 
     Used for partner rows by :func:`link_partners` and for FBI agencies by
@@ -284,6 +285,10 @@ def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead spli
     ``link_note``), ``review`` (problem, candidates, ``"county"`` or
     ``"municipality"``) and ``muni`` (the :class:`~ringgeo._linkgeo.Muni`
     found, also for non-municipal records, or None).
+
+    The steps: the counties the record names (:func:`_named_counties`), the
+    county the agency's name names, the municipality (:func:`_link_muni`), the
+    counties of either when the record names none (:func:`_fallback_counties`).
     """
     state, agency, city = clean(rec["state"]), clean(rec["agency"]), clean(rec["city"])
     juris = clean(rec["jurisdiction_type"]) or "other"
@@ -292,63 +297,16 @@ def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead spli
            "link_method": "unmatched", "link_score": float("nan"),
            "muni_link_method": None, "notes": [],
            "review": []}  # (problem, candidates, "county" or "municipality")
-    hits = [geo.match_county(part, state) for part in _county_parts(rec["county_names"])]
+    hits = _named_counties(geo, out, rec["county_names"], state, agency, city)
     fips = list(dict.fromkeys(h.geoid for h in hits if h.geoid))
     methods = [h.method for h in hits if h.geoid]
-    for h in hits:
-        if h.note:
-            out["notes"].append(h.note)
-        cands = [f"{name} {g} (score {score})" for name, g, score in h.candidates]
-        if h.method == "fuzzy":
-            out["review"].append((f"county {h.text!r} matched by fuzzy score {h.score}",
-                                  cands, "county"))
-        elif h.note and "ambiguous" in h.note:
-            out["review"].append((h.note, [], "county"))
-        elif h.geoid is None:
-            out["notes"].append(f"county {h.text!r} not matched")
-            what = f"county {h.text!r} not found in {state or 'the blank state'}"
-            if h.other_states:
-                homes = [s for s in h.other_states if _city_in(geo, agency, city, s)]
-                what += (f"; a county of that name exists in {', '.join(h.other_states)}"
-                         + (f"; proposed state {', '.join(homes)} (county and city both exist "
-                            f"there): fix through corrections.csv" if homes else ""))
-            out["review"].append((what, cands, "county"))
-    within = set(fips)
     agency_county = _agency_county(geo, agency, state)
-    if agency_county and fips and agency_county not in within:
+    if agency_county and fips and agency_county not in fips:
         out["review"].append((f"agency name names {geo.counties[agency_county].full_name} "
                               f"{agency_county}, not among the record's counties",
                               [agency_county], "county"))
-    muni = None
-    if juris == "municipal" and (agency_county or _REGIONAL.search(agency)):
-        out["muni_link_method"] = "unmatched"
-        why = (f"a county agency ({geo.counties[agency_county].full_name})" if agency_county
-               else "a regional agency serving several municipalities")
-        out["review"].append((f"jurisdiction is municipal but the agency name says {why}: "
-                              f"no municipality linked", [], "municipality"))
-    elif juris == "municipal" or not (fips or agency_county):
-        muni, mmethod, mnote, mreview = _find_muni(geo, agency, city, state, within)
-        if muni is None and juris == "municipal":
-            bases = [b for b, _ in parse_agency(agency) + parse_agency(city)]
-            found = geo.muni_fuzzy(bases, state, within)
-            if found:
-                muni, score = found
-                mmethod, mnote = "fuzzy", f"municipality {muni.name} by fuzzy score {score}"
-                mreview.append((f"municipality matched by fuzzy score {score}", [muni.name]))
-        if mnote:
-            out["notes"].append(mnote)
-        out["review"].extend((what, cands, "municipality") for what, cands in mreview)
-        if juris == "municipal":
-            out["muni_link_method"] = mmethod
-            if muni is None:
-                out["review"].append(("no municipality found for the agency or its city",
-                                      [agency, city], "municipality"))
-    if not fips and agency_county:
-        fips, methods = [agency_county], ["agency-name"]
-    if not fips and muni is not None and muni.counties:
-        fips, methods = [c for c in muni.counties if c in geo.counties], ["municipality"]
-        if len(fips) > 1:
-            out["notes"].append(f"counties of {muni.name}: the record names none")
+    muni = _link_muni(geo, out, juris, agency, city, state, fips, agency_county)
+    fips, methods = _fallback_counties(geo, out, fips, methods, agency_county, muni)
     out["muni"] = muni
     if juris == "municipal" and muni is not None:
         out.update(muni_geoid=muni.geoid, muni_name=muni.name, muni_kind=muni.kind,
@@ -362,6 +320,84 @@ def link_record(geo: GeoIndex, rec: dict) -> dict:  # noqa: C901 - the lead spli
     else:
         out["review"].append(("no county found", [rec["county_names"], city], "county"))
     return out
+
+
+def _named_counties(geo: GeoIndex, out: dict, county_names, state: str, agency: str,
+                    city: str) -> list:
+    """Look up every county the record names; note and list for review what is unsure."""
+    hits = [geo.match_county(part, state) for part in _county_parts(county_names)]
+    for h in hits:
+        if h.note:
+            out["notes"].append(h.note)
+        cands = [f"{name} {g} (score {score})" for name, g, score in h.candidates]
+        if h.method == "fuzzy":
+            out["review"].append((f"county {h.text!r} matched by fuzzy score {h.score}",
+                                  cands, "county"))
+        elif h.note and "ambiguous" in h.note:
+            out["review"].append((h.note, [], "county"))
+        elif h.geoid is None:
+            out["notes"].append(f"county {h.text!r} not matched")
+            out["review"].append((_county_miss(geo, h, state, agency, city), cands, "county"))
+    return hits
+
+
+def _county_miss(geo: GeoIndex, hit, state: str, agency: str, city: str) -> str:
+    """Why a county was not found, with the states that have a county of that name."""
+    what = f"county {hit.text!r} not found in {state or 'the blank state'}"
+    if hit.other_states:
+        homes = [s for s in hit.other_states if _city_in(geo, agency, city, s)]
+        what += (f"; a county of that name exists in {', '.join(hit.other_states)}"
+                 + (f"; proposed state {', '.join(homes)} (county and city both exist "
+                    f"there): fix through corrections.csv" if homes else ""))
+    return what
+
+
+def _link_muni(geo: GeoIndex, out: dict, juris: str, agency: str, city: str, state: str,
+               fips: list, agency_county: str | None) -> Muni | None:
+    """The municipality of a municipal agency, or of any record that names no county.
+
+    A municipal agency whose name says county or regional gets none (reviewed).
+    """
+    if juris == "municipal" and (agency_county or _REGIONAL.search(agency)):
+        out["muni_link_method"] = "unmatched"
+        why = (f"a county agency ({geo.counties[agency_county].full_name})" if agency_county
+               else "a regional agency serving several municipalities")
+        out["review"].append((f"jurisdiction is municipal but the agency name says {why}: "
+                              f"no municipality linked", [], "municipality"))
+        return None
+    if juris != "municipal" and (fips or agency_county):
+        return None
+    within = set(fips)
+    muni, mmethod, mnote, mreview = _find_muni(geo, agency, city, state, within)
+    if muni is None and juris == "municipal":
+        bases = [b for b, _ in parse_agency(agency) + parse_agency(city)]
+        found = geo.muni_fuzzy(bases, state, within)
+        if found:
+            muni, score = found
+            mmethod, mnote = "fuzzy", f"municipality {muni.name} by fuzzy score {score}"
+            mreview.append((f"municipality matched by fuzzy score {score}", [muni.name]))
+    if mnote:
+        out["notes"].append(mnote)
+    out["review"].extend((what, cands, "municipality") for what, cands in mreview)
+    if juris == "municipal":
+        out["muni_link_method"] = mmethod
+        if muni is None:
+            out["review"].append(("no municipality found for the agency or its city",
+                                  [agency, city], "municipality"))
+    return muni
+
+
+def _fallback_counties(geo: GeoIndex, out: dict, fips: list, methods: list,
+                       agency_county: str | None, muni: Muni | None) -> tuple[list, list]:
+    """A record naming no county takes its agency name's county, else its municipality's."""
+    if not fips and agency_county:
+        return [agency_county], ["agency-name"]
+    if not fips and muni is not None and muni.counties:
+        fips = [c for c in muni.counties if c in geo.counties]
+        if len(fips) > 1:
+            out["notes"].append(f"counties of {muni.name}: the record names none")
+        return fips, ["municipality"]
+    return fips, methods
 
 
 def _city_in(geo: GeoIndex, agency: str, city: str, state: str) -> bool:
@@ -380,7 +416,7 @@ def _primary(fips: list, agency_county: str | None, muni: Muni | None) -> str:
 
 
 # ---------------------------------------------------------------------- public
-def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
+def link_partners(
         partners: pd.DataFrame, *, corrections=None) -> pd.DataFrame:
     """Link each partner to its Census counties and, if municipal, its municipality.
 
@@ -448,28 +484,9 @@ def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
     if not isinstance(partners, pd.DataFrame):
         raise ParameterError(f"partners must be a pandas DataFrame, not "
                              f"{type(partners).__name__}.")
-    missing = [c for c in _REQUIRED if c not in partners]
-    if missing:
-        raise InputError(f"the partner table lacks column(s) {', '.join(missing)}: pass the "
-                         f"table of ringgeo.load_partners(link=False) or read_partners().")
-    if corrections is False:
-        table = pd.DataFrame(columns=list(_CORRECTION_COLUMNS) + ["line", "file"])
-    elif corrections is None or isinstance(corrections, (str, pathlib.PurePath)):
-        table = read_corrections(corrections)
-    elif isinstance(corrections, pd.DataFrame):
-        table = corrections
-        missing = [c for c in _CORRECTION_COLUMNS if c not in table]
-        if missing:
-            raise InputError(f"corrections table lacks column(s) {', '.join(missing)}.")
-        if "line" not in table:
-            table = table.assign(line=range(2, len(table) + 2))
-        if "file" not in table:
-            table = table.assign(file="<DataFrame>")
-        table = _check_corrections(table.fillna("")) if len(table) else table
-    else:
-        raise ParameterError(f"corrections must be a path, a DataFrame or False, not "
-                             f"{type(corrections).__name__}.")
-
+    require_columns(partners, _REQUIRED, "the partner table",
+                    "pass the table of ringgeo.load_partners(link=False) or read_partners().")
+    table = _corrections_table(corrections)
     frame = partners.copy()
     # work without attrs: pandas deep-copies them on every column access, and
     # load_partners' attrs hold the whole quality report
@@ -483,19 +500,51 @@ def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
     results = [link_record(geo, dict(zip(_REQUIRED, values))) for values in zip(*columns)]
 
     matcher = _agencymatch.default_index()
-    for i, recs in overrides.items():
-        for rec in recs:
-            if rec.field == "muni_geoid":
-                _override_muni(geo, results[i], rec)
-                applied.setdefault(i, []).append(rec)
+    _apply_overrides(overrides, "muni_geoid", applied,
+                     lambda i, rec: _override_muni(geo, results[i], rec))
     for res, agency, state in zip(results, frame["agency"].tolist(), frame["state"].tolist()):
         _match_agency(matcher, res, clean(agency), clean(state))
+    _apply_overrides(overrides, "ori", applied,
+                     lambda i, rec: _override_ori(matcher, results[i], rec))
+    rules = _apply_agency_rules(geo, frame, results)
+    _mark_corrected(results, applied)
+    _write_columns(frame, results)
+    attrs.setdefault("quality", {})["links"] = _links_report(frame, results, applied, table,
+                                                             rules)
+    frame.attrs = attrs
+    return frame
+
+
+def _corrections_table(corrections) -> pd.DataFrame:
+    """The checked corrections table of ``link_partners(corrections=...)``."""
+    if corrections is False:
+        return pd.DataFrame(columns=list(_CORRECTION_COLUMNS) + ["line", "file"])
+    if corrections is None or isinstance(corrections, (str, pathlib.PurePath)):
+        return read_corrections(corrections)
+    if not isinstance(corrections, pd.DataFrame):
+        raise ParameterError(f"corrections must be a path, a DataFrame or False, not "
+                             f"{type(corrections).__name__}.")
+    table = corrections
+    require_columns(table, _CORRECTION_COLUMNS, "corrections table",
+                    f"a corrections table has the columns {', '.join(_CORRECTION_COLUMNS)}.")
+    if "line" not in table:
+        table = table.assign(line=range(2, len(table) + 2))
+    if "file" not in table:
+        table = table.assign(file="<DataFrame>")
+    return _check_corrections(table.fillna("")) if len(table) else table
+
+
+def _apply_overrides(overrides: dict, field: str, applied: dict, override) -> None:
+    """Call ``override(i, rec)`` for every override row of ``field``; record it applied."""
     for i, recs in overrides.items():
         for rec in recs:
-            if rec.field == "ori":
-                _override_ori(matcher, results[i], rec)
+            if rec.field == field:
+                override(i, rec)
                 applied.setdefault(i, []).append(rec)
-    rules = _apply_agency_rules(geo, frame, results)
+
+
+def _mark_corrected(results: list, applied: dict) -> None:
+    """Links that a correction made say so (method ``correction``, a note)."""
     for i, recs in applied.items():
         res = results[i]
         fields = {r.field for r in recs}
@@ -505,11 +554,6 @@ def link_partners(  # noqa: C901 - the lead splits linking (issue 15)
             res["muni_link_method"] = "correction"
         res["notes"].append("corrected: " + "; ".join(
             f"{r.field} {r.old_value!r} -> {r.new_value!r} ({r.reason})" for r in recs))
-    _write_columns(frame, results)
-    attrs.setdefault("quality", {})["links"] = _links_report(frame, results, applied, table,
-                                                             rules)
-    frame.attrs = attrs
-    return frame
 
 
 def _override(rec, current, table: dict, what: str):

@@ -320,7 +320,7 @@ def _not_yet(in_snapshot: bool, activated, as_of) -> str:
 def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float, lon: float,
              as_of, *, nearby: bool, named: str | None = None) -> tuple[pd.DataFrame, list]:
     """The agencies serving a place: positions by role, then the frame and notes."""
-    from ._names import fold, split_muni
+    from ._names import fold, split_descriptor
 
     a = ctx.agencies
     in_state = (a["state"] == state).to_numpy()
@@ -341,7 +341,7 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
     local = municipal & a["muni_geoid"].isin(muni_ids).to_numpy()
     add("municipal police", np.flatnonzero(local))
     # a regional department names the municipalities it serves, or it serves the county
-    bases = {split_muni(m.name)[0] for m in munis}
+    bases = {split_descriptor(m.name, folded=True)[0] for m in munis}
     regional_here = regional & in_county
     named_regional = [p for p in np.flatnonzero(regional_here)
                       if a["muni_geoid"].iat[p] in muni_ids
@@ -562,11 +562,15 @@ def plot_timeline(result: Lookup, *, ax=None):
     Returns
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The axes hold the national line and one labelled dot per partner serving the place.
 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plot_timeline(lookup("19082"))
+    >>> print(ax.texts[0].get_text())  # Upper Darby's department joined as the 301st
+    Upper Darby Township Police Department
+    2019-06-28: partner no. 301 of 1,331 dated
     >>> plt.close(fig)
     """
     from . import coverage, load_partners
@@ -600,11 +604,14 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     Returns
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The axes carry the map's alt text (``ringgeo.plot.alt_text(fig)`` reads it).
 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plot_map(lookup("19082"))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['other agencies (42)', 'Ring partners on 2020-10-07 (6)', 'the place asked about']
     >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt

@@ -549,7 +549,8 @@ def _run_all(queue, total, jobs, progress, results, failures, started, context) 
                         failures[run.index] = err
                     # the bar names the run that just finished
                     bar.set_postfix_str(run.name, refresh=False)
-                    bar.update(1)
+                    if not bar.update(1):  # within tqdm's mininterval: show it anyway
+                        bar.refresh()
                 if not failures:
                     submit(len(done))
         except KeyboardInterrupt:

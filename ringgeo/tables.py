@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
 from .metrics import METRICS
 
@@ -38,10 +39,8 @@ TABLE1_DECIMALS = {"partners_per_100k": 4, "share_covered_min": 4, "share_covere
 
 
 def _require(table: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(f"{what} lacks the column(s) {', '.join(missing)}; pass the table "
-                         "that ringgeo.load_partners or ringgeo.coverage returns.")
+    require_columns(table, columns, what,
+                    "pass the table that ringgeo.load_partners or ringgeo.coverage returns.")
 
 
 def partners_by_state_year(partners: pd.DataFrame) -> pd.DataFrame:

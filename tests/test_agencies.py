@@ -51,7 +51,7 @@ def test_read_agencies_keeps_rows_and_lines(tmp_path):
 
 
 @pytest.mark.parametrize("text, words", [
-    (HEADER.replace("ori,", "code,") + ROW, "missing column(s) ori"),
+    (HEADER.replace("ori,", "code,") + ROW, "lacks column(s) ori (found "),
     (HEADER + ROW + ROW, "line 3, field ori: 'PA0233700' is listed twice"),
     (HEADER + ROW.replace("City", "Town"), "line 2, field agency_type_name: 'Town' is not"),
     (HEADER + ROW.replace("39.96", "north"), "line 2, field latitude: 'north' is not a number"),

@@ -4,6 +4,7 @@ import shutil
 
 import pooch
 import pytest
+import requests
 
 from ringgeo import data
 from ringgeo.cli import main
@@ -69,15 +70,39 @@ def test_missing_file_in_mirror_names_env_and_url(tmp_path, monkeypatch):
         data.fetch("co-est2019-alldata.csv")
 
 
-def test_missing_file_without_network_raises_offline_error(tmp_path, monkeypatch):
+@pytest.fixture
+def cache_only(tmp_path, monkeypatch):
+    """No mirror: fetch reads the cache folder ``tmp_path`` or downloads."""
     monkeypatch.delenv("RINGGEO_DATA_DIR", raising=False)
     monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
+    return tmp_path
 
-    def no_network(*args, **kwargs):
-        raise ConnectionError("Name or service not known")
 
-    monkeypatch.setattr(pooch, "retrieve", no_network)
-    with pytest.raises(DataNotFoundError, match=r"Could not download .*set RINGGEO_DATA_DIR"):
+def _retrieve_raises(monkeypatch, error):
+    def retrieve(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pooch, "retrieve", retrieve)
+
+
+@pytest.mark.parametrize("error", [
+    ConnectionError("Name or service not known"),
+    requests.exceptions.ConnectionError("Max retries exceeded: Name or service not known"),
+    requests.exceptions.HTTPError("404 Client Error: Not Found for url"),
+    requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+    requests.exceptions.InvalidURL("Invalid URL: no host supplied"),  # also a ValueError
+])
+def test_download_errors_say_could_not_download_and_how_to_work_offline(
+        cache_only, monkeypatch, error):
+    _retrieve_raises(monkeypatch, error)
+    with pytest.raises(DataNotFoundError, match=rf"Could not download .*{type(error).__name__}"
+                                                r".*set RINGGEO_DATA_DIR"):
+        data.fetch("co-est2019-alldata.csv")
+
+
+def test_a_bug_during_download_is_not_reported_as_offline(cache_only, monkeypatch):
+    _retrieve_raises(monkeypatch, TypeError("retrieve() got an unexpected keyword argument"))
+    with pytest.raises(TypeError, match="unexpected keyword"):
         data.fetch("co-est2019-alldata.csv")
 
 
@@ -107,14 +132,9 @@ def test_corrupted_cache_is_downloaded_again(mirror_dir, tmp_path, monkeypatch):
     assert calls == [data.source_info(name)["url"]]
 
 
-def test_download_with_wrong_hash_raises_checksum_error(tmp_path, monkeypatch):
-    monkeypatch.delenv("RINGGEO_DATA_DIR", raising=False)
-    monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
-
-    def bad_hash(*args, **kwargs):
-        raise ValueError("SHA256 hash of downloaded file does not match the known hash")
-
-    monkeypatch.setattr(pooch, "retrieve", bad_hash)
+def test_download_with_wrong_hash_raises_checksum_error(cache_only, monkeypatch):
+    _retrieve_raises(monkeypatch, ValueError(
+        "SHA256 hash of downloaded file does not match the known hash"))
     with pytest.raises(ChecksumError, match="upstream file changed"):
         data.fetch("sub-est2021_all.zip")
 

@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from ringgeo import data, geography
+from ringgeo._names import fold, split_descriptor
 from ringgeo.exceptions import DataNotFoundError, InputError
 from ringgeo.geography import split_name
 
@@ -171,6 +172,15 @@ def test_split_name(name, expected):
     assert split_name(name) == expected
 
 
+@pytest.mark.parametrize("descriptor", geography.NAME_DESCRIPTORS)
+def test_names_people_type_split_on_the_census_descriptors(descriptor):
+    # one vocabulary: a Census name and the same name typed in another case and with
+    # punctuation split on the same descriptor (linking keys and lookups read the latter)
+    assert split_name(f"Fort Lee {descriptor}") == ("Fort Lee", descriptor, None)
+    typed = f"Ft. Lee {descriptor.upper()}"
+    assert split_descriptor(typed, folded=True) == ("fort lee", fold(descriptor))
+
+
 # ---------------------------------------------------------------- crafted files
 
 def test_crafted_counties_names_and_population(crafted_counties):
@@ -238,7 +248,7 @@ def test_missing_column_names_file_and_column(tmp_path):
     header = [col for col in POPEST_HEADER if col != "POPESTIMATE2019"]
     pop = _write_popest(tmp_path, [["050", "3", "7", "22", "071", "Louisiana", "Orleans Parish",
                                     "1"]], header=header)
-    with pytest.raises(InputError, match=r"co-est2019-alldata.csv: missing column\(s\) "
+    with pytest.raises(InputError, match=r"co-est2019-alldata.csv lacks column\(s\) "
                                          r"POPESTIMATE2019"):
         geography._read_popest(pop)
 
@@ -331,7 +341,7 @@ def test_crafted_unknown_sumlev(tmp_path):
 def test_crafted_subest_missing_column(tmp_path):
     header = [c if c != "FUNCSTAT" else "FUNC" for c in SUBEST_HEADER]
     path = _write_subest(tmp_path, SUBEST_ROWS, header=header)
-    with pytest.raises(InputError, match=r"sub-est2021_all.zip: missing column\(s\) FUNCSTAT"):
+    with pytest.raises(InputError, match=r"sub-est2021_all.zip lacks column\(s\) FUNCSTAT"):
         geography._build_municipalities(str(path))
 
 
@@ -373,6 +383,19 @@ def counties():
 @pytest.fixture(scope="module")
 def munis():
     return geography.load_municipalities()
+
+
+def test_census_names_split_alike_as_written_and_folded(munis):
+    # the linking keys (folded) and base_name/descriptor (as written) come from one
+    # splitter: on the real names they differ only where a descriptor word is part of
+    # the name in capitals ("Carson City")
+    differ = []
+    for name, descriptor in zip(munis["name"], munis["descriptor"]):
+        written = name[: len(name) - len(descriptor)].strip() if descriptor else name
+        if split_descriptor(name, folded=True) != (fold(written), fold(descriptor) or None):
+            differ.append(name)
+    assert differ
+    assert all(split_descriptor(n)[1] is None and n.split()[-1][0].isupper() for n in differ)
 
 
 def test_states_real(states, mirror_dir):

@@ -125,6 +125,18 @@ def test_saint_and_diacritics_fold_to_one_place():
     assert accents.agencies["ori"].tolist()[:2] == ["CO0220100", "CO0220000"]
 
 
+def test_consolidated_governments_and_metro_townships_by_their_common_name():
+    # "Butte-Silver Bow (balance)" is known as Butte; "Magna metro township" as Magna
+    butte = ringgeo.lookup("Butte, MT")
+    assert (butte.place, butte.place_geoid) == ("Butte-Silver Bow (balance)", "3011397")
+    magna = ringgeo.lookup("Magna township, UT")
+    zips = ringgeo.postal.load_postal_codes()
+    magna_zips = zips.loc[(zips["place"] == "Magna") & (zips["state"] == "UT")]
+    assert magna.place == "Magna metro township"
+    assert magna.latitude == pytest.approx(magna_zips["latitude"].mean())
+    assert "post-office ZIP code" in magna.point_source
+
+
 def test_place_without_a_police_of_its_own_is_said_plainly():
     # Lemont township (IL) polices nothing: "Lemont, IL" is the village
     answer = ringgeo.lookup("Lemont, IL")

@@ -98,7 +98,7 @@ def test_ranked_errors():
         tables.ranked(coverage_states(), "per_capita")
     with pytest.raises(InputError, match="index name 'area'"):
         tables.ranked(coverage_states().rename_axis("area"))
-    with pytest.raises(InputError, match="lacks the column.*name"):
+    with pytest.raises(InputError, match="lacks column.*name"):
         tables.ranked(coverage_states().drop(columns="name"))
 
 
