@@ -101,11 +101,14 @@ def _read_batch(batch) -> tuple[dict, str, Path]:
 
 
 def _declared_parameters(notebook: Path, where: str) -> tuple[str, ...]:
+    import nbformat
     import papermill
+    from papermill.exceptions import PapermillException
 
     try:
         found = papermill.inspect_notebook(str(notebook))
-    except Exception as err:  # a notebook papermill cannot read
+    # unreadable file, not JSON, not a notebook
+    except (OSError, ValueError, nbformat.ValidationError, PapermillException) as err:
         raise InputError(f"{where}: cannot read notebook {str(notebook)!r}: {err}") from None
     return tuple(found)
 
@@ -373,7 +376,7 @@ def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_cou
 
 def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name) -> RunResult:
     import papermill
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillException, PapermillExecutionError
 
     parameters = dict(run.parameters)
     if "output_dir" in run.declared:
@@ -402,7 +405,9 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
             f"{where} failed in cell [{err.exec_count}] (`{_first_line(code, 80)}`): "
             f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}",
             run, executed, err.cell_index, err.exec_count, err.ename, err.evalue) from err
-    except Exception as err:  # kernel died, notebook unreadable, ...
+    # the kernel died or did not start (RuntimeError), a cell timed out or a file could
+    # not be read or written (OSError), no such kernel (KeyError), an unreadable notebook
+    except (PapermillException, RuntimeError, OSError, KeyError, ValueError) as err:
         raise _notebook_error(
             f"{where} could not run: {type(err).__name__}: {_first_line(err)}",
             run, executed, None, None, type(err).__name__, str(err)) from err

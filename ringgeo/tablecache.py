@@ -424,7 +424,9 @@ def _load_or_build(stem: str, build: Callable) -> tuple:
         try:
             frame, caught = _read(path)
             break
-        except Exception:  # damaged, cut short or of another layout: rebuild, never trust
+        # cut short or changed: the checksum refuses it (ValueError); of another layout
+        # (an older ringgeo or fastparquet): its metadata or dtypes do not fit
+        except (OSError, ValueError, KeyError, TypeError, IndexError):  # rebuild, never trust
             _unlink(path)
     if frame is None:
         global _ENSURE_ONLY
@@ -444,7 +446,8 @@ def _store(stem: str, frame, caught: list) -> None:
     try:
         path = _write(folder(), stem, frame, caught)
         back, back_caught = _read(path)
-    except Exception:  # a read-only or full folder, a type parquet cannot hold: uncached
+    # a read-only or full folder (OSError), a type parquet cannot hold: uncached
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
         if path is not None:
             _unlink(path)
         return
