@@ -1,0 +1,208 @@
+"""Tests of ringgeo._forkserver: the batch's kernels forked from one warmed process.
+
+A forked kernel must be indistinguishable from a fresh one in what a notebook
+computes and shows; these tests run the same notebooks both ways and compare.
+"""
+
+import json
+import os
+import pathlib
+import re
+import sys
+import time
+
+import nbformat
+import pytest
+import yaml
+
+from ringgeo import _forkserver, runner
+from ringgeo.exceptions import NotebookError
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="kernels are forked on Linux only")
+
+
+def make_notebook(path, *cells, parameters="output_dir = 'x'\noutput_name = 'y'"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+def batch_of(folder, runs):
+    path = folder / "runs.yaml"
+    path.write_text(yaml.safe_dump({"runs": runs}, sort_keys=False))
+    return path
+
+
+def run(batch, tmp_path, tag, *, fork, monkeypatch, jobs=1):
+    monkeypatch.setenv(_forkserver.ENV, "1" if fork else "0")
+    return runner.run_batch(batch, output_dir=tmp_path / f"out_{tag}",
+                            build_dir=tmp_path / f"build_{tag}", jobs=jobs, progress=False)
+
+
+def outputs(executed: pathlib.Path) -> list[str]:
+    """A notebook's outputs, without what differs between any two kernels."""
+    nb = nbformat.read(executed, as_version=4)
+    found = []
+    for cell in nb.cells:
+        merged = []  # a stream's text comes in as many pieces as the kernel flushed
+        for out in cell.get("outputs", []):
+            out = {k: v for k, v in out.items() if k not in ("execution_count", "metadata")}
+            if out["output_type"] == "stream" and merged and merged[-1].get("name") == out["name"]:
+                merged[-1] = dict(merged[-1], text=merged[-1]["text"] + out["text"])
+            else:
+                merged.append(out)
+        for out in merged:
+            text = json.dumps(out, sort_keys=True)
+            text = re.sub(r"ipykernel_\d+/\d+", "ipykernel_X", text)  # cell file names
+            text = re.sub(r" at 0x[0-9a-f]+", "", text)  # object addresses
+            found.append(text)
+    return found
+
+
+PROBE = (
+    "import os, sys, warnings\n"
+    "import numpy as np, pandas as pd\n"
+    "print('cwd', os.path.basename(os.getcwd()), 'path0', repr(sys.path[0]))\n"
+    "print('env', os.environ.get('RINGGEO_PROBE'), 'parent', 'JPY_PARENT_PID' in os.environ)\n"
+    "print('main', __name__, 'argv0', os.path.basename(sys.argv[0]))\n"
+    "warnings.warn('a warning from the notebook')\n"
+    "frame = pd.DataFrame({f'column{i}': ['a fairly long text'] * 2 for i in range(9)})\n"
+    "print(repr(frame))"
+)
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_forked_kernel_shows_what_a_fresh_kernel_shows(tmp_path, monkeypatch):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "probe.ipynb", PROBE, "import matplotlib.pyplot as plt\n"
+                  "fig, ax = plt.subplots(figsize=(2, 1)); ax.plot([0, 1]); plt.show()")
+    batch = batch_of(folder, [{"notebook": "probe.ipynb", "name": "probe"}])
+    monkeypatch.setenv("RINGGEO_PROBE", "seen")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernels' own: inline
+    run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+    run(batch, tmp_path, "plain", fork=False, monkeypatch=monkeypatch)
+    forked = outputs(tmp_path / "build_fork" / "probe.ipynb")
+    fresh = outputs(tmp_path / "build_plain" / "probe.ipynb")
+    assert forked == fresh
+    shown = "".join(forked)
+    assert "cwd nb path0" in shown and "env seen parent True" in shown
+    assert "main __main__ argv0 ipykernel_launcher.py" in shown
+    assert "a warning from the notebook" in shown
+    # pandas' default in a kernel shows up to 20 columns (wrapped); in a terminal, as
+    # many as fit its width, the middle ones left out ("...")
+    assert all(f"column{i}" in shown for i in range(9)) and "..." not in shown
+    assert '"image/png"' in shown  # the figure, shown by the inline backend
+
+
+IDENTITY = (
+    "import json, os, pathlib, numpy as np\n"
+    "pathlib.Path(output_dir, output_name + '.json').write_text(json.dumps(\n"
+    "    {'pid': os.getpid(), 'ppid': os.getppid(), 'draw': np.random.random(),\n"
+    "     'sid': os.getsid(0)}))"
+)
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_each_run_has_its_own_forked_kernel_and_random_numbers(tmp_path, monkeypatch):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "who.ipynb", IDENTITY)
+    batch = batch_of(folder, [{"notebook": "who.ipynb", "name": f"r{i}"} for i in range(3)])
+    run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch, jobs=2)
+    seen = [json.loads(p.read_text()) for p in sorted((tmp_path / "out_fork").glob("r*.json"))]
+    assert len(seen) == 3
+    assert len({s["pid"] for s in seen}) == 3  # one kernel a run
+    assert {s["ppid"] for s in seen} != {os.getpid()}  # children of the server, not of us
+    assert len({s["ppid"] for s in seen}) == 1  # all of one server
+    assert all(s["sid"] == s["pid"] for s in seen)  # each leads its own session
+    assert len({s["draw"] for s in seen}) == 3  # numpy reseeded in each kernel
+    # after the batch, neither the kernels nor the server are left
+    deadline = time.monotonic() + 10
+    pids = [s["pid"] for s in seen] + [seen[0]["ppid"]]
+    while any(pathlib.Path(f"/proc/{pid}").exists() for pid in pids) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(pathlib.Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_a_forked_kernel_that_dies_is_reported(tmp_path, monkeypatch):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "dies.ipynb", "import os\nos._exit(3)", "print('unreachable')")
+    batch = batch_of(folder, [{"notebook": "dies.ipynb", "name": "dies"}])
+    with pytest.raises(NotebookError, match=r"dies.ipynb .* could not run: DeadKernelError"):
+        run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_a_server_that_cannot_start_leaves_fresh_kernels(tmp_path, monkeypatch):
+    def refuse(self, preload, env):
+        raise RuntimeError("the kernel fork server could not start: InputError: bad source")
+
+    monkeypatch.setattr(_forkserver.ForkServer, "__init__", refuse)
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "who.ipynb", IDENTITY)
+    batch = batch_of(folder, [{"notebook": "who.ipynb", "name": "r0"}])
+    run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+    seen = json.loads((tmp_path / "out_fork" / "r0.json").read_text())
+    assert seen["ppid"] == os.getpid()  # a kernel started by the runner itself
+
+
+def test_switch_and_kernel_name_turn_forking_off(monkeypatch, tmp_path):
+    for off in ("0", "false", "No", "off"):
+        monkeypatch.setenv(_forkserver.ENV, off)
+        assert not _forkserver.enabled()
+    monkeypatch.setenv(_forkserver.ENV, "1")
+    assert _forkserver.enabled()
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "who.ipynb", IDENTITY)
+    runs = runner.load_batch(batch_of(folder, [{"notebook": "who.ipynb", "name": "r0"}]))
+    with runner._fork_server(runs, "python3") as server:  # a named kernelspec: not forked
+        assert server is None
+
+
+def test_only_batches_that_import_ringgeo_preload_it(tmp_path):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "plain.ipynb", "x = 1")
+    make_notebook(folder / "uses.ipynb", "from ringgeo import params")
+    plain = runner.load_batch(batch_of(folder, [{"notebook": "plain.ipynb", "name": "a"}]))
+    both = runner.load_batch(batch_of(folder, [{"notebook": "plain.ipynb", "name": "a"},
+                                               {"notebook": "uses.ipynb", "name": "b"}]))
+    assert not runner._notebooks_import_ringgeo(plain)
+    assert runner._notebooks_import_ringgeo(both)
+
+
+@pytest.mark.slow  # runs standard notebooks twice on the mirror
+def test_standard_runs_are_identical_in_forked_and_fresh_kernels(tmp_path, monkeypatch):
+    standard = yaml.safe_load((NOTEBOOKS / "runs.yaml").read_text())["runs"]
+    chosen = {"table0_partners_by_state_year", "fig5_il_county_partners_per_100k",
+              "fig7_growth", "fig10_lookup_08054"}
+    runs = [dict(r, notebook=str(NOTEBOOKS / r["notebook"])) for r in standard
+            if r["name"] in chosen]
+    assert len(runs) == len(chosen)
+    batch = batch_of(tmp_path, runs)
+    run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch, jobs=2)
+    run(batch, tmp_path, "plain", fork=False, monkeypatch=monkeypatch, jobs=2)
+    for name in sorted(chosen):
+        forked = outputs(tmp_path / "build_fork" / f"{name}.ipynb")
+        fresh = outputs(tmp_path / "build_plain" / f"{name}.ipynb")
+        assert forked == fresh, name
+    written = sorted(p.name for p in (tmp_path / "out_fork").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "out_plain").iterdir())
+    assert len(written) >= 7
+    for name in written:  # figures and tables, byte for byte
+        assert (tmp_path / "out_fork" / name).read_bytes() == \
+            (tmp_path / "out_plain" / name).read_bytes(), name
