@@ -37,6 +37,7 @@ these libraries is unsafe or missing).
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import os
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import threading
 import warnings
+import weakref
 
 __all__ = ["ENV", "enabled", "ForkServer", "ForkedProcess", "rehearse", "serve"]
 
@@ -125,6 +127,18 @@ def _own_state() -> None:
         datadir.set_data_dir(datadir.get_data_dir())
 
 
+def _own_exit_handlers() -> None:
+    """In a forked kernel: exit handlers of its own, as a new process has.
+
+    The inherited ones (``atexit``, ``weakref.finalize``) are the server's: run
+    in a kernel they would, for example, delete the server's temporary files.
+    They are dropped; what the kernel registers runs when it ends.
+    """
+    atexit._clear()
+    weakref.finalize._registry.clear()
+    weakref.finalize._registered_with_atexit = False
+
+
 def _become_kernel(request: dict, server_pid: int) -> None:
     """In a forked child: run ipykernel as ``python -m ipykernel_launcher`` would; never return."""
     code = 1
@@ -140,6 +154,7 @@ def _become_kernel(request: dict, server_pid: int) -> None:
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         _own_state()
+        _own_exit_handlers()
         sys.path[:] = _KERNEL_PATH  # without the server's folder; IPython adds the kernel's
         argv = list(request["argv"]) + [f"--IPKernelApp.parent_handle={server_pid}"]
         sys.argv = [request["launcher"], *argv]
@@ -152,7 +167,10 @@ def _become_kernel(request: dict, server_pid: int) -> None:
     except BaseException:  # noqa: B036 - a forked child must never return into the server
         code = 1
     finally:
-        os._exit(code)
+        try:
+            atexit._run_exitfuncs()  # the kernel's own (IPython's history, temporary files)
+        finally:
+            os._exit(code)  # never the server's interpreter shutdown
 
 
 def serve(preload: list[str]) -> None:
