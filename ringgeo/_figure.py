@@ -11,7 +11,7 @@ import pandas as pd
 from . import data
 from .exceptions import ParameterError
 from .metrics import METRICS
-from .partners import SNAPSHOT_DATES, SOURCES
+from .partners import DEFAULT_SNAPSHOT, EXPORT_DATE, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
            "draw_source"]
@@ -23,9 +23,7 @@ DPI = 200
 FONT = {"title": 14, "subtitle": 10, "legend": 9, "legend_title": 9.5, "source": 8}
 
 # The coverage tables count the partner snapshot that load_partners reads by default.
-_SNAPSHOT = "atlas-2020-10-07"
-PARTNER_FILE = SOURCES[_SNAPSHOT]
-EXPORT_DATE = f"{SNAPSHOT_DATES[_SNAPSHOT]:%Y-%m-%d}"
+PARTNER_FILE = SOURCES[DEFAULT_SNAPSHOT]
 
 
 

@@ -80,7 +80,7 @@ class CountyHit:
 class GeoIndex:
     """Counties and municipalities keyed for lookup (see the module docstring)."""
 
-    def __init__(self, counties, municipalities):
+    def __init__(self, counties, municipalities, keys=None):
         self.counties: dict[str, County] = {}
         self.county_exact: dict[tuple, str] = {}
         self.county_base: dict[tuple, list] = {}
@@ -102,24 +102,20 @@ class GeoIndex:
         self.munis: dict[str, Muni] = {}
         self.muni_base: dict[tuple, list] = {}
         self.muni_choices: dict[str, dict] = {}
+        if keys is None:
+            keys = muni_keys(municipalities)
         columns = [municipalities[c].tolist()
-                   for c in ("GEOID", "kind", "name", "state", "county_fips", "population")]
-        base_names = (municipalities["base_name"].tolist() if "base_name" in municipalities
-                      else [None] * len(municipalities))
-        for geoid, kind, name, state, cfips, pop, base_name in zip(*columns, base_names):
-            base, word = split_descriptor(name, folded=True)
-            raw = clean(name)
-            raw_base = raw[: len(raw) - len(word) - 1] if word and len(raw) > len(word) else raw
+                   for c in ("GEOID", "kind", "state", "county_fips", "population")]
+        named = [keys[c].tolist() for c in ("raw", "base", "raw_base", "word", "keys")]
+        for geoid, kind, state, cfips, pop, raw, base, raw_base, word, aliases in zip(
+                *columns, *named):
             # counties as in the 2019 county file (Valdez-Cordova's successors -> 02261)
             cfips = () if is_missing(cfips) else tuple(
                 dict.fromkeys(COUNTY_SUCCESSORS.get(c, c) for c in cfips))
             muni = Muni(str(geoid), str(kind), raw, str(state), cfips,
                         None if is_missing(pop) else int(pop), base, raw_base, word)
             self.munis[muni.geoid] = muni
-            keys = {compact(alias) for alias in muni_aliases(name)}
-            if not is_missing(base_name):
-                keys.add(compact(fold(base_name)))
-            for key in keys:
+            for key in aliases:
                 self.muni_base.setdefault((muni.state, key), []).append(muni.geoid)
             self.muni_choices.setdefault(muni.state, {}).setdefault(base, []).append(muni.geoid)
 
@@ -198,6 +194,36 @@ class GeoIndex:
         return best
 
 
+def muni_keys(municipalities) -> pd.DataFrame:
+    """The names a municipality is looked up by, one row per row of ``municipalities``.
+
+    Columns: ``raw`` (the name cleaned), ``base`` and ``word`` (the folded name
+    split from its descriptor, e.g. "cherry hill" and "township"), ``raw_base``
+    (``raw`` without the descriptor) and ``keys`` (tuple of the compact aliases and
+    Census base name the index files it under). The string work of the index:
+    the default geography's is stored in the parsed-data cache.
+    """
+    names = municipalities["name"].tolist()
+    base_names = (municipalities["base_name"].tolist() if "base_name" in municipalities
+                  else [None] * len(names))
+    rows = {"raw": [], "base": [], "raw_base": [], "word": [], "keys": []}
+    for name, base_name in zip(names, base_names):
+        base, word = split_descriptor(name, folded=True)
+        raw = clean(name)
+        keys = {compact(alias) for alias in muni_aliases(name)}
+        if not is_missing(base_name):
+            keys.add(compact(fold(base_name)))
+        rows["raw"].append(raw)
+        rows["base"].append(base)
+        rows["raw_base"].append(raw[: len(raw) - len(word) - 1]
+                                if word and len(raw) > len(word) else raw)
+        rows["word"].append(word)
+        rows["keys"].append(tuple(sorted(keys)))
+    frame = pd.DataFrame({c: v for c, v in rows.items() if c != "keys"}, dtype=object)
+    frame["keys"] = pd.Series(rows["keys"], dtype=object)
+    return frame
+
+
 def default_index() -> GeoIndex:
     """The index of the registry's geography, built once per set of files."""
     return _index(source_paths())
@@ -207,4 +233,14 @@ def default_index() -> GeoIndex:
 def _index(paths: tuple) -> GeoIndex:  # the cache key: the files the tables come from
     from . import geography
 
-    return GeoIndex(geography.load_counties(), geography.load_municipalities())
+    return GeoIndex(geography.load_counties(), geography.load_municipalities(),
+                    municipality_keys())
+
+
+def municipality_keys() -> pd.DataFrame:
+    """:func:`muni_keys` of the registry's municipalities, through the parsed-data cache."""
+    from . import geography, tablecache
+
+    return tablecache.cached(
+        "municipality_keys", {}, lambda: muni_keys(geography.load_municipalities()),
+        sources=geography.SOURCE_FILES)

@@ -118,6 +118,19 @@ def zip_index(paths: tuple) -> tuple:
     return by_zip, towns, zips
 
 
+def primary_pieces() -> pd.DataFrame:
+    """:func:`ringgeo.coverage.primary_police` without partners (44,713 pieces), cached.
+
+    Read from the parsed-data cache after the first build (:mod:`ringgeo.tablecache`).
+    """
+    from . import tablecache
+    from .coverage import primary_police
+    from .geography import SOURCE_FILES
+
+    return tablecache.cached("primary_police", {}, primary_police,
+                             sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
+
+
 @functools.lru_cache(maxsize=2)
 def primary_index(paths: tuple) -> dict:
     """Municipality GEOID -> ``[(primary kind, agency, ORI, residents)]``, largest first.
@@ -126,9 +139,7 @@ def primary_index(paths: tuple) -> dict:
     county first, ``docs/methodology.md#primary-police``), grouped by the
     place or minor civil division the pieces lie in.
     """
-    from .coverage import primary_police
-
-    table = primary_police()
+    table = primary_pieces()
     out: dict = {}
     for column in ("place", "mcd"):
         rows = table.loc[table[column] != ""]

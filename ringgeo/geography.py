@@ -51,6 +51,8 @@ STATE_FILE = "cb_2019_us_state_20m.zip"
 COUNTY_FILE = "cb_2019_us_county_20m.zip"
 POPEST_FILE = "co-est2019-alldata.csv"
 SUBEST_FILE = "sub-est2021_all.zip"
+#: The registry files the geography tables are built from.
+SOURCE_FILES = (STATE_FILE, COUNTY_FILE, POPEST_FILE, SUBEST_FILE)
 
 #: Legal/statistical area description codes of the 2019 county file and the
 #: word Census appends to the county's name (``"Orleans" + " Parish"``).
@@ -88,8 +90,7 @@ def source_paths() -> tuple[str, ...]:
     Caches of tables derived from this module (the linker's index, the coverage
     cells) key on these, as this module's own caches do.
     """
-    return tuple(str(data.fetch(name))
-                 for name in (STATE_FILE, COUNTY_FILE, POPEST_FILE, SUBEST_FILE))
+    return tuple(str(data.fetch(name)) for name in SOURCE_FILES)
 
 
 def _stored(name: str, key: dict, files, build):

@@ -197,7 +197,7 @@ class Lookup:
                 "credit": self.credit}
 
     def _date(self) -> str:
-        from ._figure import EXPORT_DATE
+        from .partners import EXPORT_DATE  # not _figure: it imports matplotlib
 
         return self.as_of or f"{EXPORT_DATE} (the snapshot)"
 

@@ -36,6 +36,9 @@ __all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_repo
 SOURCES = {"atlas-2020-10-07": "atlas-of-surveillance-20201007.csv"}
 #: Date each named dataset was exported: every partnership it lists was active by then.
 SNAPSHOT_DATES = {"atlas-2020-10-07": pd.Timestamp("2020-10-07")}
+#: The snapshot :func:`load_partners` reads by default, and its export date.
+DEFAULT_SNAPSHOT = "atlas-2020-10-07"
+EXPORT_DATE = f"{SNAPSHOT_DATES[DEFAULT_SNAPSHOT]:%Y-%m-%d}"
 
 #: The columns of the partner table, in order (``*_raw`` columns follow them).
 COLUMNS = ["partner_id", "row", "agency", "agency_type", "jurisdiction_type", "city",

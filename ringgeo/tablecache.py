@@ -288,7 +288,9 @@ def _read(path: pathlib.Path):
         frame = parquet.to_pandas()
     for column, kind in meta["containers"].items():
         make = tuple if kind == "tuple" else list
-        frame[column] = _object_series([make(json.loads(v)) for v in frame[column]], frame.index)
+        # one JSON array of all the cells: one parse instead of one a row
+        values = json.loads("[" + ",".join(frame[column]) + "]")
+        frame[column] = _object_series([make(v) for v in values], frame.index)
     for column, dtype in meta["dtypes"].items():
         if column not in (meta["geometry"], *meta["containers"]) \
                 and str(frame[column].dtype) != dtype:
@@ -494,13 +496,15 @@ def warm() -> list[str]:
 
     Returns the names of the tables now stored: the linked partner table (all
     partnerships), the geography tables of :mod:`ringgeo.geography`, the FBI
-    agencies (:func:`ringgeo.agencies.load_agencies`) and the ZIP codes
-    (:func:`ringgeo.postal.load_postal_codes`).
+    agencies (:func:`ringgeo.agencies.load_agencies`), the ZIP codes
+    (:func:`ringgeo.postal.load_postal_codes`), the municipality names the
+    linker and the lookup key on, and who polices each piece of every county
+    (:func:`ringgeo.coverage.primary_police`, read by the lookup).
     """
     global _ENSURE_ONLY
     if not enabled():
         return []
-    from . import agencies, geography, partners, postal
+    from . import _linkgeo, _lookupdata, agencies, geography, partners, postal
 
     _ENSURE_ONLY = True  # a table already stored is left alone, not read
     try:
@@ -514,6 +518,8 @@ def warm() -> list[str]:
             geography.load_mcd_place_overlaps()
             agencies.load_agencies()
             postal.load_postal_codes()
+            _linkgeo.municipality_keys()  # the names the linker and the lookup read
+            _lookupdata.primary_pieces()  # the lookup's primary police
     finally:
         _ENSURE_ONLY = False
     return [path.name for path in entries()]

@@ -11,7 +11,18 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 import ringgeo
-from ringgeo import agencies, cli, coverage, data, geography, partners, postal, tablecache
+from ringgeo import (
+    _linkgeo,
+    _lookupdata,
+    agencies,
+    cli,
+    coverage,
+    data,
+    geography,
+    partners,
+    postal,
+    tablecache,
+)
 
 AS_OF_DATES = ("2018-12-31", "2019-08-28", "2020-10-07")
 
@@ -288,7 +299,7 @@ def test_partners_and_coverage_cached_equal_uncached(cache, monkeypatch, as_of):
 
 def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
     loaders = [geography.load_states, geography.load_counties, agencies.load_agencies,
-               postal.load_postal_codes]
+               postal.load_postal_codes, _linkgeo.municipality_keys, _lookupdata.primary_pieces]
     for flag in (True, False):
         loaders += [lambda f=flag, name=name: getattr(geography, name)(governments_only=f)
                     for name in ("load_municipalities", "load_municipality_parts",
@@ -303,6 +314,6 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = tablecache.warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_parts",
-        "partners", "postal_codes", "states"]
+        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_keys",
+        "municipality_parts", "partners", "postal_codes", "primary_police", "states"]
     assert tablecache.warm() == names  # already stored: nothing is built again
