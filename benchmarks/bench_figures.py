@@ -4,9 +4,11 @@ In one run, times the standard set (notebooks/runs.yaml) and the same runner on
 an empty parameterized notebook (a tagged ``parameters`` cell and nothing else)
 run as many times with the same ``--jobs``; prints both and their ratio, first
 with an empty parsed-data cache (cold: the batch builds it) and then with the
-cache it left (warm). Each ``ringgeo figures`` runs in a subprocess, as a user
-would, into fresh temporary output, build and cache folders (the data still
-comes from ``RINGGEO_DATA_DIR`` or the download cache).
+cache it left (warm), then with the cache switched off, and last with kernels
+started as new processes instead of forked (``RINGGEO_FORK_KERNELS=0``). Each
+``ringgeo figures`` runs in a subprocess, as a user would, into fresh temporary
+output, build and cache folders (the data still comes from ``RINGGEO_DATA_DIR``
+or the download cache).
 
     RINGGEO_DATA_DIR=../shared/data python benchmarks/bench_figures.py [--jobs 2] [--repeat 1]
 """
@@ -85,12 +87,18 @@ def main(argv=None) -> None:
             warm_times.append(seconds)
         off_env = {**env, "RINGGEO_PARSED_CACHE": "0"}
         off, _ = _figures(BATCH, args.jobs, off_env, tmp)
+        # kernels started as new processes, as papermill alone does (warm cache)
+        new_env = {**env, "RINGGEO_FORK_KERNELS": "0"}
+        floor_new, _ = _figures(empty, args.jobs, new_env, tmp)
+        warm_new, _ = _figures(BATCH, args.jobs, new_env, tmp)
     warm, floor_w = min(warm_times), min(warm_floor)
     print(f"empty-notebook floor:      {floor:6.1f} s (cold run)   {floor_w:6.1f} s (warm run)")
     print(f"standard set, cold cache:  {cold:6.1f} s   ratio {cold / floor:.2f}")
     print(f"standard set, warm cache:  {warm:6.1f} s   ratio {warm / floor_w:.2f}")
     print(f"standard set, cache off:   {off:6.1f} s   ratio {off / floor_w:.2f} "
           f"(RINGGEO_PARSED_CACHE=0)")
+    print(f"new kernel processes (RINGGEO_FORK_KERNELS=0): floor {floor_new:.1f} s, standard "
+          f"set {warm_new:.1f} s (warm cache), ratio {warm_new / floor_new:.2f}")
     print("slowest warm runs:")
     for line in sorted(lines, key=lambda ln: float(ln.rsplit("(", 1)[1].split()[0]))[-3:]:
         print(f"    {line}")
