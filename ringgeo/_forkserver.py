@@ -29,10 +29,11 @@ Details that keep a forked kernel equal to a fresh one:
 * the kernel leads its own session (``setsid``: Ctrl-C and ``killpg`` reach it
   and its children) and dies with the server (ipykernel's parent poller).
 
-The server ends when the batch ends (its standard input closes). Set
+The server ends when the batch ends (its standard input closes). A batch
+forks when it pays (:func:`worth_it`: more than two runs a job). Set
 ``RINGGEO_FORK_KERNELS=0`` to start every kernel as a new process instead
 (the only way on macOS and Windows, where ``fork()`` of a process that loaded
-these libraries is unsafe or missing).
+these libraries is unsafe or missing), ``1`` to fork every batch.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ import threading
 import warnings
 import weakref
 
-__all__ = ["ENV", "enabled", "ForkServer", "ForkedProcess", "rehearse", "serve"]
+__all__ = ["ENV", "enabled", "forced", "worth_it", "ForkServer", "ForkedProcess", "rehearse",
+           "serve"]
 
 #: Environment variable switching forked kernels off: ``0``, ``false``, ``no`` or ``off``.
 ENV = "RINGGEO_FORK_KERNELS"
 _OFF = {"0", "false", "no", "off"}
+_ON = {"1", "true", "yes", "on"}
 _INLINE = "module://matplotlib_inline.backend_inline"
 # sys.path of a kernel before IPython adds its working folder: the server's, without
 # the folder ``python -m`` put first (ipykernel_launcher removes it the same way)
@@ -60,10 +63,27 @@ _KERNEL_PATH: list[str] = []
 
 
 def enabled() -> bool:
-    """Whether batches fork their kernels (Linux, unless ``RINGGEO_FORK_KERNELS=0``)."""
+    """Whether batches may fork their kernels (Linux, unless ``RINGGEO_FORK_KERNELS=0``)."""
     if os.environ.get(ENV, "").strip().lower() in _OFF:
         return False
     return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def forced() -> bool:
+    """Whether ``RINGGEO_FORK_KERNELS`` asks for forked kernels for every batch, however small."""
+    return enabled() and os.environ.get(ENV, "").strip().lower() in _ON
+
+
+def worth_it(runs: int, jobs: int) -> bool:
+    """Whether forking pays for a batch of ``runs`` notebooks run ``jobs`` at a time.
+
+    The server takes a few seconds to load before the first kernel, and saves
+    about 2.5 s in every kernel after it: it pays when each job slot runs more
+    than two notebooks (the standard set: 13 runs). A single run (``--only``,
+    ``refresh_notebook``) starts a new kernel process, which is quicker.
+    ``RINGGEO_FORK_KERNELS=1`` forks every batch.
+    """
+    return enabled() and (forced() or runs > 2 * jobs)
 
 
 def rehearse() -> None:
@@ -277,7 +297,12 @@ class ForkServer:
             [sys.executable, "-m", "ringgeo._forkserver", *preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             text=True, start_new_session=True)  # Ctrl-C in the terminal is the runner's
-        answer = self._read()
+        try:
+            answer = self._read()
+        except BaseException:  # Ctrl-C while it loads: it must not outlive the batch
+            self._process.kill()
+            self.close()
+            raise
         if "error" in answer:
             self.close()
             raise RuntimeError(f"the kernel fork server could not start: {answer['error']}")
@@ -304,16 +329,15 @@ class ForkServer:
 
     def close(self) -> None:
         """End the server (its kernels end with it, within a second, if still running)."""
-        if self._process.poll() is None:
-            try:
-                self._process.stdin.close()
-            except OSError:
-                pass
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        try:
+            self._process.stdin.close()  # its loop ends at the end of its input
+        except OSError:  # it ended already: the pipe is broken
+            pass
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
         self._process.stdout.close()
 
 

@@ -334,20 +334,24 @@ def _notebooks_import_ringgeo(runs) -> bool:
 
 
 @contextlib.contextmanager
-def _fork_server(runs, kernel_name):
+def _fork_server(runs, kernel_name, bar=None, *, jobs: int = 1):
     """Run the batch's kernels as forks of one warmed process (ringgeo._forkserver)."""
     from . import _forkserver
 
-    if kernel_name or not _forkserver.enabled() or len(runs) < 1:
+    if kernel_name or not _forkserver.worth_it(len(runs), jobs):
         yield None
         return
     preload = ["ringgeo"] if _notebooks_import_ringgeo(runs) else []
+    if bar is not None and preload:  # a few seconds; a first run builds the cache (a minute)
+        bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
     try:
         server = _forkserver.ForkServer(preload, dict(os.environ))
     except (OSError, RuntimeError) as err:  # e.g. a source that fails: each notebook says so
         _LOG.info("kernels start as new processes: %s", err)
         yield None
         return
+    if bar is not None:
+        bar.set_postfix_str("", refresh=False)
     _FORK_SERVER[0] = server
     try:
         yield server
@@ -495,9 +499,9 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     results, failures, started = {}, {}, {}
     queue = iter(runs)
     try:
-        with _fork_server(runs, kernel_name):
-            _run_all(queue, len(runs), jobs, progress, results, failures, started,
-                     (source, output_dir, build_dir, kernel_name))
+        _run_all(queue, len(runs), jobs, progress, results, failures, started,
+                 (source, output_dir, build_dir, kernel_name),
+                 kernels=lambda bar: _fork_server(runs, kernel_name, bar, jobs=jobs))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
                                              build_dir)) from None
@@ -532,8 +536,13 @@ def _make_folder(folder, what: str, option: str) -> Path:
     return folder
 
 
-def _run_all(queue, total, jobs, progress, results, failures, started, context) -> None:
-    """Run the queued runs, ``jobs`` at a time, until done or the first failure."""
+def _run_all(queue, total, jobs, progress, results, failures, started, context,
+             kernels=None) -> None:
+    """Run the queued runs, ``jobs`` at a time, until done or the first failure.
+
+    ``kernels(bar)``, when given, is a context manager around the runs: the
+    batch's fork server, which says on the bar what it is loading.
+    """
     from tqdm.std import tqdm  # not tqdm.auto: no widget bar (nor its warning) in Jupyter
 
     def execute(run):
@@ -542,6 +551,7 @@ def _run_all(queue, total, jobs, progress, results, failures, started, context) 
 
     with tqdm(total=total, unit="notebook",
               desc="ringgeo figures", disable=not progress) as bar, \
+            (kernels(bar) if kernels else contextlib.nullcontext()), \
             ThreadPoolExecutor(max_workers=jobs) as pool:
         in_flight: dict = {}
 
@@ -693,6 +703,18 @@ def _without_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # "import" then raises ImportError
 
 
+def _batch_size(args) -> int:
+    """How many runs ``ringgeo figures`` will execute (0 if the batch cannot be read:
+    :func:`run_batch` then says why)."""
+    if args.only:
+        return len(args.only)
+    try:
+        data, _, _ = _read_batch(args.batch or _default_batch())
+        return len(data["runs"])
+    except (InputError, KeyError, TypeError):
+        return 0
+
+
 def _figures_command(args) -> int:
     from . import data
 
@@ -706,7 +728,8 @@ def _figures_command(args) -> int:
     # the linked partners and the geography instead of each building them again.
     from . import _forkserver, tablecache
 
-    if args.kernel or not _forkserver.enabled():  # else the kernels' fork server does it
+    if args.kernel or not _forkserver.worth_it(_batch_size(args), args.jobs):
+        # else the kernels' fork server builds it, and loads it once for all kernels
         tablecache.warm()
     start = time.time()
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,

@@ -443,13 +443,14 @@ SLOW = ("import os, pathlib, time\n"
         "time.sleep(300)")
 
 
-def test_ctrl_c_stops_with_one_line_and_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("fork", ["0", "1"], ids=["new-kernels", "forked-kernels"])
+def test_ctrl_c_stops_with_one_line_and_leaves_nothing(tmp_path, fork):
     make_notebook(tmp_path / "slow.ipynb", "output_dir = 'x'\noutput_name = 'y'", SLOW)
     write(tmp_path / "runs.yaml", "runs:\n  - {notebook: slow.ipynb, name: slow_a}\n"
           "  - {notebook: slow.ipynb, name: slow_b}\n  - {notebook: slow.ipynb, name: later}\n")
     scratch = tmp_path / "tmp"  # kernels' connection files go to TMPDIR
     scratch.mkdir()
-    env = {**os.environ, "TMPDIR": str(scratch)}
+    env = {**os.environ, "TMPDIR": str(scratch), "RINGGEO_FORK_KERNELS": fork}
     process = subprocess.Popen(
         [sys.executable, "-m", "ringgeo.cli", "figures", "--batch", "runs.yaml", "--jobs", "2",
          "--output-dir", "out", "--build-dir", "build"],

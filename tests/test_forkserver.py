@@ -162,9 +162,12 @@ def test_a_server_that_cannot_start_leaves_fresh_kernels(tmp_path, monkeypatch):
 def test_switch_and_kernel_name_turn_forking_off(monkeypatch, tmp_path):
     for off in ("0", "false", "No", "off"):
         monkeypatch.setenv(_forkserver.ENV, off)
-        assert not _forkserver.enabled()
-    monkeypatch.setenv(_forkserver.ENV, "1")
-    assert _forkserver.enabled()
+        assert not _forkserver.enabled() and not _forkserver.worth_it(13, 2)
+    monkeypatch.delenv(_forkserver.ENV)  # by default: when each job runs more than 2 runs
+    assert _forkserver.worth_it(13, 2) and _forkserver.worth_it(3, 1)
+    assert not _forkserver.worth_it(4, 2) and not _forkserver.worth_it(1, 1)
+    monkeypatch.setenv(_forkserver.ENV, "1")  # every batch
+    assert _forkserver.enabled() and _forkserver.worth_it(1, 1)
     folder = tmp_path / "nb"
     folder.mkdir()
     make_notebook(folder / "who.ipynb", IDENTITY)
