@@ -497,7 +497,7 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     data.absolute_env()  # kernels start in notebooks/ and inherit these folders
 
     results, failures, started = {}, {}, {}
-    queue = iter(runs)
+    queue = iter(_longest_first(runs, build_dir, jobs))
     try:
         _run_all(queue, len(runs), jobs, progress, results, failures, started,
                  (source, output_dir, build_dir, kernel_name),
@@ -517,6 +517,31 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
             first.args = (f"{first.args[0]} ({skipped} later run(s) not executed)",)
         raise first
     return [results[i] for i in sorted(results)]
+
+
+def _last_duration(run: Run, build_dir: Path) -> float | None:
+    """Seconds the run took last time, from its executed notebook (papermill's metadata)."""
+    try:
+        nb = json.loads((build_dir / f"{run.name}.ipynb").read_text(encoding="utf-8"))
+        return float(nb["metadata"]["papermill"]["duration"])
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or not one of ours
+        return None
+
+
+def _longest_first(runs: list[Run], build_dir: Path, jobs: int) -> list[Run]:
+    """The order to start the runs in: with several jobs, the longest first.
+
+    A batch ends when its last notebook does; a long run started last (the
+    national web map, the lookup) keeps one job busy while the others wait.
+    How long each run takes is read from its executed notebook of the last
+    batch in ``build_dir``; runs without one keep their place, ahead of the
+    others. One job runs the batch in its order. Results come back in batch
+    order either way.
+    """
+    if jobs < 2:
+        return runs
+    last = {run.index: _last_duration(run, build_dir) for run in runs}
+    return sorted(runs, key=lambda run: (last[run.index] is not None, -(last[run.index] or 0)))
 
 
 def _make_folder(folder, what: str, option: str) -> Path:

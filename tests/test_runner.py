@@ -134,6 +134,39 @@ def test_two_jobs_run_notebooks_at_the_same_time(tiny, tmp_path):
     assert os.getcwd() == here
 
 
+@pytest.mark.slow  # starts Jupyter kernels
+def test_two_jobs_start_the_runs_that_took_longest_last_time_first(tiny, tmp_path):
+    batch = write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": n, "parameters": {"value": i, "pause": p}}
+        for i, (n, p) in enumerate([("short1", 0.0), ("short2", 0.0), ("long", 2.0)])])
+    results = run(batch, tmp_path, jobs=2)  # no executed notebooks yet: batch order
+    first = {n: json.loads((tmp_path / "out" / f"{n}.json").read_text())["start"]
+             for n in ("short1", "short2", "long")}
+    assert first["long"] > min(first["short1"], first["short2"])
+    assert [r.name for r in results] == ["short1", "short2", "long"]
+    results = run(batch, tmp_path, jobs=2)  # the same build folder: "long" starts first
+    again = {n: json.loads((tmp_path / "out" / f"{n}.json").read_text())["start"]
+             for n in ("short1", "short2", "long")}
+    assert again["long"] < max(again["short1"], again["short2"])
+    assert [r.name for r in results] == ["short1", "short2", "long"]  # still batch order
+
+
+def test_longest_first_reads_last_durations_and_keeps_unknown_runs_ahead(tiny, tmp_path):
+    runs = runner.load_batch(write_batch(tiny, [
+        {"notebook": "writer.ipynb", "name": n} for n in ("new", "quick", "slow", "broken")]))
+    build = tmp_path / "build"
+    build.mkdir()
+    for name, seconds in (("quick", 1.5), ("slow", 9.0)):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["papermill"] = {"duration": seconds}
+        nbformat.write(nb, build / f"{name}.ipynb")
+    (build / "broken.ipynb").write_text("{not json")
+    order = [r.name for r in runner._longest_first(runs, build, jobs=2)]
+    assert order == ["new", "broken", "slow", "quick"]
+    assert [r.name for r in runner._longest_first(runs, build, jobs=1)] == \
+        ["new", "quick", "slow", "broken"]
+
+
 @pytest.mark.slow  # starts a Jupyter kernel
 def test_two_jobs_failure_stops_pending_runs(tiny, tmp_path):
     runs = [{"notebook": "failing.ipynb", "name": "broken"},
