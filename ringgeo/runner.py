@@ -244,7 +244,7 @@ _KERNELS: set = set()
 _KERNELS_LOCK = threading.Lock()
 
 
-def _kernel_manager_class(this_python: bool = True):
+def _kernel_manager_class(this_python: bool = True, server=None):
     """A kernel manager class for the batch's kernels.
 
     Its kernels are quiet (their stdout and stderr, e.g. ipykernel's "KeyboardInterrupt
@@ -253,7 +253,8 @@ def _kernel_manager_class(this_python: bool = True):
     With ``this_python`` the kernels run the Python running ringgeo: a ``python3``
     kernelspec found first on the Jupyter path (a user's own, in another environment
     without ringgeo) would otherwise be used; this is what ``nbval
-    --nbval-current-env`` does for the tests.
+    --nbval-current-env`` does for the tests. With a ``server``
+    (:class:`ringgeo._forkserver.ForkServer`) such kernels are forked from it.
     """
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -269,7 +270,6 @@ def _kernel_manager_class(this_python: bool = True):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw.setdefault("stdout", subprocess.DEVNULL)
             kw.setdefault("stderr", subprocess.DEVNULL)
-            server = _FORK_SERVER[0]
             if server is not None and this_python and kernel_cmd[1:3] == _LAUNCHER_CMD:
                 _fork_kernel(self, server, kernel_cmd, kw)
             else:
@@ -296,9 +296,7 @@ def _kernel_manager_class(this_python: bool = True):
     return ThisPythonKernelManager
 
 
-# the batch's kernel fork server (ringgeo._forkserver), while run_batch runs one
-_FORK_SERVER: list = [None]
-_LAUNCHER_CMD = ["-m", "ipykernel_launcher"]
+_LAUNCHER_CMD = ["-m", "ipykernel_launcher"]  # a kernelspec's argv[1:3] a fork can stand for
 
 
 def _fork_kernel(manager, server, kernel_cmd: list[str], kw: dict) -> None:
@@ -334,30 +332,36 @@ def _notebooks_import_ringgeo(runs) -> bool:
 
 
 @contextlib.contextmanager
-def _fork_server(runs, kernel_name, bar=None, *, jobs: int = 1):
-    """Run the batch's kernels as forks of one warmed process (ringgeo._forkserver)."""
-    from . import _forkserver
+def _kernel_source(runs, kernel_name, bar, *, jobs: int, warm_cache: bool):
+    """Prepare the batch's kernels; yield the fork server they come from, or None.
 
-    if kernel_name or not _forkserver.worth_it(len(runs), jobs):
-        yield None
-        return
-    preload = ["ringgeo"] if _notebooks_import_ringgeo(runs) else []
-    if bar is not None and preload:  # a few seconds; a first run builds the cache (a minute)
-        bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
-    try:
-        server = _forkserver.ForkServer(preload, dict(os.environ))
-    except (OSError, RuntimeError) as err:  # e.g. a source that fails: each notebook says so
-        _LOG.info("kernels start as new processes: %s", err)
-        yield None
-        return
-    if bar is not None:
-        bar.set_postfix_str("", refresh=False)
-    _FORK_SERVER[0] = server
+    When forking pays (:func:`ringgeo._forkserver.worth_it`), one server loads
+    ringgeo and its tables (if the notebooks import ringgeo) once for all
+    kernels, building the parsed-data cache if it is empty. Otherwise each kernel
+    is a new process; with ``warm_cache`` the cache is built here first, so that
+    they read the tables instead of each building them.
+    """
+    from . import _forkserver, tablecache
+
+    uses_ringgeo = _notebooks_import_ringgeo(runs)
+    server = None
+    if not kernel_name and _forkserver.worth_it(len(runs), jobs):
+        if uses_ringgeo:  # a few seconds; a first run builds the cache (a minute)
+            bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
+        try:
+            server = _forkserver.ForkServer(["ringgeo"] if uses_ringgeo else [],
+                                            dict(os.environ))
+        except (OSError, RuntimeError) as err:  # a source that fails: each notebook says so
+            _LOG.info("kernels start as new processes: %s", err)
+    if server is None and warm_cache and uses_ringgeo:
+        bar.set_postfix_str("building the parsed-data cache if it is empty")
+        tablecache.warm()
+    bar.set_postfix_str("", refresh=False)
     try:
         yield server
     finally:
-        _FORK_SERVER[0] = None
-        server.close()
+        if server is not None:
+            server.close()
 
 
 def _kill_kernels() -> int:
@@ -385,7 +389,8 @@ def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_cou
     return error
 
 
-def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name) -> RunResult:
+def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name,
+             server=None) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillException, PapermillExecutionError
 
@@ -396,7 +401,8 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
         parameters["output_name"] = run.name
     executed = build_dir / f"{run.name}.ipynb"
     where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
-    engine = {"kernel_manager_class": _kernel_manager_class(this_python=not kernel_name)}
+    engine = {"kernel_manager_class": _kernel_manager_class(this_python=not kernel_name,
+                                                            server=server)}
     # The kernel talks to this process over loopback TCP; its start-up warning about
     # that, printed once per notebook, only buries the progress bar.
     engine["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
@@ -426,7 +432,8 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
 
 
 def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int = 1,
-              progress: bool = True, kernel_name: str | None = None, only=None) -> list[RunResult]:
+              progress: bool = True, kernel_name: str | None = None, only=None,
+              warm_cache: bool = False) -> list[RunResult]:
     """Execute a batch of parameterized notebooks with papermill.
 
     Parameters
@@ -449,6 +456,11 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         Jupyter path holds), so they import this installation of ringgeo.
     only : str or list of str, optional
         Run only the runs with these names.
+    warm_cache : bool, default False
+        Build the parsed-data cache (:func:`ringgeo.tablecache.warm`) before the
+        first kernel, when the notebooks import ringgeo, so the kernels read the
+        tables instead of each building them (``ringgeo figures`` does). Forked
+        kernels get them from their server, which always does.
 
     Returns
     -------
@@ -472,6 +484,11 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
 
     Notes
     -----
+    On Linux, when each job runs more than two notebooks, the kernels are forks
+    of one process that has imported ringgeo and loaded its tables once
+    (:mod:`ringgeo._forkserver`, ``docs/design.md#forked-kernels``). With several
+    jobs, the runs that took longest in the last batch in ``build_dir`` start first.
+
     The standard set, as ``ringgeo figures --jobs 2`` runs it::
 
         results = run_batch("notebooks/runs.yaml", output_dir="output", jobs=2)
@@ -501,7 +518,8 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     try:
         _run_all(queue, len(runs), jobs, progress, results, failures, started,
                  (source, output_dir, build_dir, kernel_name),
-                 kernels=lambda bar: _fork_server(runs, kernel_name, bar, jobs=jobs))
+                 kernels=lambda bar: _kernel_source(runs, kernel_name, bar, jobs=jobs,
+                                                    warm_cache=warm_cache))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
                                              build_dir)) from None
@@ -565,19 +583,21 @@ def _run_all(queue, total, jobs, progress, results, failures, started, context,
              kernels=None) -> None:
     """Run the queued runs, ``jobs`` at a time, until done or the first failure.
 
-    ``kernels(bar)``, when given, is a context manager around the runs: the
-    batch's fork server, which says on the bar what it is loading.
+    ``kernels(bar)``, when given, is a context manager around the runs that
+    prepares their kernels (saying so on the bar) and yields the fork server
+    they come from, or None.
     """
     from tqdm.std import tqdm  # not tqdm.auto: no widget bar (nor its warning) in Jupyter
 
-    def execute(run):
-        started[run.index] = (run, time.time())
-        return _execute(run, *context)
-
     with tqdm(total=total, unit="notebook",
               desc="ringgeo figures", disable=not progress) as bar, \
-            (kernels(bar) if kernels else contextlib.nullcontext()), \
+            (kernels(bar) if kernels else contextlib.nullcontext()) as server, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
+
+        def execute(run):
+            started[run.index] = (run, time.time())
+            return _execute(run, *context, server=server)
+
         in_flight: dict = {}
 
         def submit(count):
@@ -728,18 +748,6 @@ def _without_iri_grammar() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # "import" then raises ImportError
 
 
-def _batch_size(args) -> int:
-    """How many runs ``ringgeo figures`` will execute (0 if the batch cannot be read:
-    :func:`run_batch` then says why)."""
-    if args.only:
-        return len(args.only)
-    try:
-        data, _, _ = _read_batch(args.batch or _default_batch())
-        return len(data["runs"])
-    except (InputError, KeyError, TypeError):
-        return 0
-
-
 def _figures_command(args) -> int:
     from . import data
 
@@ -749,16 +757,10 @@ def _figures_command(args) -> int:
     # starts: a missing file is then one clear error rather than a failure inside the
     # first notebook, and parallel kernels never download the same file at once.
     data.fetch_all(progressbar=not args.no_progress)
-    # Build the parsed-data cache once too (ringgeo.tablecache): the kernels then read
-    # the linked partners and the geography instead of each building them again.
-    from . import _forkserver, tablecache
-
-    if args.kernel or not _forkserver.worth_it(_batch_size(args), args.jobs):
-        # else the kernels' fork server builds it, and loads it once for all kernels
-        tablecache.warm()
     start = time.time()
+    # the parsed-data cache is built once too, before the first kernel (warm_cache)
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
-                        jobs=args.jobs, progress=not args.no_progress,
+                        jobs=args.jobs, progress=not args.no_progress, warm_cache=True,
                         kernel_name=args.kernel, only=args.only)
     for res in results:
         print(f"ran {res.notebook.name:<26} -> {res.executed}  ({res.seconds:.1f} s)")

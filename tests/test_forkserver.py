@@ -14,6 +14,7 @@ import time
 import nbformat
 import pytest
 import yaml
+from tqdm.std import tqdm
 
 from ringgeo import _forkserver, runner
 from ringgeo.exceptions import NotebookError
@@ -172,8 +173,12 @@ def test_switch_and_kernel_name_turn_forking_off(monkeypatch, tmp_path):
     folder.mkdir()
     make_notebook(folder / "who.ipynb", IDENTITY)
     runs = runner.load_batch(batch_of(folder, [{"notebook": "who.ipynb", "name": "r0"}]))
-    with runner._fork_server(runs, "python3") as server:  # a named kernelspec: not forked
-        assert server is None
+    bar = tqdm(disable=True)
+    with runner._kernel_source(runs, "python3", bar, jobs=1, warm_cache=False) as server:
+        assert server is None  # a named kernelspec: never forked
+    monkeypatch.delenv(_forkserver.ENV)
+    with runner._kernel_source(runs, None, bar, jobs=1, warm_cache=False) as server:
+        assert server is None  # one run: a new kernel process is quicker
 
 
 def test_only_batches_that_import_ringgeo_preload_it(tmp_path):
