@@ -54,8 +54,6 @@ __all__ = ["ENV", "enabled", "forced", "worth_it", "ForkServer", "ForkedProcess"
 
 #: Environment variable switching forked kernels off: ``0``, ``false``, ``no`` or ``off``.
 ENV = "RINGGEO_FORK_KERNELS"
-_OFF = {"0", "false", "no", "off"}
-_ON = {"1", "true", "yes", "on"}
 _INLINE = "module://matplotlib_inline.backend_inline"
 # sys.path of a kernel before IPython adds its working folder: the server's, without
 # the folder ``python -m`` put first (ipykernel_launcher removes it the same way)
@@ -64,14 +62,17 @@ _KERNEL_PATH: list[str] = []
 
 def enabled() -> bool:
     """Whether batches may fork their kernels (Linux, unless ``RINGGEO_FORK_KERNELS=0``)."""
-    if os.environ.get(ENV, "").strip().lower() in _OFF:
-        return False
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    from .data import env_switch
+
+    return env_switch(ENV) is not False and sys.platform.startswith("linux") \
+        and hasattr(os, "fork")
 
 
 def forced() -> bool:
     """Whether ``RINGGEO_FORK_KERNELS`` asks for forked kernels for every batch, however small."""
-    return enabled() and os.environ.get(ENV, "").strip().lower() in _ON
+    from .data import env_switch
+
+    return enabled() and env_switch(ENV) is True
 
 
 def worth_it(runs: int, jobs: int) -> bool:

@@ -53,6 +53,25 @@ OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
 _PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
 
 
+def env_switch(variable: str) -> bool | None:
+    """Read an on/off environment variable: True (1, true, yes, on), False (0, false,
+    no, off), None when unset, empty or anything else (the default applies).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["RINGGEO_EXAMPLE_SWITCH"] = " Off"
+    >>> env_switch("RINGGEO_EXAMPLE_SWITCH"), env_switch("RINGGEO_NOT_SET")
+    (False, None)
+    >>> del os.environ["RINGGEO_EXAMPLE_SWITCH"]
+    """
+    value = os.environ.get(variable, "").strip().lower()
+    return True if value in _ON else False if value in _OFF else None
+
+
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def env_path(variable: str) -> pathlib.Path | None:
     """Return the folder an environment variable names, as an absolute path (None if unset).
 

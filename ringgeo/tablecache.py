@@ -67,7 +67,6 @@ __all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm", "cl
 
 #: Environment variable switching the cache off: ``0``, ``false``, ``no`` or ``off``.
 ENV = "RINGGEO_PARSED_CACHE"
-_OFF = {"0", "false", "no", "off"}
 _FORMAT = 1  # bump when the file layout changes
 _META_KEY = "ringgeo.tablecache"
 
@@ -83,10 +82,16 @@ def enabled() -> bool:
     Examples
     --------
     >>> import os
-    >>> enabled() == (os.environ.get("RINGGEO_PARSED_CACHE", "1").lower() not in _OFF)
+    >>> os.environ["RINGGEO_PARSED_CACHE"] = "off"
+    >>> enabled()
+    False
+    >>> del os.environ["RINGGEO_PARSED_CACHE"]
+    >>> enabled()
     True
     """
-    return os.environ.get(ENV, "1").strip().lower() not in _OFF
+    from .data import env_switch
+
+    return env_switch(ENV) is not False
 
 
 def folder() -> pathlib.Path:
