@@ -346,7 +346,7 @@ def _kernel_source(runs, kernel_name, bar, *, jobs: int, warm_cache: bool):
     uses_ringgeo = _notebooks_import_ringgeo(runs)
     server = None
     if not kernel_name and _forkserver.worth_it(len(runs), jobs):
-        if uses_ringgeo:  # a few seconds; a first run builds the cache (a minute)
+        if uses_ringgeo:  # a few seconds; 15 s more when it builds the cache
             bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
         try:
             server = _forkserver.ForkServer(["ringgeo"] if uses_ringgeo else [],
