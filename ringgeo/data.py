@@ -53,6 +53,10 @@ OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
 _PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
 
 
+#: The words an on/off environment variable may take (:func:`env_switch`), any case.
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def env_switch(variable: str) -> bool | None:
     """Read an on/off environment variable: True (1, true, yes, on), False (0, false,
     no, off), None when unset, empty or anything else (the default applies).
@@ -67,9 +71,6 @@ def env_switch(variable: str) -> bool | None:
     """
     value = os.environ.get(variable, "").strip().lower()
     return True if value in _ON else False if value in _OFF else None
-
-
-_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def env_path(variable: str) -> pathlib.Path | None:
