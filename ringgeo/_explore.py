@@ -15,6 +15,7 @@ import html
 import pandas as pd
 
 from ._figure import class_colours, source_line
+from ._frames import without_attrs
 from .exceptions import ParameterError
 from .metrics import METRICS
 from .states import state_name, validate_state
@@ -62,6 +63,20 @@ def _text(value) -> str:
         else str(value)
 
 
+def _each(values, text) -> list:
+    """``[text(v) for v in values]``, computing each distinct value once (agencies share
+    counties, types and dates)."""
+    done, out = {}, []
+    for value in values:
+        try:
+            out.append(done[type(value), value])
+        except KeyError:
+            out.append(done.setdefault((type(value), value), text(value)))
+        except TypeError:  # a list: not hashable
+            out.append(text(value))
+    return out
+
+
 def _county_text(raw) -> str:
     """FBI county text ("COOK; WILL") for readers: "Cook County; Will County"."""
     names = [part.strip().title() for part in _text(raw).split(";") if part.strip()]
@@ -78,32 +93,36 @@ def _agency_points(agencies, usps):
     if missing:
         raise ParameterError(f"agencies lacks columns {missing}: pass "
                              "ringgeo.agencies.with_partners(partners) or agencies=True.")
-    frame = agencies if usps is None else agencies.loc[agencies["state"] == usps]
+    # pandas deep-copies attrs (the 18,702 agencies' quality report) on every column
+    # access: the popups are built from a frame without them
+    frame = without_attrs(agencies)
+    frame = frame if usps is None else frame.loc[frame["state"] == usps]
     located = frame.geometry.notna() & ~frame.geometry.is_empty
     unlocated = int((~located).sum())
     frame = frame.loc[located].sort_values("ori", kind="stable")
     counties = frame.get("county_raw", pd.Series("", index=frame.index))
     muni = frame.get("muni_name", pd.Series(pd.NA, index=frame.index))
     table = pd.DataFrame({
-        "agency": frame["agency"].map(_text),
-        "ori": frame["ori"].map(_text),
-        "type": frame["agency_type"].map(lambda t: _TYPE_NAMES.get(t, _text(t))),
-        "place": [", ".join(p for p in (_text(m), _county_text(c), s) if p)
-                  for m, c, s in zip(muni, counties, frame["state"])],
-        "activated": frame["activated"].map(_date_text),
-        "partner_id": frame["partner_id"].map(lambda v: _text(v) or "none"),
+        "agency": _each(frame["agency"], _text),
+        "ori": _each(frame["ori"], _text),
+        "type": _each(frame["agency_type"], lambda t: _TYPE_NAMES.get(t, _text(t))),
+        "place": [", ".join(p for p in (m, c, s) if p) for m, c, s in zip(
+            _each(muni, _text), _each(counties, _county_text), frame["state"])],
+        "activated": _each(frame["activated"], _date_text),
+        "partner_id": _each(frame["partner_id"], lambda v: _text(v) or "none"),
         "partner": frame["partner"].astype(bool).to_numpy(),
         "lon": frame.geometry.x.round(5).to_numpy(), "lat": frame.geometry.y.round(5).to_numpy(),
-    })
+    }, index=frame.index)
     return table, unlocated
 
 
 def _points_geojson(table) -> dict:
     fields = ["agency", "ori", "type", "place", "activated", "partner_id"]
+    columns = [table[f].tolist() for f in fields]
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {f: row[f] for f in fields},
-         "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}}
-        for row in table.to_dict("records")]}
+        {"type": "Feature", "properties": dict(zip(fields, values)),
+         "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+        for *values, lon, lat in zip(*columns, table["lon"].tolist(), table["lat"].tolist())]}
 
 
 def _legend_html(title, name, labels, colours, counts, note) -> str:
@@ -197,6 +216,8 @@ def explore(
     """
     import folium
 
+    from ._webmap import WebMap
+
     usps = validate_state(state) if state is not None else None
     if frame is not None and column is None:
         raise ParameterError("explore(frame, column): name the column to colour, e.g. "
@@ -207,7 +228,7 @@ def explore(
     if as_of is None and points is not None:
         as_of = points.attrs.get("as_of")
 
-    m = folium.Map(location=[39.5, -98.35], zoom_start=4, tiles=tiles, prefer_canvas=True,
+    m = WebMap(location=[39.5, -98.35], zoom_start=4, tiles=tiles, prefer_canvas=True,
                    control_scale=True)
     # Bootstrap 3's glyphicons and folium's rotation CSS serve awesome-marker icons, which
     # these maps do not draw; neither is on a package registry. The page asks for the rest

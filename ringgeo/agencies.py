@@ -26,6 +26,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from ._frames import without_attrs
 from ._rowchecks import coordinates, fail_first, require_columns
 from .exceptions import InputError, ParameterError
 from .states import STATES_AND_DC
@@ -491,7 +492,7 @@ def with_partners(partners, agencies=None):
     grouped = p.groupby("ori")
     ids = grouped["partner_id"].agg(lambda s: ", ".join(sorted(s)))
     first = grouped["activated"].min()
-    out = agencies.copy()
+    out = without_attrs(agencies).copy()  # no copies of the quality report per column
     out["partner"] = out["ori"].isin(ids.index)
     out["partner_id"] = out["ori"].map(ids).astype("string")
     out["activated"] = pd.to_datetime(out["ori"].map(first)).astype("datetime64[ns]")

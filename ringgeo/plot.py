@@ -522,8 +522,11 @@ def save(fig, path, *, dpi=DPI):
                                  f"{', '.join(_FORMATS)}.")
 
         def write_html(tmp):
+            from ._webmap import rendering
+
             stable_ids(fig)
-            text = fig.get_root().render()
+            with rendering(fig):
+                text = fig.get_root().render()
             pathlib.Path(tmp).write_text(text, encoding="utf-8")
         return _write_atomic(path, write_html)
     if suffix not in _FORMATS:

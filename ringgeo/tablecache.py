@@ -63,6 +63,8 @@ import tempfile
 import warnings
 from typing import Callable
 
+from ._frames import without_attrs
+
 __all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm", "cli"]
 
 #: Environment variable switching the cache off: ``0``, ``false``, ``no`` or ``off``.
@@ -222,7 +224,7 @@ def _write(folder_: pathlib.Path, stem: str, frame, caught: list) -> pathlib.Pat
     fastparquet = _fastparquet()
 
     attrs = frame.attrs
-    frame = _without_attrs(frame)
+    frame = without_attrs(frame)
     geometry = getattr(frame, "_geometry_column_name", None)
     meta = {
         "geometry": geometry,
@@ -329,7 +331,7 @@ def _same_frame(a, b) -> bool:
         return False
     if not _same_value(a.attrs, b.attrs):
         return False
-    a, b = _without_attrs(a), _without_attrs(b)
+    a, b = without_attrs(a), without_attrs(b)
     geometry = getattr(a, "_geometry_column_name", None)
     if geometry is not None:
         if geometry != b._geometry_column_name or a.crs != b.crs:
@@ -350,13 +352,6 @@ def _same_frame(a, b) -> bool:
 
 
 # ------------------------------------------------------------------ the API
-def _without_attrs(frame):
-    # pandas deep-copies attrs on every column access: work on a frame without them
-    out = frame.copy(deep=False)
-    out.attrs = {}
-    return out
-
-
 def _fresh(frame, attrs_text: str):
     """A copy the caller may change: deep data, new lists in list columns, new attrs."""
     out = frame.copy(deep=True)
@@ -444,7 +439,7 @@ def _load_or_build(stem: str, build: Callable) -> tuple:
             _ENSURE_ONLY = ensure
         _store(stem, frame, caught)
     attrs_text = json.dumps(_encode(frame.attrs))
-    return _without_attrs(frame), attrs_text, caught
+    return without_attrs(frame), attrs_text, caught
 
 
 def _store(stem: str, frame, caught: list) -> None:

@@ -106,6 +106,54 @@ def test_save_html_is_atomic_and_deterministic(tmp_path):
     plt.close(fig)
 
 
+def test_popup_fields_of_repeated_and_missing_values():
+    from ringgeo import _explore
+
+    points = pd.concat([_points(), _points().assign(ori=lambda f: f["ori"] + "9")])
+    table, unlocated = _explore._agency_points(points, "DE")
+    assert unlocated == 2 and len(table) == 8
+    rows = table.set_index("ori")
+    for ori in ("DE0000001", "DE00000019"):  # a value seen twice is written the same way
+        assert rows.loc[ori, ["agency", "type", "place", "activated", "partner_id"]].tolist() \
+            == ["Alpha Police Department", "Police department", "Alpha city, New Castle County, DE",
+                "2019-05-01", "AOS1"]
+    assert rows.loc["DE0000002", ["place", "activated", "partner_id"]].tolist() \
+        == ["Kent County, DE", "unknown", "none"]
+    assert rows.loc["DE0000003", "type"] == "Sheriff's office"
+    assert rows.loc["DE0000003", "partner_id"] == "AOS2, AOS3"
+    assert _explore._each([1, True, None, float("nan"), [1], 1], str) \
+        == ["1", "True", "None", "nan", "[1]", "1"]
+
+
+def test_inline_view_is_folium_view_with_templates_compiled_once(monkeypatch):
+    import folium
+    import jinja2
+
+    from ringgeo import _webmap
+
+    maps = [plot.explore(agencies=_points(), tiles=None, as_of="2020-01-01") for _ in range(2)]
+    assert all(isinstance(m, folium.Map) for m in maps)
+    compiled = []
+    original = jinja2.Environment.compile
+
+    def counting(env, source, *args, **kwargs):
+        compiled.append(source)
+        return original(env, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    page = maps[0].get_root().render()  # folium alone
+    first = len(compiled)
+    compiled.clear()
+    with _webmap.rendering(maps[1]):  # as ringgeo.plot.save renders
+        assert maps[1].get_root().render() == page
+    assert len(compiled) <= first
+    plain = folium.Map._repr_html_(maps[0])
+    compiled.clear()
+    assert maps[1]._repr_html_() == plain  # the same inline view as folium's
+    assert len(compiled) < first / 2  # the page's templates were not compiled again
+    assert jinja2.Environment.compile is counting  # jinja2 is left as it was
+
+
 # --------------------------------------------------------------------------- real browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LIBS = os.environ.get("RINGGEO_WEB_LIBS")
