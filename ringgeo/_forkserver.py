@@ -233,6 +233,10 @@ def serve(preload: list[str]) -> None:
             _become_kernel(request, me)
         out.write(json.dumps({"pid": pid}) + "\n")
         out.flush()
+    # the batch is over: nothing to save, and tearing down the loaded libraries and tables
+    # one by one, as a normal exit does, kept the runner waiting 1.5 s
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class ForkedProcess:
