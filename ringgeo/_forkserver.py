@@ -287,6 +287,9 @@ class ForkedProcess:
 class ForkServer:
     """The runner's handle on a fork server: start, fork kernels, stop.
 
+    The server starts loading when this is made, and the runner goes on (it
+    checks the batch meanwhile); :meth:`ready` and :meth:`spawn` wait for it.
+
     Parameters
     ----------
     preload : list of str
@@ -298,19 +301,31 @@ class ForkServer:
 
     def __init__(self, preload: list[str], env: dict):
         self._lock = threading.Lock()
+        self._ready = False
         self._process = subprocess.Popen(
             [sys.executable, "-m", "ringgeo._forkserver", *preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             text=True, start_new_session=True)  # Ctrl-C in the terminal is the runner's
+
+    def ready(self) -> None:
+        """Wait until the server has loaded (it loads while the runner goes on).
+
+        Raises
+        ------
+        RuntimeError
+            The server could not load (its error), or ended; it is stopped.
+        """
+        if self._ready:
+            return
         try:
             answer = self._read()
         except BaseException:  # Ctrl-C while it loads: it must not outlive the batch
-            self._process.kill()
             self.close()
             raise
         if "error" in answer:
             self.close()
             raise RuntimeError(f"the kernel fork server could not start: {answer['error']}")
+        self._ready = True
 
     @property
     def pid(self) -> int:
@@ -327,13 +342,19 @@ class ForkServer:
         """Fork a kernel running ``launcher argv`` in ``cwd`` with ``env``."""
         request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env), "launcher": launcher}
         with self._lock:
+            self.ready()
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
             answer = self._read()
         return ForkedProcess(int(answer["pid"]))
 
     def close(self) -> None:
-        """End the server (its kernels end with it, within a second, if still running)."""
+        """End the server (its kernels end with it, within a second, if still running).
+
+        A server still loading is killed: no kernel came from it yet.
+        """
+        if not self._ready and self._process.poll() is None:
+            self._process.kill()
         try:
             self._process.stdin.close()  # its loop ends at the end of its input
         except OSError:  # it ended already: the pipe is broken

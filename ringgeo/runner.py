@@ -144,12 +144,11 @@ def load_batch(batch=None) -> list[Run]:
     >>> runs[0].name, runs[0].notebook.name
     ('table0_partners_by_state_year', '01_partners_overview.ipynb')
     """
-    return _load_batch(batch)[0]
+    return _check_batch(*_read_batch(_default_batch() if batch is None else batch))
 
 
-def _load_batch(batch) -> tuple[list[Run], str]:
-    """Return (runs, label of the batch for messages); see :func:`load_batch`."""
-    data, source, root = _read_batch(_default_batch() if batch is None else batch)
+def _check_batch(data, source: str, root: Path) -> list[Run]:
+    """The runs of a batch as read by :func:`_read_batch`; see :func:`load_batch`."""
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{source}: expected a mapping with a non-empty list under 'runs:', "
                          "each run a mapping with 'notebook' and optional 'parameters', 'name'.")
@@ -194,7 +193,7 @@ def _load_batch(batch) -> tuple[list[Run], str]:
                              "give each run its own 'name'.")
         seen[name] = index
         runs.append(Run(index, name, notebook, dict(parameters), declared))
-    return runs, source
+    return runs
 
 
 def _json_value(where: str, key: str, value):
@@ -319,40 +318,71 @@ def _fork_kernel(manager, server, kernel_cmd: list[str], kw: dict) -> None:
     manager._reconcile_connection_info(provisioner.connection_info)
 
 
-def _notebooks_import_ringgeo(runs) -> bool:
-    """Whether any of the runs' notebooks has a code cell importing ringgeo."""
-    import nbformat
+def _notebooks_import_ringgeo(notebooks) -> bool:
+    """Whether any of these notebooks has a code cell importing ringgeo.
 
-    for notebook in {run.notebook for run in runs}:
-        cells = nbformat.read(notebook, as_version=4).cells
-        if any(c.cell_type == "code" and re.search(r"^\s*(import|from)\s+ringgeo\b",
-                                                   c.source, re.M) for c in cells):
-            return True
+    Read as plain JSON (nbformat is not imported yet when the runner asks); a
+    notebook that cannot be read is left to the batch's checks.
+    """
+    for notebook in set(notebooks):
+        try:
+            cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            source = cell.get("source", "") if isinstance(cell, dict) else ""
+            source = "".join(source) if isinstance(source, list) else str(source)
+            if cell.get("cell_type") == "code" and re.search(
+                    r"^\s*(import|from)\s+ringgeo\b", source, re.M):
+                return True
     return False
 
 
+def _start_server(data, root: Path, only, jobs: int, kernel_name):
+    """Start the batch's fork server, before the batch is checked; None when not forking.
+
+    The server loads (a few seconds) while the runner checks the batch and
+    imports papermill. What it decides from is the batch file as read: the
+    number of runs (``only``'s, when given) and whether its notebooks import
+    ringgeo. A batch that fails its checks stops the server.
+    """
+    from . import _forkserver
+
+    specs = data.get("runs") if isinstance(data, dict) else None
+    specs = [spec for spec in specs if isinstance(spec, dict)] if isinstance(specs, list) else []
+    count = (1 if isinstance(only, str) else len(list(only))) if only else len(specs)
+    if kernel_name or not specs or not _forkserver.worth_it(count, jobs):
+        return None
+    notebooks = [root / spec["notebook"] for spec in specs if isinstance(spec.get("notebook"), str)]
+    try:
+        return _forkserver.ForkServer(["ringgeo"] if _notebooks_import_ringgeo(notebooks) else [],
+                                      dict(os.environ))
+    except OSError as err:  # cannot start a process: each kernel will be a new one
+        _LOG.info("kernels start as new processes: %s", err)
+        return None
+
+
 @contextlib.contextmanager
-def _kernel_source(runs, kernel_name, bar, *, jobs: int, warm_cache: bool):
+def _kernel_source(runs, bar, server, *, warm_cache: bool):
     """Prepare the batch's kernels; yield the fork server they come from, or None.
 
-    When forking pays (:func:`ringgeo._forkserver.worth_it`), one server loads
-    ringgeo and its tables (if the notebooks import ringgeo) once for all
-    kernels, building the parsed-data cache if it is empty. Otherwise each kernel
-    is a new process; with ``warm_cache`` the cache is built here first, so that
-    they read the tables instead of each building them.
+    ``server`` (:func:`_start_server`), when forking pays, loads ringgeo and
+    its tables (if the notebooks import ringgeo) once for all kernels, building
+    the parsed-data cache if it is empty: this waits until it has. Otherwise each
+    kernel is a new process; with ``warm_cache`` the cache is built here first,
+    so that they read the tables instead of each building them.
     """
-    from . import _forkserver, tablecache
+    from . import tablecache
 
-    uses_ringgeo = _notebooks_import_ringgeo(runs)
-    server = None
-    if not kernel_name and _forkserver.worth_it(len(runs), jobs):
+    uses_ringgeo = _notebooks_import_ringgeo(run.notebook for run in runs)
+    if server is not None:
         if uses_ringgeo:  # a few seconds; 15 s more when it builds the cache
             bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
         try:
-            server = _forkserver.ForkServer(["ringgeo"] if uses_ringgeo else [],
-                                            dict(os.environ))
-        except (OSError, RuntimeError) as err:  # a source that fails: each notebook says so
+            server.ready()
+        except RuntimeError as err:  # a source that fails: each notebook says so
             _LOG.info("kernels start as new processes: %s", err)
+            server = None
     if server is None and warm_cache and uses_ringgeo:
         bar.set_postfix_str("building the parsed-data cache if it is empty")
         tablecache.warm()
@@ -505,25 +535,32 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
-    runs, source = _load_batch(batch)
-    runs = _select(runs, only, source)
-    output_dir = _make_folder(output_dir, "output", "--output-dir")
-    build_dir = _make_folder(build_dir, "build", "--build-dir")
     from . import data
 
-    data.absolute_env()  # kernels start in notebooks/ and inherit these folders
+    data.absolute_env()  # kernels (and their server) start in notebooks/ and inherit these
+    content, source, root = _read_batch(_default_batch() if batch is None else batch)
+    server = _start_server(content, root, only, jobs, kernel_name)
+    try:
+        runs = _select(_check_batch(content, source, root), only, source)
+        output_dir = _make_folder(output_dir, "output", "--output-dir")
+        build_dir = _make_folder(build_dir, "build", "--build-dir")
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
 
     results, failures, started = {}, {}, {}
     queue = iter(_longest_first(runs, build_dir, jobs))
     try:
         _run_all(queue, len(runs), jobs, progress, results, failures, started,
                  (source, output_dir, build_dir, kernel_name),
-                 kernels=lambda bar: _kernel_source(runs, kernel_name, bar, jobs=jobs,
-                                                    warm_cache=warm_cache))
+                 kernels=lambda bar: _kernel_source(runs, bar, server, warm_cache=warm_cache))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
                                              build_dir)) from None
     finally:
+        if server is not None:  # ended by its context; here too if that never began
+            server.close()
         with _KERNELS_LOCK:  # forget the kernels that have ended
             _KERNELS.difference_update([p for p in _KERNELS if p.poll() is not None])
         for name in ("papermill", "nbclient", "traitlets"):

@@ -14,10 +14,9 @@ import time
 import nbformat
 import pytest
 import yaml
-from tqdm.std import tqdm
 
 from ringgeo import _forkserver, runner
-from ringgeo.exceptions import NotebookError
+from ringgeo.exceptions import InputError, NotebookError
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -146,11 +145,19 @@ def test_a_forked_kernel_that_dies_is_reported(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # starts Jupyter kernels
-def test_a_server_that_cannot_start_leaves_fresh_kernels(tmp_path, monkeypatch):
-    def refuse(self, preload, env):
+@pytest.mark.parametrize("failure", ["load", "process"])
+def test_a_server_that_cannot_start_leaves_fresh_kernels(tmp_path, monkeypatch, failure):
+    def cannot_load(self):
+        self.close()
         raise RuntimeError("the kernel fork server could not start: InputError: bad source")
 
-    monkeypatch.setattr(_forkserver.ForkServer, "__init__", refuse)
+    def no_process(self, preload, env):
+        raise OSError("Resource temporarily unavailable")
+
+    if failure == "load":
+        monkeypatch.setattr(_forkserver.ForkServer, "ready", cannot_load)
+    else:
+        monkeypatch.setattr(_forkserver.ForkServer, "__init__", no_process)
     folder = tmp_path / "nb"
     folder.mkdir()
     make_notebook(folder / "who.ipynb", IDENTITY)
@@ -172,13 +179,39 @@ def test_switch_and_kernel_name_turn_forking_off(monkeypatch, tmp_path):
     folder = tmp_path / "nb"
     folder.mkdir()
     make_notebook(folder / "who.ipynb", IDENTITY)
-    runs = runner.load_batch(batch_of(folder, [{"notebook": "who.ipynb", "name": "r0"}]))
-    bar = tqdm(disable=True)
-    with runner._kernel_source(runs, "python3", bar, jobs=1, warm_cache=False) as server:
-        assert server is None  # a named kernelspec: never forked
+    content, _, root = runner._read_batch(batch_of(folder, [{"notebook": "who.ipynb",
+                                                             "name": "r0"}]))
+    assert runner._start_server(content, root, None, 1, "python3") is None  # a kernelspec
     monkeypatch.delenv(_forkserver.ENV)
-    with runner._kernel_source(runs, None, bar, jobs=1, warm_cache=False) as server:
-        assert server is None  # one run: a new kernel process is quicker
+    assert runner._start_server(content, root, None, 1, None) is None  # one run: a new
+    # kernel process is quicker
+
+
+def test_the_server_loads_while_the_batch_is_checked(tmp_path, monkeypatch):
+    """Started before the checks, the server is stopped when the batch is bad."""
+    monkeypatch.setenv(_forkserver.ENV, "1")
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "who.ipynb", IDENTITY)
+    started = []
+    real = _forkserver.ForkServer
+
+    class Recorded(real):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(_forkserver, "ForkServer", Recorded)
+    bad = batch_of(folder, [{"notebook": "who.ipynb", "name": "r0", "parameters": {"nope": 1}}])
+    with pytest.raises(InputError, match="has no parameter"):
+        runner.run_batch(bad, output_dir=tmp_path / "out", build_dir=tmp_path / "build",
+                         progress=False)
+    assert len(started) == 1 and started[0]._process.poll() is not None  # stopped
+    good = batch_of(folder, [{"notebook": "who.ipynb", "name": "r0"}])
+    results = runner.run_batch(good, output_dir=tmp_path / "out", build_dir=tmp_path / "build",
+                               progress=False)
+    assert len(started) == 2 and started[1]._process.poll() is not None  # ended with the batch
+    assert len(results) == 1
 
 
 def test_only_batches_that_import_ringgeo_preload_it(tmp_path):
@@ -186,11 +219,10 @@ def test_only_batches_that_import_ringgeo_preload_it(tmp_path):
     folder.mkdir()
     make_notebook(folder / "plain.ipynb", "x = 1")
     make_notebook(folder / "uses.ipynb", "from ringgeo import params")
-    plain = runner.load_batch(batch_of(folder, [{"notebook": "plain.ipynb", "name": "a"}]))
-    both = runner.load_batch(batch_of(folder, [{"notebook": "plain.ipynb", "name": "a"},
-                                               {"notebook": "uses.ipynb", "name": "b"}]))
-    assert not runner._notebooks_import_ringgeo(plain)
-    assert runner._notebooks_import_ringgeo(both)
+    (folder / "broken.ipynb").write_text("{not json", encoding="utf-8")
+    assert not runner._notebooks_import_ringgeo([folder / "plain.ipynb"])
+    assert not runner._notebooks_import_ringgeo([folder / "plain.ipynb", folder / "broken.ipynb"])
+    assert runner._notebooks_import_ringgeo([folder / "plain.ipynb", folder / "uses.ipynb"])
 
 
 @pytest.mark.slow  # runs standard notebooks twice on the mirror
