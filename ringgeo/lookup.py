@@ -616,6 +616,7 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
     """
     import matplotlib.pyplot as plt
 
+    from ._draw import draw_polygons
     from ._figure import FONT, set_alt_text, source_line
 
     paths = source_paths()
@@ -639,7 +640,7 @@ def plot_map(result: Lookup, *, ax=None, label: bool = True):
         fig, ax = plt.subplots(figsize=(9, 8))
     else:
         fig = ax.figure
-    shapes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
+    draw_polygons(ax, shapes, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
     others = pts.loc[~pts["partner"]]
     partners = pts.loc[pts["partner"]]
     ax.scatter(others["longitude"], others["latitude"], s=18, c="#9a9a9a",

@@ -13,7 +13,6 @@ labels) are described in ``docs/figures.md``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import pathlib
@@ -30,6 +29,7 @@ from matplotlib.patches import Patch
 
 from . import _composite
 from ._classes import SCHEMES, class_labels, classify
+from ._draw import draw_lines, draw_polygons
 from ._explore import explore, map_info, stable_ids
 from ._figure import (
     DPI,
@@ -288,8 +288,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     county = level == "county"
     edge_width = 0.6 if not county else (0.12 if usps is None else 0.4)
     missing = table[table["class"] < 0]
-    with _no_redraw(fig):
-        _draw_classes(ax, table, missing, colours, edge_width, county, usps)
+    _draw_classes(ax, table, missing, colours, edge_width, county, usps)
     handles = [Patch(facecolor=c, edgecolor="#bdbdbd", linewidth=0.4, label=lab)
                for c, lab in zip(colours, labels)]
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR, linewidth=0.4,
@@ -384,35 +383,22 @@ def describe_map(table, column, as_of=None) -> str:
     return text + "."
 
 
-@contextlib.contextmanager
-def _no_redraw(fig):
-    """Keep geopandas from redrawing the canvas after every ``GeoDataFrame.plot``.
-
-    geopandas calls ``draw_idle`` after each ``plot``; on a non-interactive
-    canvas that draws the whole figure, and a choropleth makes up to eleven
-    calls (each redraw of 3,220 counties ~0.15 s) while the figure is not yet
-    finished. Saving or showing the figure draws it; interactive pyplot redraws
-    a changed (stale) figure itself. The figure is the same.
-    """
-    canvas = fig.canvas
-    canvas.draw_idle = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        del canvas.draw_idle  # the class's method again
-
-
 def _draw_classes(ax, table, missing, colours, edge_width, county, usps):
+    """The areas, class by class (no data hatched first), and a county map's state outlines.
+
+    Drawn with :mod:`ringgeo._draw`, which makes what ``GeoDataFrame.plot`` makes
+    (the same files, byte for byte) without one matplotlib patch per area.
+    """
     if len(missing):
-        missing.plot(ax=ax, facecolor=NO_DATA_COLOR, edgecolor="white", linewidth=edge_width,
-                     hatch=NO_DATA_HATCH, hatchcolor=NO_DATA_HATCH_COLOR)
+        draw_polygons(ax, missing, facecolor=NO_DATA_COLOR, edgecolor="white",
+                      linewidth=edge_width, hatch=NO_DATA_HATCH, hatchcolor=NO_DATA_HATCH_COLOR)
     for code, colour in enumerate(colours):
         rows = table[table["class"] == code]
         if len(rows):
-            rows.plot(ax=ax, facecolor=colour, edgecolor="white", linewidth=edge_width)
+            draw_polygons(ax, rows, facecolor=colour, edgecolor="white", linewidth=edge_width)
     if county:  # state outlines over the counties
-        _geometry("state", usps).boundary.plot(ax=ax, color="#595959",
-                                               linewidth=0.35 if usps is None else 0.8)
+        draw_lines(ax, _geometry("state", usps).boundary, color="#595959",
+                   linewidth=0.35 if usps is None else 0.8)
 
 
 def _dc_callout(ax, table, colours):
