@@ -64,9 +64,9 @@ def _geometries(geoms, kinds):
 
 
 def _split(values, index, count):
-    """Split ``values`` (rows sorted by ``index``) into ``count`` consecutive pieces."""
-    ends = np.cumsum(np.bincount(index, minlength=count))
-    return np.split(values, ends[:-1])
+    """Split ``values`` (rows sorted by ``index``) into ``count`` consecutive pieces (views)."""
+    ends = np.cumsum(np.bincount(index, minlength=count)).tolist()
+    return [values[start:end] for start, end in zip([0] + ends[:-1], ends)]
 
 
 def polygon_paths(geoms) -> list[Path]:
