@@ -54,10 +54,10 @@ def _geometries(geoms, kinds):
     values = np.asarray(getattr(geoms, "geometry", geoms), dtype=object)
     values = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
     values = shapely.normalize(values)  # geopandas' ring orientation and part order
-    types = shapely.get_type_id(values)
-    allowed = [shapely.GeometryType[kind.upper()] for kind in kinds]
-    if not np.isin(types, allowed).all():
-        found = sorted({shapely.GeometryType(t).name.title() for t in types} - set(kinds))
+    allowed = np.isin(shapely.get_type_id(values),
+                      [shapely.GeometryType[kind.upper()] for kind in kinds])
+    if not allowed.all():
+        found = sorted({geom.geom_type for geom in values[~allowed]})
         raise TypeError(f"expected only {' or '.join(kinds)} geometries, found {found}: "
                         "draw the others with GeoDataFrame.plot.")
     return values

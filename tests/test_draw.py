@@ -19,7 +19,16 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import shapely  # noqa: E402
 from geopandas.plotting import _PolygonPatch  # noqa: E402
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon, box  # noqa: E402
+from shapely.geometry import (  # noqa: E402
+    GeometryCollection,
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+    box,
+)
 
 from ringgeo import _draw  # noqa: E402
 
@@ -140,6 +149,10 @@ def test_other_geometries_are_refused():
     with pytest.raises(TypeError, match=r"only Polygon or MultiPolygon geometries, found "
                                         r"\['Point'\]: draw the others with GeoDataFrame.plot"):
         _draw.polygon_paths([box(0, 0, 1, 1), Point(0, 0)])
+    mixed = [MultiPolygon([box(0, 0, 1, 1)]), MultiPoint([(0, 0)]),
+             GeometryCollection([box(0, 0, 1, 1)])]
+    with pytest.raises(TypeError, match=r"found \['GeometryCollection', 'MultiPoint'\]"):
+        _draw.draw_polygons(plt.subplots()[1], mixed)
     with pytest.raises(TypeError, match="found \\['Polygon'\\]"):
         _draw.line_segments([box(0, 0, 1, 1)])
 
