@@ -16,6 +16,7 @@ which only runs on misses.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -81,55 +82,96 @@ class GeoIndex:
     """Counties and municipalities keyed for lookup (see the module docstring)."""
 
     def __init__(self, counties, municipalities, keys=None):
-        self.counties: dict[str, County] = {}
-        self.county_exact: dict[tuple, str] = {}
-        self.county_base: dict[tuple, list] = {}
-        self.county_states: dict[str, set] = {}
-        self.county_choices: dict[str, dict] = {}
-        for geoid, state, name, full, lsad in zip(
-                counties["GEOID"], counties["state"], counties["name"],
-                counties["full_name"], counties["lsad"]):
-            kind = _LSAD_KIND.get(str(lsad), fold(str(lsad)) or None)
-            county = County(str(geoid), str(state), str(full), fold(name), kind)
-            self.counties[county.geoid] = county
-            self.county_exact[(county.state, clean(full))] = county.geoid
-            self.county_base.setdefault((county.state, compact(county.base)), []).append(
-                county.geoid)
-            self.county_states.setdefault(compact(county.base), set()).add(county.state)
-            self.county_choices.setdefault(county.state, {}).setdefault(
-                county.base, []).append(county.geoid)
+        # Both tables are read into columns now and keyed state by state on first use: a
+        # lookup in New Jersey keys New Jersey's 21 counties and 565 municipalities, not
+        # the country's 3,220 and 35,730 (the linker, which reads every state, keys all).
+        self._county_columns = [_objects(counties[c]) for c in
+                                ("GEOID", "state", "name", "full_name", "lsad")]
+        self.counties = _ByGeoid(self._county_columns[0], self._county)
+        self._county_rows = _rows_by_state(self._county_columns[1])
+        self._county_keyed: dict[str, tuple] = {}  # state -> (exact, base, choices)
+        self._county_states: dict[str, set] | None = None
 
-        self.munis: dict[str, Muni] = {}
-        self.muni_base: dict[tuple, list] = {}
-        self.muni_choices: dict[str, dict] = {}
         if keys is None:
             keys = muni_keys(municipalities)
-        columns = [municipalities[c].tolist()
-                   for c in ("GEOID", "kind", "state", "county_fips", "population")]
-        named = [keys[c].tolist() for c in ("raw", "base", "raw_base", "word", "keys")]
-        for geoid, kind, state, cfips, pop, raw, base, raw_base, word, aliases in zip(
-                *columns, *named):
-            # counties as in the 2019 county file (Valdez-Cordova's successors -> 02261)
-            cfips = () if is_missing(cfips) else tuple(
-                dict.fromkeys(COUNTY_SUCCESSORS.get(c, c) for c in cfips))
-            muni = Muni(str(geoid), str(kind), raw, str(state), cfips,
-                        None if is_missing(pop) else int(pop), base, raw_base, word)
-            self.munis[muni.geoid] = muni
-            for key in aliases:
-                self.muni_base.setdefault((muni.state, key), []).append(muni.geoid)
-            self.muni_choices.setdefault(muni.state, {}).setdefault(base, []).append(muni.geoid)
+        self._columns = [_objects(municipalities[c]) for c in
+                         ("GEOID", "kind", "state", "county_fips", "population")] + [
+            _objects(keys[c]) for c in ("raw", "base", "raw_base", "word", "keys")]
+        self.munis = _ByGeoid(self._columns[0], self._muni)
+        self._muni_rows = _rows_by_state(self._columns[2])
+        self._keyed: dict[str, tuple] = {}  # state -> (folded key -> GEOIDs, base -> GEOIDs)
+
+    def _county(self, row: int) -> County:
+        geoid, state, name, full, lsad = (column[row] for column in self._county_columns)
+        kind = _LSAD_KIND.get(str(lsad), fold(str(lsad)) or None)
+        return County(str(geoid), str(state), str(full), fold(name), kind)
+
+    def _county_state(self, state: str) -> tuple:
+        """``(exact, base, choices)`` of one state's counties: built once, in row order.
+
+        ``exact``: cleaned full name -> GEOID; ``base``: compact folded name -> GEOIDs;
+        ``choices``: folded name -> GEOIDs (the fuzzy matcher's choices).
+        """
+        keyed = self._county_keyed.get(state)
+        if keyed is None:
+            exact: dict[str, str] = {}
+            base: dict[str, list] = {}
+            choices: dict[str, list] = {}
+            geoids, _, names, fulls, _ = self._county_columns
+            for row in self._county_rows.get(state, ()):
+                geoid, folded = str(geoids[row]), fold(names[row])
+                exact[clean(fulls[row])] = geoid
+                base.setdefault(compact(folded), []).append(geoid)
+                choices.setdefault(folded, []).append(geoid)
+            keyed = self._county_keyed[state] = (exact, base, choices)
+        return keyed
+
+    def _states_of_county_name(self) -> dict:
+        """Compact folded county name -> the states that have a county of that name."""
+        if self._county_states is None:
+            self._county_states = {}
+            for state, name in zip(self._county_columns[1], self._county_columns[2]):
+                self._county_states.setdefault(compact(fold(name)), set()).add(str(state))
+        return self._county_states
+
+    def _muni(self, row: int) -> Muni:
+        geoid, kind, state, cfips, pop, raw, base, raw_base, word, _ = (
+            column[row] for column in self._columns)
+        # counties as in the 2019 county file (Valdez-Cordova's successors -> 02261)
+        cfips = () if is_missing(cfips) else tuple(
+            dict.fromkeys(COUNTY_SUCCESSORS.get(c, c) for c in cfips))
+        return Muni(str(geoid), str(kind), raw, str(state), cfips,
+                    None if is_missing(pop) else int(pop), base, raw_base, word)
+
+    def _state(self, state: str) -> tuple:
+        """``(muni_base, muni_choices)`` of one state's municipalities: built once, in row
+        order. ``muni_base``: compact alias -> GEOIDs; ``muni_choices``: folded name -> GEOIDs.
+        """
+        keyed = self._keyed.get(state)
+        if keyed is None:
+            muni_base: dict[str, list] = {}
+            muni_choices: dict[str, list] = {}
+            geoids, bases, aliases = self._columns[0], self._columns[6], self._columns[9]
+            for row in self._muni_rows.get(state, ()):
+                geoid = str(geoids[row])
+                for key in aliases[row]:
+                    muni_base.setdefault(key, []).append(geoid)
+                muni_choices.setdefault(bases[row], []).append(geoid)
+            keyed = self._keyed[state] = (muni_base, muni_choices)
+        return keyed
 
     # ------------------------------------------------------------------ counties
     def match_county(self, text: str, state: str) -> CountyHit:
         """Find the county ``text`` names in ``state`` (see the module docstring)."""
         hit = CountyHit(text=clean(text))
-        geoid = self.county_exact.get((state, hit.text))
+        exact, by_base, choices = self._county_state(state)
+        geoid = exact.get(hit.text)
         if geoid:
             hit.geoid, hit.method = geoid, "exact"
             return hit
         readings = split_county(hit.text)
         for base, kind in readings:
-            ids = self.county_base.get((state, compact(base)))
+            ids = by_base.get(compact(base))
             if not ids:
                 continue
             same = [g for g in ids if self.counties[g].kind == kind]
@@ -147,7 +189,6 @@ class GeoIndex:
             hit.method = "normalized"
             return hit
         base = readings[0][0]
-        choices = self.county_choices.get(state, {})
         best = process.extract(base, list(choices), scorer=fuzz.ratio, limit=3)
         hit.candidates = [(self.counties[choices[name][0]].full_name, choices[name][0],
                            round(score, 1)) for name, score, _ in best]
@@ -160,7 +201,8 @@ class GeoIndex:
                         f"(fuzzy score {hit.score})")
             return hit
         for reading, _ in readings:
-            others = sorted(self.county_states.get(compact(reading), set()) - {state})
+            others = sorted(self._states_of_county_name().get(compact(reading), set())
+                            - {state})
             if others:
                 hit.other_states = others
                 break
@@ -168,18 +210,18 @@ class GeoIndex:
 
     def county_by_name(self, base: str, kind: str | None, state: str) -> str | None:
         """The county ``base`` (folded) of ``kind`` in ``state``, by lookup only."""
-        ids = self.county_base.get((state, compact(base)), [])
+        ids = self._county_state(state)[1].get(compact(base), [])
         same = [g for g in ids if kind is None or self.counties[g].kind == kind]
         return same[0] if len(same) == 1 else None
 
     # ------------------------------------------------------------------ municipalities
     def muni_candidates(self, base: str, state: str) -> list[Muni]:
         """Municipalities of ``state`` whose folded name is ``base``."""
-        return [self.munis[g] for g in self.muni_base.get((state, compact(base)), [])]
+        return [self.munis[g] for g in self._state(state)[0].get(compact(base), [])]
 
     def muni_fuzzy(self, bases, state: str, within: set | None):
         """Best fuzzy municipality for any of ``bases``: ``(Muni, score)`` or None."""
-        choices = self.muni_choices.get(state, {})
+        choices = self._state(state)[1]
         if within:
             choices = {name: ids for name, ids in choices.items()
                        if any(set(self.munis[g].counties) & within for g in ids)}
@@ -192,6 +234,44 @@ class GeoIndex:
                 muni = max((self.munis[g] for g in ids), key=preference)
                 best = (muni, round(float(found[1]), 1))
         return best
+
+
+class _ByGeoid(Mapping):
+    """GEOID -> record, made from its row on first access (a GEOID's last row, as a
+    dictionary filled row by row keeps; iterated in the order of first appearance)."""
+
+    def __init__(self, geoids, make):
+        self._row_of = dict(zip((str(g) for g in geoids), range(len(geoids))))
+        self._make = make
+        self._made: dict = {}
+
+    def __getitem__(self, geoid):
+        made = self._made.get(geoid)
+        if made is None:
+            made = self._made[geoid] = self._make(self._row_of[geoid])
+        return made
+
+    def __contains__(self, geoid) -> bool:
+        return geoid in self._row_of
+
+    def __iter__(self):
+        return iter(self._row_of)
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+
+def _rows_by_state(states) -> dict:
+    """State (as ``str``) -> its row positions, in order."""
+    rows: dict[str, list] = {}
+    for row, state in enumerate(states):
+        rows.setdefault(str(state), []).append(row)
+    return rows
+
+
+def _objects(column):
+    """A column's values as ``tolist`` gives them (an object column: its array, no copy)."""
+    return column.to_numpy() if column.dtype == object else column.tolist()
 
 
 def muni_keys(municipalities) -> pd.DataFrame:

@@ -42,11 +42,14 @@ class Context:
 
 @functools.lru_cache(maxsize=2)
 def bare_agencies(paths: tuple) -> pd.DataFrame:
+    """The FBI agencies without geometry or ``attrs``, numbered from 0 (not to be changed)."""
     from . import load_agencies
 
     agencies = load_agencies()
     agencies.attrs = {}  # pandas deep-copies attrs on every access: the report is big
-    return agencies
+    frame = pd.DataFrame(agencies.drop(columns="geometry")).reset_index(drop=True)
+    frame.attrs = {}
+    return frame
 
 
 @functools.lru_cache(maxsize=8)
@@ -59,30 +62,35 @@ def marks_on(as_of: str | None, paths: tuple) -> pd.DataFrame:
         warnings.simplefilter("ignore", UserWarning)
         partners = load_partners(as_of=as_of)
     partners.attrs = {"as_of": partners.attrs.get("as_of")}
-    marked = with_partners(partners, bare_agencies(paths))
+    # the marks depend on the ORI alone: mark the ORI column, not a copy of every column
+    marked = with_partners(partners, bare_agencies(paths)[["ori"]])
     return pd.DataFrame({c: marked[c].to_numpy() for c in ("partner", "partner_id",
                                                            "activated")})
+
+
+@functools.lru_cache(maxsize=2)
+def agencies_by_county(paths: tuple) -> dict:
+    """County GEOID -> row positions of the agencies that lie in it (in row order)."""
+    by_county: dict = {}
+    for position, counties in enumerate(bare_agencies(paths)["county_fips"].tolist()):
+        for county in counties:
+            by_county.setdefault(county, []).append(position)
+    return by_county
 
 
 @functools.lru_cache(maxsize=8)
 def context(as_of: str | None, paths: tuple) -> Context:
     snapshot, now = marks_on(None, paths), marks_on(as_of, paths)
-    frame = pd.DataFrame(bare_agencies(paths).drop(columns="geometry"))
-    frame = frame.reset_index(drop=True)
-    frame.attrs = {}
+    frame = bare_agencies(paths).copy()
     frame["partner"] = now["partner"].to_numpy()
     frame["partner_snapshot"] = snapshot["partner"].to_numpy()
     frame["partner_id"] = snapshot["partner_id"].to_numpy()
     frame["activated"] = snapshot["activated"].to_numpy()
     placed = frame["partner"] & frame["latitude"].notna() & frame["longitude"].notna()
     rows = np.flatnonzero(placed.to_numpy())
-    by_county: dict = {}
-    for position, counties in enumerate(frame["county_fips"]):
-        for county in counties:
-            by_county.setdefault(county, []).append(position)
     return Context(frame, rows, np.radians(frame["latitude"].to_numpy()[rows]),
                     np.radians(frame["longitude"].to_numpy()[rows]),
-                    int((frame["partner"] & ~placed).sum()), by_county)
+                    int((frame["partner"] & ~placed).sum()), agencies_by_county(paths))
 
 
 def source_paths() -> tuple:
@@ -98,24 +106,61 @@ def coextensive(paths: tuple) -> dict:
     from .geography import load_municipalities
 
     munis = load_municipalities()
-    return dict(zip(munis["GEOID"], munis["coextensive_geoid"]))
+    return dict(zip(munis["GEOID"].tolist(), munis["coextensive_geoid"].tolist()))
 
 
 @functools.lru_cache(maxsize=2)
-def zip_index(paths: tuple) -> tuple:
-    from ._names import fold
+def _postal(paths: tuple) -> pd.DataFrame:
     from .postal import load_postal_codes
 
     zips = load_postal_codes()
     zips.attrs = {}  # pandas deep-copies attrs on every access
-    # one row per ZIP code: a code GeoNames also lists as FPO keeps its town
-    zips = zips.sort_values(["zip", "state"], na_position="last", kind="stable")
-    by_zip = zips.drop_duplicates("zip").set_index("zip")
-    towns = {}
-    for code, place, state in zip(zips["zip"], zips["place"], zips["state"]):
-        if not pd.isna(place) and not pd.isna(state):
-            towns.setdefault((str(state), fold(place)), []).append(code)
-    return by_zip, towns, zips
+    return zips
+
+
+def _in_code_order(zips: pd.DataFrame) -> pd.DataFrame:
+    # by code; a code GeoNames also lists as FPO (no state) after its town
+    return zips.sort_values(["zip", "state"], na_position="last", kind="stable")
+
+
+@functools.lru_cache(maxsize=2)
+def zip_codes(paths: tuple) -> pd.DataFrame:
+    """GeoNames' postal codes, one row per ZIP code, indexed by the code (not to be changed).
+
+    A code listed twice (a town and an FPO) keeps its first row in code order
+    (:func:`_in_code_order`): its town. Only those few rows are sorted; the
+    others keep the file's order (the table is read by code, never in order).
+    """
+    zips = _postal(paths)
+    twice = zips["zip"].duplicated(keep=False).to_numpy()
+    keep = ~twice
+    if twice.any():
+        rows = np.flatnonzero(twice)
+        first = _in_code_order(zips.iloc[rows].assign(_row=rows)).drop_duplicates("zip")
+        keep[first["_row"].to_numpy()] = True
+    return zips.loc[keep].set_index("zip")
+
+
+@functools.lru_cache(maxsize=64)
+def post_office_towns(paths: tuple, state: str | None = None) -> dict:
+    """``(state, folded town) -> [ZIP codes]`` of one state (None: of every state).
+
+    In code order (:func:`_in_code_order`), so a state's dictionary is the
+    country's restricted to that state: folding every town of the country
+    takes most of a second, one state's a few milliseconds.
+    """
+    from ._names import fold
+
+    zips = _postal(paths)
+    if state is not None:
+        zips = zips.loc[(zips["state"] == state).to_numpy(dtype=bool, na_value=False)]
+    zips = _in_code_order(zips)
+    towns: dict = {}
+    for code, place, st in zip(zips["zip"].tolist(), zips["place"].tolist(),
+                               zips["state"].tolist()):
+        if not pd.isna(place) and not pd.isna(st):
+            towns.setdefault((str(st), fold(place)), []).append(code)
+    return towns
 
 
 def primary_pieces() -> pd.DataFrame:
@@ -131,25 +176,54 @@ def primary_pieces() -> pd.DataFrame:
                              sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
 
 
+def primary_by_municipality() -> pd.DataFrame:
+    """Residents of each municipality by primary police, from :func:`primary_pieces`, cached.
+
+    The pieces grouped by ``geoid`` (the place, then the minor civil division
+    they lie in), ``primary``, ``primary_agency`` and ``primary_ori``, summing
+    ``population``: places first, then minor civil divisions, each in the
+    order of the groups. Read from the parsed-data cache after the first build.
+    """
+    from . import tablecache
+    from .geography import SOURCE_FILES
+
+    def build():
+        table = primary_pieces()
+        parts = []
+        for column in ("place", "mcd"):
+            rows = table.loc[table[column] != ""]
+            grouped = rows.groupby([column, "primary", "primary_agency", "primary_ori"],
+                                   dropna=False)["population"].sum()
+            parts.append(grouped.rename_axis(["geoid", "primary", "primary_agency",
+                                              "primary_ori"]).reset_index())
+        return pd.concat(parts, ignore_index=True)
+
+    return tablecache.cached("primary_by_municipality", {}, build,
+                             sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
+
+
 @functools.lru_cache(maxsize=2)
-def primary_index(paths: tuple) -> dict:
-    """Municipality GEOID -> ``[(primary kind, agency, ORI, residents)]``, largest first.
+def _primary_table(paths: tuple) -> tuple:
+    table = primary_by_municipality()
+    table.attrs = {}
+    return table["geoid"].to_numpy(dtype=object, na_value=None), table
+
+
+def primary_police_of(geoid: str, paths: tuple) -> list:
+    """``[(primary kind, agency, ORI, residents)]`` of one municipality, largest first.
 
     From :func:`ringgeo.coverage.primary_police` (who polices each piece of a
     county first, ``docs/methodology.md#primary-police``), grouped by the
-    place or minor civil division the pieces lie in.
+    place or minor civil division the pieces lie in (:func:`primary_by_municipality`).
+    Empty for a GEOID no piece lies in.
     """
-    table = primary_pieces()
-    out: dict = {}
-    for column in ("place", "mcd"):
-        rows = table.loc[table[column] != ""]
-        grouped = rows.groupby([column, "primary", "primary_agency", "primary_ori"],
-                               dropna=False)["population"].sum()
-        for (geoid, kind, agency, ori), people in grouped.items():
-            out.setdefault(geoid, []).append(
-                (kind, None if pd.isna(agency) else agency, None if pd.isna(ori) else ori,
-                 int(people)))
-    return {g: sorted(v, key=lambda r: (-r[3], r[0])) for g, v in out.items()}
+    geoids, table = _primary_table(paths)
+    rows = table.iloc[np.flatnonzero(geoids == geoid)]
+    found = [(kind, None if pd.isna(agency) else agency, None if pd.isna(ori) else ori,
+              int(people))
+             for kind, agency, ori, people in zip(rows["primary"], rows["primary_agency"],
+                                                   rows["primary_ori"], rows["population"])]
+    return sorted(found, key=lambda r: (-r[3], r[0]))
 
 
 @functools.lru_cache(maxsize=2)

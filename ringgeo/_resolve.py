@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._lookupdata import Context, boundaries, coextensive, county_label, geodesic_km, zip_index
+from ._lookupdata import (
+    Context,
+    boundaries,
+    coextensive,
+    county_label,
+    geodesic_km,
+    post_office_towns,
+    zip_codes,
+)
 from ._names import COUNTY_WORDS
 from .exceptions import ParameterError, QueryError
 
@@ -143,7 +151,7 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
     from ._names import fold
 
     geo = default_index()
-    by_zip, towns, _ = zip_index(paths)
+    by_zip, towns = zip_codes(paths), post_office_towns(paths, state)
     hits = []
     for (st, town), codes in towns.items():
         if town == fold(name) and (state is None or st == state):
@@ -184,7 +192,7 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
     from .states import STATES_AND_DC
 
     geo = default_index()
-    by_zip, _, _ = zip_index(paths)
+    by_zip = zip_codes(paths)
     if code not in by_zip.index:
         raise QueryError(f"ZIP code {code} is not in GeoNames' U.S. postal code file of "
                           f"2020-07-08 (41,468 codes; Puerto Rico and most territories are not "
@@ -461,10 +469,10 @@ def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
     if len(dept):
         return (float(dept["latitude"].iat[0]), float(dept["longitude"].iat[0]),
                 f"the FBI point of {dept['agency'].iat[0]}")
-    by_zip, towns, _ = zip_index(paths)
+    by_zip = zip_codes(paths)
     for m in place.munis:
         town = split_descriptor(m.name, folded=True)[0]
-        codes = [c for c in towns.get((m.state, town), [])
+        codes = [c for c in post_office_towns(paths, m.state).get((m.state, town), [])
                  if by_zip.at[c, "county_fips"] in m.counties]
         if codes:
             rows = by_zip.loc[codes]

@@ -489,9 +489,12 @@ def with_partners(partners, agencies=None):
                       "partner_id": partners["partner_id"].astype("string").to_numpy(),
                       "activated": pd.to_datetime(partners["activated"]).to_numpy()})
     p = p.loc[p["ori"].notna()]
-    grouped = p.groupby("ori")
-    ids = grouped["partner_id"].agg(lambda s: ", ".join(sorted(s)))
-    first = grouped["activated"].min()
+    named: dict = {}  # ORI -> its partner ids (one Python loop, not a Series per group)
+    for ori, partner_id in zip(p["ori"].tolist(), p["partner_id"].tolist()):
+        named.setdefault(ori, []).append(partner_id)
+    ids = pd.Series([", ".join(sorted(v)) for v in named.values()],
+                    index=pd.Index(list(named), dtype="string"), dtype=object)
+    first = p.groupby("ori")["activated"].min()
     out = without_attrs(agencies).copy()  # no copies of the quality report per column
     out["partner"] = out["ori"].isin(ids.index)
     out["partner_id"] = out["ori"].map(ids).astype("string")

@@ -48,7 +48,7 @@ from ._lookupdata import (
     county_label,
     geodesic_km,
     haversine_km,
-    primary_index,
+    primary_police_of,
     source_paths,
 )
 from ._resolve import parse, place_point
@@ -256,10 +256,9 @@ def _status(partner: bool, activated, as_of) -> str:
 
 def _primary_note(munis: list, paths: tuple) -> list:
     """One plain sentence per municipality: who polices its residents first."""
-    index = primary_index(paths)
     notes = []
     for m in munis:
-        parts = index.get(m.geoid)
+        parts = primary_police_of(m.geoid, paths)
         if not parts:
             continue
         parts = [r for r in parts if r[3] > 0] or parts[:1]  # pieces without residents
@@ -533,6 +532,7 @@ def timeline_position(result: Lookup) -> pd.DataFrame:
     from . import load_partners
 
     partners = load_partners()
+    partners.attrs = {}  # pandas deep-copies attrs (the quality report) on every step
     dated = partners.loc[partners["activated"].notna(), ["state", "activated"]]
     rows = []
     serving = result.agencies.loc[result.agencies["activated"].notna()

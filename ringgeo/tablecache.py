@@ -56,6 +56,7 @@ import functools
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import os
 import pathlib
@@ -72,7 +73,8 @@ ENV = "RINGGEO_PARSED_CACHE"
 _FORMAT = 1  # bump when the file layout changes
 _META_KEY = "ringgeo.tablecache"
 
-# in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings)
+# in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings,
+# the columns holding lists)
 _MEMO: dict[str, tuple] = {}
 # set by warm(): a table already stored is not read back
 _ENSURE_ONLY = False
@@ -352,13 +354,19 @@ def _same_frame(a, b) -> bool:
 
 
 # ------------------------------------------------------------------ the API
-def _fresh(frame, attrs_text: str):
-    """A copy the caller may change: deep data, new lists in list columns, new attrs."""
+def _list_columns(frame) -> tuple:
+    """The object columns holding a list anywhere (a caller's copy gets new lists)."""
+    geometry = getattr(frame, "_geometry_column_name", None)
+    return tuple(column for column in frame.columns
+                 if frame[column].dtype == object and column != geometry
+                 and any(map(isinstance, frame[column].to_numpy(), itertools.repeat(list))))
+
+
+def _fresh(frame, attrs_text: str, lists: tuple):
+    """A copy the caller may change: deep data, new lists in ``lists`` columns, new attrs."""
     out = frame.copy(deep=True)
-    for column in out.columns:
-        if out[column].dtype == object and column != getattr(out, "_geometry_column_name", None):
-            if any(isinstance(v, list) for v in out[column]):
-                out[column] = _object_series([copy.deepcopy(v) for v in out[column]], out.index)
+    for column in lists:
+        out[column] = _object_series([copy.deepcopy(v) for v in out[column]], out.index)
     out.attrs = _decode(json.loads(attrs_text))
     return out
 
@@ -410,9 +418,9 @@ def cached(name: str, key: dict, build: Callable, *, sources=()):
         return None  # warm(): stored already, no need to read it here
     if digest not in _MEMO:
         _MEMO[digest] = _load_or_build(stem, build)
-    frame, attrs_text, caught = _MEMO[digest]
+    frame, attrs_text, caught, lists = _MEMO[digest]
     _replay(caught)
-    return _fresh(frame, attrs_text)
+    return _fresh(frame, attrs_text, lists)
 
 
 def _stored(stem: str) -> list[pathlib.Path]:
@@ -439,7 +447,8 @@ def _load_or_build(stem: str, build: Callable) -> tuple:
             _ENSURE_ONLY = ensure
         _store(stem, frame, caught)
     attrs_text = json.dumps(_encode(frame.attrs))
-    return without_attrs(frame), attrs_text, caught
+    frame = without_attrs(frame)
+    return frame, attrs_text, caught, _list_columns(frame)
 
 
 def _store(stem: str, frame, caught: list) -> None:
@@ -499,7 +508,8 @@ def warm() -> list[str]:
     agencies (:func:`ringgeo.agencies.load_agencies`), the ZIP codes
     (:func:`ringgeo.postal.load_postal_codes`), the municipality names the
     linker and the lookup key on, and who polices each piece of every county
-    (:func:`ringgeo.coverage.primary_police`, read by the lookup).
+    (:func:`ringgeo.coverage.primary_police`) with the residents of each
+    municipality by primary police (read by the lookup).
     """
     global _ENSURE_ONLY
     if not enabled():
@@ -519,7 +529,7 @@ def warm() -> list[str]:
             agencies.load_agencies()
             postal.load_postal_codes()
             _linkgeo.municipality_keys()  # the names the linker and the lookup read
-            _lookupdata.primary_pieces()  # the lookup's primary police
+            _lookupdata.primary_by_municipality()  # the lookup's primary police
     finally:
         _ENSURE_ONLY = False
     return [path.name for path in entries()]
