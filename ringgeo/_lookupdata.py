@@ -54,18 +54,35 @@ def bare_agencies(paths: tuple) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=8)
 def marks_on(as_of: str | None, paths: tuple) -> pd.DataFrame:
-    """``partner``, ``partner_id``, ``activated`` of every agency on ``as_of``."""
-    from . import load_partners
-    from .agencies import with_partners
+    """:func:`agency_marks`, once per process (not to be changed)."""
+    return agency_marks(as_of, paths)
 
-    with warnings.catch_warnings():  # the undated partners: said in the answer's status
-        warnings.simplefilter("ignore", UserWarning)
-        partners = load_partners(as_of=as_of)
-    partners.attrs = {"as_of": partners.attrs.get("as_of")}
-    # the marks depend on the ORI alone: mark the ORI column, not a copy of every column
-    marked = with_partners(partners, bare_agencies(paths)[["ori"]])
-    return pd.DataFrame({c: marked[c].to_numpy() for c in ("partner", "partner_id",
-                                                           "activated")})
+
+def agency_marks(as_of: str | None, paths: tuple) -> pd.DataFrame:
+    """``partner``, ``partner_id``, ``activated`` of every agency on ``as_of``, cached.
+
+    One row per row of :func:`bare_agencies` (:func:`ringgeo.agencies.with_partners`
+    of the partners on ``as_of``). Read from the parsed-data cache after the
+    first build: a lookup then reads three columns, not the partner table.
+    """
+    from . import data, tablecache
+
+    def build():
+        from . import load_partners
+        from .agencies import with_partners
+
+        with warnings.catch_warnings():  # the undated partners: said in the answer's status
+            warnings.simplefilter("ignore", UserWarning)
+            partners = load_partners(as_of=as_of)
+        partners.attrs = {"as_of": partners.attrs.get("as_of")}
+        # the marks depend on the ORI alone: mark the ORI column, not a copy of every column
+        marked = with_partners(partners, bare_agencies(paths)[["ori"]])
+        return pd.DataFrame({c: marked[c].to_numpy() for c in ("partner", "partner_id",
+                                                               "activated")})
+
+    # linked partners and the agencies: key on every registry file, as load_partners does
+    return tablecache.cached("agency_marks", {"as_of": as_of}, build,
+                             sources=list(data.registry()))
 
 
 @functools.lru_cache(maxsize=2)

@@ -51,8 +51,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import gc
 import hashlib
 import importlib
 import io
@@ -284,7 +286,30 @@ def _fastparquet():
     return fastparquet
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """No garbage collection inside (restored after, if it was on).
+
+    Reading a table makes tens of thousands of strings and tuples and no reference
+    cycle; each few hundred new objects would start a collection, and every so often
+    one that walks all the tables a process already holds (a quarter of a second in a
+    kernel holding the standard tables).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _read(path: pathlib.Path):
+    with _gc_paused():
+        return _read_file(path)
+
+
+def _read_file(path: pathlib.Path):
     fastparquet = _fastparquet()
     raw = path.read_bytes()
     # the name ends with the file's own sha256: a changed or cut-short file is refused
@@ -509,7 +534,8 @@ def warm() -> list[str]:
     (:func:`ringgeo.postal.load_postal_codes`), the municipality names the
     linker and the lookup key on, and who polices each piece of every county
     (:func:`ringgeo.coverage.primary_police`) with the residents of each
-    municipality by primary police (read by the lookup).
+    municipality by primary police, and each agency's partnership in the
+    snapshot (the last two read by the lookup).
     """
     global _ENSURE_ONLY
     if not enabled():
@@ -530,6 +556,7 @@ def warm() -> list[str]:
             postal.load_postal_codes()
             _linkgeo.municipality_keys()  # the names the linker and the lookup read
             _lookupdata.primary_by_municipality()  # the lookup's primary police
+            _lookupdata.agency_marks(None, _lookupdata.source_paths())  # and partnerships
     finally:
         _ENSURE_ONLY = False
     return [path.name for path in entries()]

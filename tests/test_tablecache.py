@@ -314,7 +314,7 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = tablecache.warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "agencies", "counties", "mcd_place_overlaps", "municipalities", "municipality_keys",
+        "agencies", "agency_marks", "counties", "mcd_place_overlaps", "municipalities", "municipality_keys",
         "municipality_parts", "partners", "postal_codes", "primary_by_municipality",
         "primary_police", "states"]
     assert tablecache.warm() == names  # already stored: nothing is built again
