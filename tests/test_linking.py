@@ -9,7 +9,7 @@ import pytest
 
 import ringgeo
 from ringgeo import geography, linking
-from ringgeo._linkgeo import COUNTY_SUCCESSORS
+from ringgeo._linkgeo import COUNTY_SUCCESSORS, GeoIndex
 from ringgeo._names import clean, fold, parse_agency, split_county
 from ringgeo.exceptions import InputError, ParameterError
 
@@ -546,3 +546,55 @@ def test_load_partners_links_by_default(real_partners):
     frame = real_partners
     assert set(linking.LINK_COLUMNS) <= set(frame.columns)
     assert "links" in ringgeo.quality_report(frame)
+
+
+# ---------------------------------------------------------------------- the index
+def _crafted_index() -> GeoIndex:
+    counties = pd.DataFrame({
+        "GEOID": ["34007", "34005", "42045"], "state": ["NJ", "NJ", "PA"],
+        "name": ["Camden", "Burlington", "Delaware"],
+        "full_name": ["Camden County", "Burlington County", "Delaware County"],
+        "lsad": ["06", "06", "06"]})
+    municipalities = pd.DataFrame({
+        "GEOID": ["3400712280", "3400551210", "4204579000", "3400551210"],
+        "kind": ["mcd", "mcd", "mcd", "mcd"],
+        "name": ["Cherry Hill township", "Mount Laurel township", "Upper Darby township",
+                 "Mount Laurel township"],
+        "state": ["NJ", "NJ", "PA", "NJ"],
+        "county_fips": [("34007",), ("34005",), ("42045",), ("34005", "34007")],
+        "population": pd.array([74524, 41864, None, 44633], dtype="Int64")})
+    return GeoIndex(counties, municipalities)
+
+
+def test_index_finds_each_states_municipalities_and_keys_only_the_states_asked():
+    geo = _crafted_index()
+    assert [m.geoid for m in geo.muni_candidates("cherry hill", "NJ")] == ["3400712280"]
+    assert set(geo._keyed) == {"NJ"}  # a state is keyed when first asked, no other
+    assert geo.muni_candidates("cherry hill", "PA") == []
+    upper = geo.muni_candidates("upper darby", "PA")[0]
+    assert (upper.name, upper.counties, upper.population) == (
+        "Upper Darby township", ("42045",), None)
+    assert geo.muni_candidates("nowhere", "ZZ") == []
+
+
+def test_index_municipalities_by_geoid_are_those_of_a_dict_filled_row_by_row():
+    geo = _crafted_index()
+    assert list(geo.munis) == ["3400712280", "3400551210", "4204579000"]  # first appearance
+    assert len(geo.munis) == 3 and "4204579000" in geo.munis and "99" not in geo.munis
+    assert geo.munis.get("99") is None
+    twice = geo.munis["3400551210"]  # listed twice: the last row, as a dict keeps it
+    assert (twice.population, twice.counties) == (44633, ("34005", "34007"))
+    assert geo.munis["3400551210"] is twice  # made once
+    # both rows are candidates by name, each read as the GEOID's record
+    assert geo.muni_candidates("mount laurel", "NJ") == [twice, twice]
+
+
+def test_index_counties_by_state_and_the_other_states_of_a_name():
+    geo = _crafted_index()
+    assert list(geo.counties) == ["34007", "34005", "42045"]
+    assert geo.counties["34005"].full_name == "Burlington County"
+    assert geo.match_county("Camden County", "NJ").geoid == "34007"
+    assert geo.match_county("Camden", "PA").geoid is None
+    miss = geo.match_county("Delaware County", "NJ")
+    assert miss.geoid is None and miss.other_states == ["PA"]
+    assert geo.county_by_name("burlington", "county", "NJ") == "34005"

@@ -286,3 +286,39 @@ def test_independent_city_reads_as_the_city_and_parish_as_a_county():
     parish = ringgeo.lookup("Jefferson Parish, LA")
     assert parish.kind == "county" and parish.counties == ("22051",)
     assert ringgeo.lookup("19082-1234").counties == ("42045",)  # ZIP+4
+
+
+def test_zip_listed_twice_keeps_its_town_not_the_fpo():
+    zips = ringgeo.postal.load_postal_codes()
+    rows = zips.loc[zips["zip"] == "96860"]
+    assert sorted(rows["place"].tolist()) == ["FPO AA", "Jbphh"]  # GeoNames lists it twice
+    assert "post office Jbphh, HI" in ringgeo.lookup("96860").matched
+
+
+def test_post_office_towns_of_a_state_are_the_countrys_in_that_state():
+    from ringgeo import _lookupdata
+
+    paths = _lookupdata.source_paths()
+    country = _lookupdata.post_office_towns(paths)
+    for state in ("NJ", "HI"):
+        one = _lookupdata.post_office_towns(paths, state)
+        assert list(one.items()) == [(k, v) for k, v in country.items() if k[0] == state]
+    zips = ringgeo.postal.load_postal_codes()
+    assert country[("NJ", "cherry hill")] == sorted(
+        zips.loc[(zips["state"] == "NJ") & (zips["place"] == "Cherry Hill"), "zip"])
+
+
+def test_primary_police_of_a_municipality_sums_its_pieces():
+    from ringgeo._lookupdata import primary_police_of, source_paths
+
+    table = ringgeo.coverage.primary_police()
+    for geoid, column in (("3630169", "place"), ("4204579000", "mcd")):
+        pieces = table.loc[table[column] == geoid]
+        expected = pieces.groupby(["primary", "primary_agency"], dropna=False)[
+            "population"].sum()
+        got = primary_police_of(geoid, source_paths())
+        assert sorted((kind, agency, people) for kind, agency, _, people in got) == sorted(
+            (kind, None if pd.isna(agency) else agency, int(people))
+            for (kind, agency), people in expected.items())
+        assert [r[3] for r in got] == sorted((r[3] for r in got), reverse=True)
+    assert primary_police_of("no such GEOID", source_paths()) == []

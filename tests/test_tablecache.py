@@ -12,6 +12,7 @@ from shapely.geometry import Point, Polygon
 
 import ringgeo
 from ringgeo import (
+    _agencymatch,
     _linkgeo,
     _lookupdata,
     agencies,
@@ -23,6 +24,7 @@ from ringgeo import (
     postal,
     tablecache,
 )
+from ringgeo import lookup as lk
 
 AS_OF_DATES = ("2018-12-31", "2019-08-28", "2020-10-07")
 
@@ -299,7 +301,10 @@ def test_partners_and_coverage_cached_equal_uncached(cache, monkeypatch, as_of):
 
 def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
     loaders = [geography.load_states, geography.load_counties, agencies.load_agencies,
-               postal.load_postal_codes, _linkgeo.municipality_keys, _lookupdata.primary_pieces]
+               postal.load_postal_codes, _linkgeo.municipality_keys, _lookupdata.primary_pieces,
+               _lookupdata.primary_by_municipality]
+    loaders += [lambda as_of=as_of: _lookupdata.agency_marks(as_of, _lookupdata.source_paths())
+                for as_of in (None, "2019-12-31")]
     for flag in (True, False):
         loaders += [lambda f=flag, name=name: getattr(geography, name)(governments_only=f)
                     for name in ("load_municipalities", "load_municipality_parts",
@@ -314,7 +319,68 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = tablecache.warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "agencies", "agency_marks", "counties", "mcd_place_overlaps", "municipalities", "municipality_keys",
-        "municipality_parts", "partners", "postal_codes", "primary_by_municipality",
-        "primary_police", "states"]
+        "agencies", "agency_marks", "counties", "mcd_place_overlaps", "municipalities",
+        "municipality_keys", "municipality_parts", "partners", "postal_codes",
+        "primary_by_municipality", "primary_police", "states"]
     assert tablecache.warm() == names  # already stored: nothing is built again
+
+
+# ------------------------------------------------------------------ the lookup's tables
+#: One query of each way a lookup resolves (ZIP code whose town is the municipality, a
+#: mailing town, a hamlet, a ZIP code outside its town's main county, a code GeoNames also
+#: lists as FPO; a place, one without police, a post-office town, a county, an agency, an
+#: ORI, a point) and two errors.
+LOOKUPS = ("08054", "19087", "11746", "30329", "96860", "Upper Darby, PA", "Lemont, IL",
+           "Magna township, UT", "Wayne, PA", "Delaware County, PA",
+           "Nassau County Police Department", "PA0233700", (25.7617, -80.1918),
+           "Springfield", "Nowhere, PA")
+
+
+def _forget_lookup_indexes():
+    """Empty the in-process caches of the lookup's indexes (as a new kernel has them)."""
+    for module in (_lookupdata, _linkgeo, _agencymatch):
+        for value in vars(module).values():
+            if hasattr(value, "cache_clear"):
+                value.cache_clear()
+
+
+def _answers(as_of) -> list:
+    _forget_lookup_indexes()
+    out = []
+    for query in LOOKUPS:
+        try:
+            answer = ringgeo.lookup(query, as_of=as_of)
+        except ringgeo.exceptions.QueryError as err:
+            out.append(("error", str(err)))
+            continue
+        frame = answer.to_frame()
+        out.append((repr(answer), answer._repr_html_(), answer.to_dict(), frame.attrs,
+                    frame.to_csv(), lk.timeline_position(answer).to_csv()))
+    return out
+
+
+def test_lookups_cached_equal_uncached(cache, monkeypatch):
+    def both_dates():
+        return [_answers(as_of) for as_of in (None, "2019-12-31")]
+    expected, _ = _uncached(monkeypatch, both_dates)
+    for _ in range(2):  # cold (built and stored), then read back from disk
+        got, _ = _cached_from_disk(both_dates)
+        assert got == expected
+    assert {p.name.split("-")[0] for p in cache.iterdir()} >= {
+        "municipality_keys", "primary_by_municipality", "agency_marks", "postal_codes"}
+    _forget_lookup_indexes()
+
+
+def test_reading_a_table_leaves_garbage_collection_as_it_was(cache):
+    import gc
+
+    tablecache.cached("crafted", {}, _crafted)
+    for on in (True, False):
+        (gc.enable if on else gc.disable)()
+        build = Counter()
+        try:
+            got = _from_disk("crafted", {}, build)
+            assert build.calls == 0 and gc.isenabled() is on  # read, not built
+        finally:
+            gc.enable()
+        _assert_same(got, _crafted())
