@@ -10,7 +10,8 @@ two questions:
   carry this (folded) name in this state?
 
 Every method is a dictionary lookup except the fuzzy fallback (rapidfuzz),
-which only runs on misses.
+which only runs on misses. A state's dictionaries are made the first time it is
+asked about: a lookup in one state keys that state, not the country.
 """
 
 from __future__ import annotations

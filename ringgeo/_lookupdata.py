@@ -1,13 +1,16 @@
 """The tables behind :func:`ringgeo.lookup`, built once per set of registry files (private).
 
 Each table is cached on the paths of the files it is built from
-(:func:`source_paths`), so a warm lookup only indexes: the FBI agencies with
-their Ring partnership on each ``as_of`` date (:func:`context`), GeoNames' ZIP
-codes by code and by post-office town (:func:`zip_index`), the Census state and
+(:func:`source_paths`) and built when a query first needs it: the FBI agencies
+with their Ring partnership on each ``as_of`` date (:func:`context`, from
+:func:`agency_marks`), GeoNames' ZIP codes by code (:func:`zip_codes`) and one
+state's post-office towns (:func:`post_office_towns`), the Census state and
 county boundaries (:func:`boundaries`), the coextensive municipalities
 (:func:`coextensive`) and each municipality's primary police
-(:func:`primary_index`); and distances: :func:`haversine_km` (the prefilter)
-and :func:`geodesic_km` (``pyproj.Geod`` on the WGS84 ellipsoid).
+(:func:`primary_police_of`); and distances: :func:`haversine_km` (the prefilter)
+and :func:`geodesic_km` (``pyproj.Geod`` on the WGS84 ellipsoid). The
+partnerships and the primary police are stored in the parsed-data cache
+(:mod:`ringgeo.tablecache`), as are the municipality names of :mod:`ringgeo._linkgeo`.
 """
 
 from __future__ import annotations
