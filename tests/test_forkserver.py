@@ -104,10 +104,10 @@ def test_forked_kernel_shows_what_a_fresh_kernel_shows(tmp_path, monkeypatch):
 
 
 IDENTITY = (
-    "import json, os, pathlib, numpy as np\n"
+    "import gc, json, os, pathlib, numpy as np\n"
     "pathlib.Path(output_dir, output_name + '.json').write_text(json.dumps(\n"
     "    {'pid': os.getpid(), 'ppid': os.getppid(), 'draw': np.random.random(),\n"
-    "     'sid': os.getsid(0)}))"
+    "     'sid': os.getsid(0), 'frozen': gc.get_freeze_count(), 'gc': gc.isenabled()}))"
 )
 
 
@@ -125,6 +125,8 @@ def test_each_run_has_its_own_forked_kernel_and_random_numbers(tmp_path, monkeyp
     assert len({s["ppid"] for s in seen}) == 1  # all of one server
     assert all(s["sid"] == s["pid"] for s in seen)  # each leads its own session
     assert len({s["draw"] for s in seen}) == 3  # numpy reseeded in each kernel
+    # what the server loaded is out of the kernels' garbage collections, which still run
+    assert all(s["frozen"] > 10_000 and s["gc"] for s in seen)
     # after the batch, neither the kernels nor the server are left
     deadline = time.monotonic() + 10
     pids = [s["pid"] for s in seen] + [seen[0]["ppid"]]
