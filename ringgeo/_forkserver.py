@@ -195,9 +195,25 @@ def _become_kernel(request: dict, server_pid: int) -> None:
         code = 1
     finally:
         try:
+            _without_socket_teardown()
             atexit._run_exitfuncs()  # the kernel's own (IPython's history, temporary files)
         finally:
             os._exit(code)  # never the server's interpreter shutdown
+
+
+def _without_socket_teardown() -> None:
+    """In a forked kernel that has ended: drop ipykernel's orderly closing of its sockets.
+
+    ``IPKernelApp.close`` (an exit handler) stops the IOPub thread and then joins
+    the control thread. In about one kernel in four (ipykernel 7.4) the control
+    thread is then still flushing output through the IOPub thread just stopped,
+    and the join waits until the runner terminates the kernel, 0.5 s later. The
+    notebook has run and the shutdown is answered by then, and the process ends
+    right after this, which closes every socket; so the kernel skips it.
+    """
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    if kernelapp is not None and kernelapp.IPKernelApp.initialized():
+        atexit.unregister(kernelapp.IPKernelApp.instance().close)
 
 
 def serve(preload: list[str]) -> None:

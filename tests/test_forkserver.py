@@ -137,6 +137,28 @@ def test_each_run_has_its_own_forked_kernel_and_random_numbers(tmp_path, monkeyp
 
 
 @pytest.mark.slow  # starts Jupyter kernels
+def test_forked_kernels_end_when_asked(tmp_path, monkeypatch):
+    """No kernel has to be terminated: ipykernel's socket teardown, which could hang on
+    its control thread (about one kernel in four), is skipped by forked kernels."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    terminated = []
+    real = AsyncKernelManager._async_send_kernel_sigterm
+
+    async def sigterm(self, *args, **kwargs):
+        terminated.append(self.kernel_id)
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_send_kernel_sigterm", sigterm)
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "empty.ipynb")  # where it showed: a notebook of parameters only
+    batch = batch_of(folder, [{"notebook": "empty.ipynb", "name": f"r{i}"} for i in range(10)])
+    results = run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+    assert len(results) == 10 and terminated == []
+
+
+@pytest.mark.slow  # starts Jupyter kernels
 def test_a_forked_kernel_that_dies_is_reported(tmp_path, monkeypatch):
     folder = tmp_path / "nb"
     folder.mkdir()
