@@ -325,6 +325,7 @@ class ForkServer:
     """
 
     def __init__(self, preload: list[str], env: dict):
+        self.preload = list(preload)
         self._lock = threading.Lock()
         self._ready = False
         self._process = subprocess.Popen(

@@ -47,12 +47,11 @@ class Context:
 def bare_agencies(paths: tuple) -> pd.DataFrame:
     """The FBI agencies without geometry or ``attrs``, numbered from 0 (not to be changed)."""
     from . import load_agencies
+    from ._frames import without_attrs
 
-    agencies = load_agencies()
-    agencies.attrs = {}  # pandas deep-copies attrs on every access: the report is big
-    frame = pd.DataFrame(agencies.drop(columns="geometry")).reset_index(drop=True)
-    frame.attrs = {}
-    return frame
+    # without the quality report, which pandas would deep-copy on every access
+    return pd.DataFrame(without_attrs(load_agencies()).drop(columns="geometry")).reset_index(
+        drop=True)
 
 
 @functools.lru_cache(maxsize=8)

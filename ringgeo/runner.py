@@ -374,16 +374,15 @@ def _kernel_source(runs, bar, server, *, warm_cache: bool):
     """
     from . import tablecache
 
-    uses_ringgeo = _notebooks_import_ringgeo(run.notebook for run in runs)
     if server is not None:
-        if uses_ringgeo:  # a few seconds; 15 s more when it builds the cache
+        if "ringgeo" in server.preload:  # a few seconds; 15 s more when it builds the cache
             bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
         try:
             server.ready()
         except RuntimeError as err:  # a source that fails: each notebook says so
             _LOG.info("kernels start as new processes: %s", err)
             server = None
-    if server is None and warm_cache and uses_ringgeo:
+    if server is None and warm_cache and _notebooks_import_ringgeo(r.notebook for r in runs):
         bar.set_postfix_str("building the parsed-data cache if it is empty")
         tablecache.warm()
     bar.set_postfix_str("", refresh=False)
