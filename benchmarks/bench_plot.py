@@ -8,7 +8,7 @@ Prints seconds for the first call (reading and projecting boundaries) and for
 a repeated call (geometry cached), each split into drawing and saving; the
 standard set's county maps (fig4: national counties, fig5: Illinois), best of
 three; and, in the same run, the areas of the national county map drawn by
-``GeoDataFrame.plot`` (one matplotlib patch per county) and by ringgeo._draw
+``GeoDataFrame.plot`` (one matplotlib patch per county) and by ringgeo.plot._draw
 (what choropleth uses: the same files, one compound path per county).
 """
 
@@ -25,7 +25,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import ringgeo  # noqa: E402
-from ringgeo import _draw, coverage, plot  # noqa: E402
+from ringgeo import coverage, plot
+from ringgeo.plot import _draw  # noqa: E402
 
 
 def timed(label, frame, column, suffix=".png", **kwargs):
@@ -85,9 +86,9 @@ def drawn_and_closed(frame, column, **kwargs):
 
 def compare_drawing():
     """The 3,220 counties in five classes and the state outlines, both ways, best of three."""
-    counties = plot._geometry("county")
+    counties = plot._choropleth._geometry("county")
     classes = [counties[counties["GEOID"].astype(int) % 5 == k] for k in range(5)]
-    outlines = plot._geometry("state").boundary
+    outlines = plot._choropleth._geometry("state").boundary
 
     def by(polygons, lines):
         def draw():
@@ -107,7 +108,7 @@ def compare_drawing():
                 lambda ax, lines: _draw.draw_lines(ax, lines, color="#595959", linewidth=0.35))
     slow, fast = best_of(3, geopandas), best_of(3, helper)
     print(f"{'county areas: GeoDataFrame.plot':<34} {slow:6.2f} s\n"
-          f"{'county areas: ringgeo._draw':<34} {fast:6.2f} s   "
+          f"{'county areas: ringgeo.plot._draw':<34} {fast:6.2f} s   "
           f"({slow / fast:.1f} times faster)")
 
 

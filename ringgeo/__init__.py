@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._config import clear_caches
+from ._version import __version__
 
 # public name -> submodule that defines it
 _EXPORTS = {
@@ -35,7 +36,7 @@ _SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies",
                "lookup", "coverage", "plot",
                "runner", "params", "exceptions", "cli", "tables", "lab")
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__"]
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__", "clear_caches"]
 
 
 def __getattr__(name):

@@ -26,14 +26,17 @@ name; a tie that remains is reported, never guessed silently.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from . import data
+from ._config import memoized
 from ._linkgeo import is_missing
 from ._names import clean, compact, fold, parse_agency, split_county
+from .agencies import AGENCY_FILE, load_agencies
+from .geography import source_paths
 
 #: Lowest rapidfuzz ``token_sort_ratio`` accepted for an agency name.
 AGENCY_FUZZY_CUTOFF = 88.0
@@ -46,7 +49,7 @@ _COUNTY_LEVEL = ("sheriff", "county_police")
 
 
 def agency_key(name: str) -> tuple:
-    """The role and place an agency name names, as a comparable key.
+    """Return the role and place an agency name names, as a comparable key.
 
     Examples
     --------
@@ -125,7 +128,7 @@ class AgencyIndex:
                 self.muni.setdefault(agency.muni_geoid, []).append(agency)
 
     def match(self, name: str, state: str, counties, muni_geoid: str | None) -> Match:
-        """The agency a partner record names: see the module docstring."""
+        """Return the agency a partner record names: see the module docstring."""
         counties = set(counties or ())
 
         def agrees(a: Agency) -> bool:
@@ -191,17 +194,11 @@ def _compatible(role: str, other: str) -> bool:
     return (role == "sheriff") == (other == "sheriff")
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _index(paths: tuple) -> AgencyIndex:
-    from .agencies import load_agencies
-
     return AgencyIndex(load_agencies())
 
 
 def default_index() -> AgencyIndex:
-    """The index of the registry's agency list, built once per set of files."""
-    from . import data
-    from .agencies import AGENCY_FILE
-    from .geography import source_paths
-
+    """Return the index of the registry's agency list, built once per set of files."""
     return _index((str(data.fetch(AGENCY_FILE)),) + source_paths())

@@ -50,11 +50,13 @@ import threading
 import warnings
 import weakref
 
+from ._config import FORK_KERNELS_ENV, env_switch
+
 __all__ = ["ENV", "enabled", "forced", "worth_it", "ForkServer", "ForkedProcess", "rehearse",
            "serve"]
 
 #: Environment variable switching forked kernels off: ``0``, ``false``, ``no`` or ``off``.
-ENV = "RINGGEO_FORK_KERNELS"
+ENV = FORK_KERNELS_ENV
 _INLINE = "module://matplotlib_inline.backend_inline"
 # what every kernel imports as it starts, before the notebook's first cell: ipykernel's
 # debugger (debugpy: 0.2 s of each kernel's start) and what it needs; importing them
@@ -68,16 +70,12 @@ _KERNEL_PATH: list[str] = []
 
 def enabled() -> bool:
     """Whether batches may fork their kernels (Linux, unless ``RINGGEO_FORK_KERNELS=0``)."""
-    from .data import env_switch
-
     return env_switch(ENV) is not False and sys.platform.startswith("linux") \
         and hasattr(os, "fork")
 
 
 def forced() -> bool:
     """Whether ``RINGGEO_FORK_KERNELS`` asks for forked kernels for every batch, however small."""
-    from .data import env_switch
-
     return enabled() and env_switch(ENV) is True
 
 
@@ -105,23 +103,24 @@ def rehearse() -> None:
     left to it: here it would delay every kernel. No figure is drawn (the
     kernel's matplotlib backend must load in the kernel).
     """
-    import ringgeo
-    from ringgeo import agencies, coverage, geography, postal, tablecache
+    # imported here, in the server process only: the runner that imports this module
+    # never loads the data libraries (pandas, geopandas: several seconds)
+    from . import _warm, agencies, coverage, geography, partners, postal
 
     importlib.import_module("mapclassify")  # imported by the maps on first use
     importlib.import_module("folium")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notebooks show the data's warnings
-        tablecache.warm()
-        partners = ringgeo.load_partners()
+        _warm.warm()
+        linked = partners.load_partners()
         for load in (geography.load_states, geography.load_counties,
                      geography.load_municipalities, geography.load_municipality_parts,
                      geography.load_mcd_place_overlaps, agencies.load_agencies,
                      postal.load_postal_codes):
             load()
-        coverage.by_state(partners)
-        coverage.by_county(partners)
-        agencies.with_partners(partners)
+        coverage.by_state(linked)
+        coverage.by_county(linked)
+        agencies.with_partners(linked)
 
 
 def _as_in_a_kernel() -> None:
@@ -217,7 +216,7 @@ def _without_socket_teardown() -> None:
 
 
 def serve(preload: list[str]) -> None:
-    """The fork server's main loop (``python -m ringgeo._forkserver MODULE...``).
+    """Run the fork server's main loop (``python -m ringgeo._forkserver MODULE...``).
 
     Imports ipykernel and ``preload``, runs :func:`rehearse` when ringgeo is among
     them, prints ``{"ready": true}`` and then, for each JSON request read from

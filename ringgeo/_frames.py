@@ -13,7 +13,7 @@ __all__ = ["without_attrs"]
 
 
 def without_attrs(frame):
-    """A shallow copy of ``frame`` (the same column data) with empty ``attrs``.
+    """Return a shallow copy of ``frame`` (the same column data) with empty ``attrs``.
 
     Examples
     --------

@@ -16,13 +16,14 @@ asked about: a lookup in one state keys that state, not the country.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from . import geography, tablecache
+from ._config import memoized
 from ._names import clean, compact, fold, muni_aliases, split_county, split_descriptor
 from .geography import COUNTY_LSAD, COUNTY_SUCCESSORS, source_paths
 
@@ -145,8 +146,10 @@ class GeoIndex:
                     None if is_missing(pop) else int(pop), base, raw_base, word)
 
     def _state(self, state: str) -> tuple:
-        """``(muni_base, muni_choices)`` of one state's municipalities: built once, in row
-        order. ``muni_base``: compact alias -> GEOIDs; ``muni_choices``: folded name -> GEOIDs.
+        """Return ``(muni_base, muni_choices)`` of one state's municipalities.
+
+        Built once, in row order. ``muni_base``: compact alias -> GEOIDs; ``muni_choices``:
+        folded name -> GEOIDs.
         """
         keyed = self._keyed.get(state)
         if keyed is None:
@@ -210,7 +213,7 @@ class GeoIndex:
         return hit
 
     def county_by_name(self, base: str, kind: str | None, state: str) -> str | None:
-        """The county ``base`` (folded) of ``kind`` in ``state``, by lookup only."""
+        """Return the county ``base`` (folded) of ``kind`` in ``state``, by lookup only."""
         ids = self._county_state(state)[1].get(compact(base), [])
         same = [g for g in ids if kind is None or self.counties[g].kind == kind]
         return same[0] if len(same) == 1 else None
@@ -238,8 +241,11 @@ class GeoIndex:
 
 
 class _ByGeoid(Mapping):
-    """GEOID -> record, made from its row on first access (a GEOID's last row, as a
-    dictionary filled row by row keeps; iterated in the order of first appearance)."""
+    """GEOID -> record, made from its row on first access.
+
+    The row is a GEOID's last row, as a dictionary filled row by row keeps; iterated in
+    the order of first appearance.
+    """
 
     def __init__(self, geoids, make):
         self._row_of = dict(zip((str(g) for g in geoids), range(len(geoids))))
@@ -271,12 +277,12 @@ def _rows_by_state(states) -> dict:
 
 
 def _objects(column):
-    """A column's values as ``tolist`` gives them (an object column: its array, no copy)."""
+    """Return a column's values as ``tolist`` gives them (an object column: its array, no copy)."""
     return column.to_numpy() if column.dtype == object else column.tolist()
 
 
 def muni_keys(municipalities) -> pd.DataFrame:
-    """The names a municipality is looked up by, one row per row of ``municipalities``.
+    """Return the names a municipality is looked up by, one row per row of ``municipalities``.
 
     Columns: ``raw`` (the name cleaned), ``base`` and ``word`` (the folded name
     split from its descriptor, e.g. "cherry hill" and "township"), ``raw_base``
@@ -306,13 +312,12 @@ def muni_keys(municipalities) -> pd.DataFrame:
 
 
 def default_index() -> GeoIndex:
-    """The index of the registry's geography, built once per set of files."""
+    """Return the index of the registry's geography, built once per set of files."""
     return _index(source_paths())
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _index(paths: tuple) -> GeoIndex:  # the cache key: the files the tables come from
-    from . import geography
 
     return GeoIndex(geography.load_counties(), geography.load_municipalities(),
                     municipality_keys())
@@ -320,8 +325,6 @@ def _index(paths: tuple) -> GeoIndex:  # the cache key: the files the tables com
 
 def municipality_keys() -> pd.DataFrame:
     """:func:`muni_keys` of the registry's municipalities, through the parsed-data cache."""
-    from . import geography, tablecache
-
     return tablecache.cached(
         "municipality_keys", {}, lambda: muni_keys(geography.load_municipalities()),
         sources=geography.SOURCE_FILES)

@@ -24,9 +24,10 @@ These helpers turn both into comparable keys:
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+
+from ._config import memoized
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount", "twp": "township",
                   "boro": "borough", "vlg": "village", "dept": "department"}
@@ -86,13 +87,13 @@ def strip_invisible(text: str) -> str:
 
 
 def clean(text) -> str:
-    """Remove format characters (U+200E...), unify quotes and collapse whitespace.
+    r"""Remove format characters (U+200E...), unify quotes and collapse whitespace.
 
     Examples
     --------
-    >>> clean("\\u200eHarris County\\u200e ")
+    >>> clean("\u200eHarris County\u200e ")
     'Harris County'
-    >>> clean("New Kent County Sheriff\\u2019s Office")
+    >>> clean("New Kent County Sheriff\u2019s Office")
     "New Kent County Sheriff's Office"
     """
     if text is None or (not isinstance(text, str) and text != text):  # None / NaN / NA
@@ -104,7 +105,7 @@ def clean(text) -> str:
     return " ".join(text.replace("`", "'").split())
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@memoized(maxsize=1 << 16)
 def fold(text) -> str:
     """Return a comparison key: no diacritics, case, punctuation or abbreviations.
 
@@ -149,7 +150,7 @@ def _strip_word(key: str, words) -> tuple[str, str | None]:
     return key[: match.start()].strip(), kinds[match.group(1)]
 
 
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def _word_pattern(words: tuple) -> tuple[re.Pattern, dict]:
     # the leftmost match is the longest descriptor; keep one character of name
     alternatives = "|".join(re.escape(word) for word, _ in words)
@@ -205,7 +206,7 @@ def muni_aliases(name) -> set[str]:
     return {n for n in names if n}
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@memoized(maxsize=1 << 16)
 def split_descriptor(name, *, folded: bool = False) -> tuple[str, str | None]:
     """Split the trailing legal descriptor (:data:`MUNI_DESCRIPTORS`) off a municipality name.
 

@@ -47,8 +47,10 @@ def fail_first(frame: pd.DataFrame, mask, field: str, what: str, where: str) -> 
 
 
 def coordinates(frame: pd.DataFrame, where: str, *, blank_ok: bool) -> None:
-    """Make ``latitude`` and ``longitude`` float in place; a text or out-of-range value (or
-    a blank one unless ``blank_ok``) fails naming its line."""
+    """Make ``latitude`` and ``longitude`` float in place.
+
+    A text or out-of-range value (or a blank one unless ``blank_ok``) fails naming its line.
+    """
     for field, bound in (("latitude", 90), ("longitude", 180)):
         values = pd.to_numeric(frame[field], errors="coerce")
         bad = values.isna() | (values.abs() > bound)

@@ -19,17 +19,22 @@ FBI record names that its municipality does not lie in) are flags in
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 
+from . import data, tablecache
+from ._config import memoized
+from ._corrections import read_corrections
 from ._frames import without_attrs
+from ._linkgeo import default_index
+from ._linkrecord import link_record
 from ._rowchecks import coordinates, fail_first, require_columns
 from .exceptions import InputError, ParameterError
-from .states import STATES_AND_DC
+from .geography import source_paths
+from .states import STATES_AND_DC, validate_state
 
 __all__ = ["AGENCY_FILE", "AGENCY_TYPES", "UNIVERSE_TYPES", "COLUMNS", "FBI_TYPES",
            "AGENCY_CORRECTION_FIELDS", "read_agency_corrections", "read_agencies",
@@ -68,7 +73,7 @@ _NAMED_COUNTY = re.compile(r"([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?) (County|Parish|C
 
 # ---------------------------------------------------------------------- reading
 def read_agencies(path) -> pd.DataFrame:
-    """Read and check an FBI agency list (the Crime Data API ``agencies`` CSV).
+    r"""Read and check an FBI agency list (the Crime Data API ``agencies`` CSV).
 
     Parameters
     ----------
@@ -94,9 +99,9 @@ def read_agencies(path) -> pd.DataFrame:
     --------
     >>> import io, pathlib, tempfile
     >>> text = ("agency_name,agency_type_name,county_name,latitude,longitude,ori,"
-    ...         "state_abbr,state_name\\n"
+    ...         "state_abbr,state_name\n"
     ...         "Upper Darby Township Police Department,City,DELAWARE,39.96,-75.27,"
-    ...         "PA0233700,PA,Pennsylvania\\n")
+    ...         "PA0233700,PA,Pennsylvania\n")
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "agencies.csv"
     >>> _ = path.write_text(text)
     >>> read_agencies(path)[["ori", "row"]].values.tolist()
@@ -131,7 +136,7 @@ def read_agencies(path) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------- types
 def agency_type_of(name: str, fbi_type: str) -> str:
-    """The normalized type of an agency from its FBI type and its name.
+    """Return the normalized type of an agency from its FBI type and its name.
 
     ``City`` agencies are local police (``police``); ``County`` agencies are
     sheriffs unless the name says police and not sheriff (``county_police``:
@@ -176,7 +181,7 @@ def _jurisdiction(agency_type: str, name: str) -> str:
 
 
 def _parse_name(name: str) -> tuple[str, list]:
-    """The agency name without the FBI's ", X County" tag, and the tagged counties."""
+    """Return the agency name without the FBI's ", X County" tag, and the tagged counties."""
     counties = [m.group(1) + " County" for m in _COUNTY_TAG.finditer(name)]
     text = _COUNTY_TAG.sub("", name)
     return " ".join(text.split()), counties
@@ -185,9 +190,6 @@ def _parse_name(name: str) -> tuple[str, list]:
 # ---------------------------------------------------------------------- building
 def _link(frame: pd.DataFrame, county_text: pd.Series) -> dict:
     """Counties and municipality of every agency, through the partner linker."""
-    from . import linking
-    from ._linkgeo import default_index
-
     geo = default_index()
     out = {k: [] for k in ("county_fips", "primary_county_fips", "muni_geoid", "muni_name",
                            "muni_kind", "muni_population", "flags")}
@@ -202,7 +204,7 @@ def _link(frame: pd.DataFrame, county_text: pd.Series) -> dict:
             counties = tagged
         rec = {"agency": parsed, "city": "", "state": state, "county_names": counties,
                "jurisdiction_type": juris if kind in UNIVERSE_TYPES else "other"}
-        res = linking.link_record(geo, rec)
+        res = link_record(geo, rec)
         fips, muni = list(res["county_fips"]), res["muni"]
         if not fips:
             fips = _named_county(geo, parsed, state)
@@ -265,7 +267,6 @@ def read_agency_corrections(path=None) -> pd.DataFrame:
     """
     from importlib import resources
 
-    from .linking import read_corrections
 
     if path is None:
         path = str(resources.files("ringgeo").joinpath("agency_corrections.csv"))
@@ -296,7 +297,6 @@ def _apply_corrections(frame: pd.DataFrame, table: pd.DataFrame) -> dict:
 def _build(path: str) -> pd.DataFrame:
     import geopandas as gpd
 
-    from .states import validate_state
 
     raw = read_agencies(path)
     frame = pd.DataFrame({
@@ -380,7 +380,7 @@ def _report(frame: pd.DataFrame, flags: pd.Series, path: str) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _load(path: str, geography: tuple):  # key: the files read
     return _build(path)
 
@@ -433,9 +433,6 @@ def load_agencies():
     >>> agencies.set_index("ori").loc["IL0166000", "county_fips"]  # Lemont: Cook first
     ('17031', '17043', '17197')
     """
-    from . import data, tablecache
-    from .geography import source_paths
-
     # the parsed-data cache (ringgeo.tablecache), keyed on every registry file
     return tablecache.cached("agencies", {}, lambda: _copy(
         _load(str(data.fetch(AGENCY_FILE)), source_paths())), sources=list(data.registry()))
@@ -449,7 +446,7 @@ def _copy(frame):
 
 # ---------------------------------------------------------------------- partners
 def with_partners(partners, agencies=None):
-    """The agency universe with each agency's Ring partnership on a partner table's date.
+    """Return the agency universe with each agency's Ring partnership on a partner table's date.
 
     Parameters
     ----------

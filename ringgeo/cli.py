@@ -1,7 +1,8 @@
 """The ``ringgeo`` command line.
 
-``ringgeo data fetch|verify|info``
-    fetch, verify and describe the source files of the registry.
+``ringgeo data fetch|verify|info|cache [--clear]``
+    fetch, verify and describe the source files of the registry; list (or clear)
+    the parsed-data cache.
 ``ringgeo partners [--as-of DATE]``
     summary of the partner dataset and its quality report.
 ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``
@@ -21,7 +22,8 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from . import data, tablecache
+from ._version import __version__
 from .exceptions import RinggeoError
 
 # modules whose add_cli(subparsers) registers a sub-command, in help order
@@ -40,7 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     # Each sub-command is registered by the module that owns it.
     for module_name in _COMMAND_MODULES:
         importlib.import_module(f"ringgeo.{module_name}").add_cli(sub)
+    # `ringgeo data cache` is the parsed-data cache's, which sits below the loaders: the
+    # command, which can build the cache (--warm), is the command line's
+    sub.choices["data"].set_defaults(func=_data_command)
     return parser
+
+
+def _data_command(args) -> int:
+    if args.action != "cache":
+        return data.run_cli(args)
+    if getattr(args, "warm", False):
+        from ._warm import warm  # imported here: it loads pandas and geopandas (about 1 s)
+
+        print(f"stored {len(warm())} table(s)")
+    return tablecache.cli(clear=args.clear)
 
 
 def main(argv=None) -> int:

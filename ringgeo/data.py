@@ -16,7 +16,6 @@ Either way the file's sha256 is checked before it is used.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -26,6 +25,14 @@ from importlib import resources
 
 import platformdirs
 
+from ._config import (
+    CACHE_DIR_ENV,
+    DATA_DIR_ENV,
+    OUTPUT_DIR_ENV,
+    absolute_env,
+    env_path,
+    memoized,
+)
 from .exceptions import ChecksumError, DataNotFoundError, UnknownSourceError
 
 __all__ = [
@@ -42,88 +49,10 @@ __all__ = [
     "verify",
     "cache_dir",
     "add_cli",
+    "run_cli",
 ]
 
-#: Environment variable naming a local mirror folder of the source files.
-DATA_DIR_ENV = "RINGGEO_DATA_DIR"
-#: Environment variable overriding the download cache folder.
-CACHE_DIR_ENV = "RINGGEO_CACHE_DIR"
-#: Environment variable naming the notebooks' default output folder (see ringgeo.params).
-OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
-_PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
-
-
-#: The words an on/off environment variable may take (:func:`env_switch`), any case.
-_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def env_switch(variable: str) -> bool | None:
-    """Read an on/off environment variable: True (1, true, yes, on), False (0, false,
-    no, off), None when unset, empty or anything else (the default applies).
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ["RINGGEO_EXAMPLE_SWITCH"] = " Off"
-    >>> env_switch("RINGGEO_EXAMPLE_SWITCH"), env_switch("RINGGEO_NOT_SET")
-    (False, None)
-    >>> del os.environ["RINGGEO_EXAMPLE_SWITCH"]
-    """
-    value = os.environ.get(variable, "").strip().lower()
-    return True if value in _ON else False if value in _OFF else None
-
-
-def env_path(variable: str) -> pathlib.Path | None:
-    """Return the folder an environment variable names, as an absolute path (None if unset).
-
-    A relative value (``RINGGEO_DATA_DIR=../shared/data``) is resolved against the
-    current folder, with ``~`` expanded. When it names nothing there but does from
-    the folder the shell was in when the variable was set (``$PWD``, which a
-    JupyterLab kernel started in ``notebooks/`` inherits), that folder is used.
-
-    Examples
-    --------
-    >>> import os
-    >>> os.environ["RINGGEO_EXAMPLE_DIR"] = "some/folder"
-    >>> env_path("RINGGEO_EXAMPLE_DIR") == pathlib.Path.cwd() / "some" / "folder"
-    True
-    >>> del os.environ["RINGGEO_EXAMPLE_DIR"]
-    """
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return None
-    value = os.path.expanduser(value)
-    path = pathlib.Path(os.path.abspath(value))
-    shell = os.environ.get("PWD", "")
-    if not path.exists() and shell and os.path.isabs(shell):
-        from_shell = pathlib.Path(os.path.abspath(os.path.join(shell, value)))
-        if from_shell.exists():
-            return from_shell
-    return path
-
-
-def absolute_env() -> dict[str, str]:
-    """Rewrite ``RINGGEO_DATA_DIR``, ``_CACHE_DIR`` and ``_OUTPUT_DIR`` as absolute paths.
-
-    Notebook kernels start in ``notebooks/`` and inherit the environment: a
-    relative folder given on the command line (``export RINGGEO_DATA_DIR=../shared/data``
-    at the project root) would point elsewhere there. ``ringgeo figures`` and the
-    test suite call this once, before any kernel starts.
-
-    Returns
-    -------
-    dict
-        The variables that are set, with their absolute values.
-    """
-    resolved = {}
-    for variable in _PATH_ENVS:
-        path = env_path(variable)
-        if path is not None:
-            os.environ[variable] = resolved[variable] = str(path)
-    return resolved
-
-
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _sources() -> dict:
     text = resources.files("ringgeo").joinpath("sources.json").read_text("utf-8")
     return json.loads(text)
@@ -215,7 +144,7 @@ def cache_dir() -> pathlib.Path:
         platformdirs.user_cache_dir("ringgeo"))
 
 
-@functools.lru_cache(maxsize=64)
+@memoized(maxsize=64)
 def _hash_of(path: str, size: int, mtime_ns: int) -> str:
     # Memoized on (path, size, mtime): a file that changes is hashed again.
     digest = hashlib.sha256()
@@ -253,7 +182,10 @@ def _verify_file(name: str, path: pathlib.Path, *, in_mirror: bool) -> None:
 
 
 def _mirror() -> pathlib.Path | None:
-    """The mirror folder (absolute), or None; a set but unusable folder is one clear error."""
+    """Return the mirror folder (absolute), or None.
+
+    A set but unusable folder is one clear error.
+    """
     folder = env_path(DATA_DIR_ENV)
     if folder is None:
         return None
@@ -435,11 +367,8 @@ def verify() -> list[dict]:
 
 
 # --------------------------------------------------------------------- command line
-def _cli(args) -> int:
-    if args.action == "cache":
-        from . import tablecache
-
-        return tablecache.cli(clear=args.clear)
+def run_cli(args) -> int:
+    """Run ``ringgeo data fetch|verify|info`` (the ``cache`` action is :mod:`ringgeo.cli`'s)."""
     if args.action == "info":
         for name in registry():
             meta = source_info(name)
@@ -469,4 +398,6 @@ def add_cli(subparsers) -> None:
                         help="cache: list (or --clear) the parsed-data cache")
     parser.add_argument("--clear", action="store_true",
                         help="with 'cache': delete every stored table")
-    parser.set_defaults(func=_cli)
+    parser.add_argument("--warm", action="store_true",
+                        help="with 'cache': build every table the standard notebooks read")
+    parser.set_defaults(func=run_cli)

@@ -19,6 +19,7 @@ class UnknownSourceError(RinggeoError, KeyError):
     """A data source name that is not in the registry."""
 
     def __str__(self):  # KeyError would quote the message
+        """Return the message as it is."""
         return str(self.args[0]) if self.args else ""
 
 

@@ -21,7 +21,6 @@ every call returns a fresh copy that the caller may change freely.
 
 from __future__ import annotations
 
-import functools
 import pathlib
 import re
 import zipfile
@@ -29,7 +28,8 @@ import zipfile
 import geopandas as gpd
 import pandas as pd
 
-from . import data
+from . import data, tablecache
+from ._config import memoized
 from ._names import MUNI_DESCRIPTORS, split_descriptor
 from ._rowchecks import require_columns
 from .exceptions import InputError
@@ -95,8 +95,6 @@ def source_paths() -> tuple[str, ...]:
 
 def _stored(name: str, key: dict, files, build):
     """``build()``, through the parsed-data cache (:mod:`ringgeo.tablecache`)."""
-    from . import tablecache
-
     return tablecache.cached(name, key, build, sources=files)
 
 
@@ -107,8 +105,9 @@ def _require(frame: pd.DataFrame, columns, path) -> None:
 
 
 def _fail_first(frame: pd.DataFrame, bad: pd.Series, path, message) -> None:
-    """Raise an InputError for the first row flagged in ``bad``, if any:
-    ``"<file>, line N: " + message(row)``.
+    """Raise an InputError for the first row flagged in ``bad``, if any.
+
+    The message is ``"<file>, line N: " + message(row)``.
 
     The frames of :func:`_read_csv` are indexed by data line: file line = index + 2.
     """
@@ -164,7 +163,7 @@ def _read_boundaries(path, extra=()) -> gpd.GeoDataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _read_popest(path) -> pd.DataFrame:
     """State (040) and county (050) rows of ``co-est2019-alldata.csv``.
 
@@ -179,7 +178,7 @@ def _read_popest(path) -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _read_subest(path) -> pd.DataFrame:
     """All rows of ``sub-est2021_all.csv`` with parsed populations.
 
@@ -215,7 +214,7 @@ def _check_join(left: set, right: set, what: str, files: str) -> None:
         )
 
 
-@functools.lru_cache(maxsize=4)
+@memoized(maxsize=4)
 def _build_states(boundary_path: str, popest_path: str) -> gpd.GeoDataFrame:
     shapes = _read_boundaries(boundary_path, extra=("STUSPS",))
     pop = _read_popest(popest_path)
@@ -258,7 +257,7 @@ def _county_population_2020base(subest_path: str, geoids) -> pd.Series:
     return base.reindex(pd.Index(geoids))
 
 
-@functools.lru_cache(maxsize=4)
+@memoized(maxsize=4)
 def _build_counties(boundary_path: str, popest_path: str,
                     subest_path: str | None = None) -> gpd.GeoDataFrame:
     shapes = _read_boundaries(boundary_path, extra=("COUNTYFP",))
@@ -455,7 +454,7 @@ def _check_parts(levels: dict, path, whole_lev: str, part_lev: str, key: str) ->
         )
 
 
-@functools.lru_cache(maxsize=4)
+@memoized(maxsize=4)
 def _build_municipalities(subest_path: str) -> dict:
     """All tables derived from sub-est2021 (places, MCDs, parts, overlaps)."""
     levels = _subest_levels(subest_path)
@@ -482,7 +481,7 @@ def _build_municipalities(subest_path: str) -> dict:
 
 
 def _subest_levels(subest_path: str) -> dict[str, pd.DataFrame]:
-    """The sub-est2021 rows by summary level (061, 071, 157, 162), checked."""
+    """Return the sub-est2021 rows by summary level (061, 071, 157, 162), checked."""
     sub = _read_subest(subest_path)
     known = {"040", "050", "061", "071", "157", "162", "170", "172"}
     _fail_first(sub, ~sub["SUMLEV"].isin(known), subest_path, lambda row: (

@@ -119,6 +119,8 @@ def answer_key(partners, *, state: str, as_of=None, states=None, counties=None) 
     """
     import warnings
 
+    # imported here: `ringgeo lab --student` and the command line's start need neither
+    # the coverage tables nor geopandas (about 0.6 s)
     from . import coverage
     from .partners import load_partners
 

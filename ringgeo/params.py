@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cleaning import FIRST_YEAR
+from .classes import SCHEMES
 from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
 from .metrics import METRICS  # the columns a map or ranking can show
@@ -201,8 +202,6 @@ def schemes() -> tuple[str, ...]:
     >>> "quantiles" in schemes()
     True
     """
-    from .plot import SCHEMES
-
     return tuple(SCHEMES)
 
 

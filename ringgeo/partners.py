@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import copy
 import datetime as dt
-import functools
 import os
 import pathlib
 import re
@@ -27,7 +26,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import _cleaning, _readers
+from . import _cleaning, _readers, data, tablecache
+from ._config import memoized
 from .exceptions import InputError, ParameterError, warn
 
 __all__ = ["SOURCES", "COLUMNS", "load_partners", "read_partners", "quality_report", "add_cli"]
@@ -114,7 +114,10 @@ def _find_duplicates(rows: list[dict]) -> tuple[list, list]:
 
 
 def _table(rows: list[dict], label: str) -> pd.DataFrame:
-    """The partner table of the cleaned rows, with a ``*_raw`` column where values changed."""
+    """Return the partner table of the cleaned rows.
+
+    It has a ``*_raw`` column where values changed.
+    """
     frame = pd.DataFrame({
         "partner_id": pd.Series([r["partner_id"] for r in rows], dtype="str"),
         "row": np.array([r["row"] for r in rows], dtype="int64"),
@@ -154,7 +157,7 @@ def _warnings(path: pathlib.Path, rows: list, flagged: list, dropped: list) -> l
     return messages
 
 
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def _read_cached(path: str, size: int, mtime_ns: int, label: str):
     # memoized on (path, size, mtime): a file that changes is read again
     records, meta = _readers.read_records(pathlib.Path(path))
@@ -235,7 +238,9 @@ _YEAR_ONLY = re.compile(r"(\d{4})(?:-\d{1,2})?")
 
 
 def as_timestamp(as_of) -> pd.Timestamp:
-    """The day an ``as_of`` value names (time of day and zone dropped), or a ParameterError.
+    """Return the day an ``as_of`` value names (time of day and zone dropped).
+
+    A value that names no day raises a ParameterError.
 
     Shared by :func:`load_partners`, ``ringgeo partners --as-of`` and the notebooks'
     :func:`ringgeo.params.validate_as_of`: a number, a year (or year and month)
@@ -368,8 +373,6 @@ def load_partners(source="atlas-2020-10-07", *, as_of=None, link=True) -> pd.Dat
     1501
     """
     if isinstance(source, str) and source in SOURCES:
-        from . import data, tablecache
-
         # the parsed-data cache: one stored table per dataset, as_of and link
         stamp = None if as_of is None else as_timestamp(as_of).date().isoformat()
         # linking reads the geography and the FBI agencies: key on every registry file
@@ -387,8 +390,6 @@ def _load_partners(source, as_of, link) -> pd.DataFrame:
             f"source {source!r} is empty: give a partner dataset name "
             f"({', '.join(repr(k) for k in SOURCES)}) or the path of a partner file.")
     if isinstance(source, str) and source in SOURCES:
-        from . import data
-
         frame = _read(data.fetch(SOURCES[source]), source)
         snapshot = SNAPSHOT_DATES.get(source)
     elif isinstance(source, (str, os.PathLike)) and pathlib.Path(source).expanduser().exists():
@@ -403,6 +404,8 @@ def _load_partners(source, as_of, link) -> pd.DataFrame:
         frame = _apply_as_of(frame, as_of, snapshot)
     if not link:
         return frame
+    # imported here, not at the top: linking loads geopandas and rapidfuzz (about 0.6 s),
+    # which `ringgeo partners --no-link`, the command line's start and read_partners skip
     from . import linking
 
     linked = linking.link_partners(frame)

@@ -14,7 +14,6 @@ in ``attrs["quality"]``.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 import zipfile
@@ -22,8 +21,12 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from . import data, tablecache
+from ._config import memoized
 from ._rowchecks import coordinates, fail_first
 from .exceptions import InputError
+from .geography import load_counties
+from .states import STATES, STATES_AND_DC
 
 __all__ = ["COLUMNS", "POSTAL_FILE", "credit", "load_postal_codes", "read_postal_codes"]
 
@@ -41,20 +44,18 @@ _ZIP = re.compile(r"^\d{5}$")
 
 
 def credit() -> str:
-    """The credit line GeoNames' licence (CC BY 3.0) asks for.
+    """Return the credit line GeoNames' licence (CC BY 3.0) asks for.
 
     Examples
     --------
     >>> credit()
     'GeoNames (geonames.org), postal codes, CC BY 3.0'
     """
-    from . import data
-
     return data.credit(POSTAL_FILE)
 
 
 def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
-    """Read and check a GeoNames postal code file (a zip holding ``US.txt``, or the text).
+    r"""Read and check a GeoNames postal code file (a zip holding ``US.txt``, or the text).
 
     Parameters
     ----------
@@ -87,15 +88,13 @@ def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> line = ("US\\t19082\\tUpper Darby\\tPennsylvania\\tPA\\tDelaware\\t045\\t\\t\\t"
-    ...         "39.9579\\t-75.2681\\t4\\n")
+    >>> line = ("US\t19082\tUpper Darby\tPennsylvania\tPA\tDelaware\t045\t\t\t"
+    ...         "39.9579\t-75.2681\t4\n")
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "US.txt"
     >>> _ = path.write_text(line, encoding="utf-8")
     >>> read_postal_codes(path)[["zip", "place", "county_fips"]].values.tolist()
     [['19082', 'Upper Darby', '42045']]
     """
-    from .states import STATES
-
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
@@ -151,8 +150,6 @@ def read_postal_codes(path, *, member: str = _MEMBER) -> pd.DataFrame:
 
 
 def _report(frame: pd.DataFrame, counties: set, path: str) -> dict:
-    from .states import STATES_AND_DC
-
     in_51 = frame["state"].isin(STATES_AND_DC)
     no_state = frame["state"].isna()
     no_county = frame["county_fips"].isna()
@@ -179,9 +176,8 @@ def _report(frame: pd.DataFrame, counties: set, path: str) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _load(path: str, county_path: str) -> pd.DataFrame:  # key: the files read
-    from .geography import load_counties
 
     frame = read_postal_codes(path)
     frame.attrs["quality"] = _report(frame, set(load_counties()["GEOID"]), path)
@@ -218,8 +214,6 @@ def load_postal_codes() -> pd.DataFrame:
     >>> zips.attrs["quality"]["no_state"]  # military codes
     511
     """
-    from . import data, tablecache
-
     def build():
         frame = _load(str(data.fetch(POSTAL_FILE)), str(data.fetch("cb_2019_us_county_20m.zip")))
         out = frame.copy()

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import yaml
 
+from . import _forkserver, data
 from .exceptions import InputError, NotebookError, ParameterError
 from .params import output_name
 
@@ -148,7 +149,7 @@ def load_batch(batch=None) -> list[Run]:
 
 
 def _check_batch(data, source: str, root: Path) -> list[Run]:
-    """The runs of a batch as read by :func:`_read_batch`; see :func:`load_batch`."""
+    """Return the runs of a batch as read by :func:`_read_batch`; see :func:`load_batch`."""
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{source}: expected a mapping with a non-empty list under 'runs:', "
                          "each run a mapping with 'notebook' and optional 'parameters', 'name'.")
@@ -197,7 +198,7 @@ def _check_batch(data, source: str, root: Path) -> list[Run]:
 
 
 def _json_value(where: str, key: str, value):
-    """A parameter value papermill can hand to a kernel (JSON); YAML dates become ISO strings.
+    """Return a parameter value papermill can hand to a kernel (JSON): dates as ISO strings.
 
     ``as_of: 2019-08-28`` without quotes is a date for YAML: it means the date, so it
     is passed as ``'2019-08-28'``. Anything else JSON cannot carry is refused here,
@@ -244,7 +245,7 @@ _KERNELS_LOCK = threading.Lock()
 
 
 def _kernel_manager_class(this_python: bool = True, server=None):
-    """A kernel manager class for the batch's kernels.
+    """Return a kernel manager class for the batch's kernels.
 
     Its kernels are quiet (their stdout and stderr, e.g. ipykernel's "KeyboardInterrupt
     caught in kernel" when a kernel is shut down, go nowhere: a notebook's errors
@@ -346,8 +347,6 @@ def _start_server(data, root: Path, only, jobs: int, kernel_name):
     number of runs (``only``'s, when given) and whether its notebooks import
     ringgeo. A batch that fails its checks stops the server.
     """
-    from . import _forkserver
-
     specs = data.get("runs") if isinstance(data, dict) else None
     specs = [spec for spec in specs if isinstance(spec, dict)] if isinstance(specs, list) else []
     count = (1 if isinstance(only, str) else len(list(only))) if only else len(specs)
@@ -372,8 +371,6 @@ def _kernel_source(runs, bar, server, *, warm_cache: bool):
     kernel is a new process; with ``warm_cache`` the cache is built here first,
     so that they read the tables instead of each building them.
     """
-    from . import tablecache
-
     if server is not None:
         if "ringgeo" in server.preload:  # a few seconds; 15 s more when it builds the cache
             bar.set_postfix_str("loading ringgeo and its tables, once for all kernels")
@@ -384,7 +381,11 @@ def _kernel_source(runs, bar, server, *, warm_cache: bool):
             server = None
     if server is None and warm_cache and _notebooks_import_ringgeo(r.notebook for r in runs):
         bar.set_postfix_str("building the parsed-data cache if it is empty")
-        tablecache.warm()
+        # imported here: the tables it builds need pandas and geopandas, which this
+        # process otherwise never imports (the kernels do)
+        from ._warm import warm
+
+        warm()
     bar.set_postfix_str("", refresh=False)
     try:
         yield server
@@ -410,7 +411,7 @@ def _kill_kernels() -> int:
 
 def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_count,
                     ename: str, evalue: str) -> NotebookError:
-    """A NotebookError carrying what a caller needs to point at the failure."""
+    """Return a NotebookError carrying what a caller needs to point at the failure."""
     error = NotebookError(message)
     error.notebook, error.executed = run.notebook, executed
     error.cell_index, error.exec_count = cell_index, exec_count
@@ -486,7 +487,7 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     only : str or list of str, optional
         Run only the runs with these names.
     warm_cache : bool, default False
-        Build the parsed-data cache (:func:`ringgeo.tablecache.warm`) before the
+        Build the parsed-data cache (:func:`ringgeo._warm.warm`) before the
         first kernel, when the notebooks import ringgeo, so the kernels read the
         tables instead of each building them (``ringgeo figures`` does). Forked
         kernels get them from their server, which always does.
@@ -534,8 +535,6 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
-    from . import data
-
     data.absolute_env()  # kernels (and their server) start in notebooks/ and inherit these
     content, source, root = _read_batch(_default_batch() if batch is None else batch)
     server = _start_server(content, root, only, jobs, kernel_name)
@@ -583,7 +582,7 @@ def _last_duration(run: Run, build_dir: Path) -> float | None:
 
 
 def _longest_first(runs: list[Run], build_dir: Path, jobs: int) -> list[Run]:
-    """The order to start the runs in: with several jobs, the longest first.
+    """Return the order to start the runs in: with several jobs, the longest first.
 
     A batch ends when its last notebook does; a long run started last (the
     national web map, the lookup) keeps one job busy while the others wait.
@@ -694,7 +693,7 @@ _VOLATILE_METADATA = ("papermill", "execution", "collapsed", "scrolled", "Execut
 
 
 def strip_notebook(nb):
-    """Strip a notebook for committing; return it (changed in place).
+    r"""Strip a notebook for committing; return it (changed in place).
 
     Outputs are removed except in cells whose source starts with
     :data:`CHECK_MARK`; papermill and timing metadata are removed; execution
@@ -707,9 +706,9 @@ def strip_notebook(nb):
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[
     ...     nbformat.v4.new_code_cell("print(1)", execution_count=7, outputs=[
-    ...         nbformat.v4.new_output("stream", text="1\\n")]),
-    ...     nbformat.v4.new_code_cell(f"{CHECK_MARK}\\nprint(2)", execution_count=9, outputs=[
-    ...         nbformat.v4.new_output("stream", text="2\\n")])])
+    ...         nbformat.v4.new_output("stream", text="1\n")]),
+    ...     nbformat.v4.new_code_cell(f"{CHECK_MARK}\nprint(2)", execution_count=9, outputs=[
+    ...         nbformat.v4.new_output("stream", text="2\n")])])
     >>> [(c.execution_count, len(c.outputs)) for c in strip_notebook(nb).cells]
     [(None, 0), (2, 1)]
     """
@@ -785,8 +784,6 @@ def _without_iri_grammar() -> None:
 
 
 def _figures_command(args) -> int:
-    from . import data
-
     _without_iri_grammar()
 
     # Fetch (or find in the mirror) and verify every source once, before any kernel

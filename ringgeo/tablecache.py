@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import gc
 import hashlib
 import importlib
@@ -66,18 +65,22 @@ import tempfile
 import warnings
 from typing import Callable
 
+from . import data
+from ._config import PARSED_CACHE_ENV, env_switch, memoized, on_clear
 from ._frames import without_attrs
+from ._version import __version__
 
-__all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "warm", "cli"]
+__all__ = ["ENV", "enabled", "folder", "cached", "entries", "clear", "ensure_only", "cli"]
 
 #: Environment variable switching the cache off: ``0``, ``false``, ``no`` or ``off``.
-ENV = "RINGGEO_PARSED_CACHE"
+ENV = PARSED_CACHE_ENV
 _FORMAT = 1  # bump when the file layout changes
 _META_KEY = "ringgeo.tablecache"
 
 # in-process copies: key digest -> (frame without attrs, attrs as JSON, warnings,
 # the columns holding lists)
 _MEMO: dict[str, tuple] = {}
+on_clear(_MEMO.clear)
 # set by warm(): a table already stored is not read back
 _ENSURE_ONLY = False
 
@@ -95,15 +98,11 @@ def enabled() -> bool:
     >>> enabled()
     True
     """
-    from .data import env_switch
-
     return env_switch(ENV) is not False
 
 
 def folder() -> pathlib.Path:
     """Return the folder of the stored tables: ``<ringgeo.data.cache_dir()>/tables``."""
-    from . import data
-
     return data.cache_dir() / "tables"
 
 
@@ -111,16 +110,23 @@ def folder() -> pathlib.Path:
 _PACKAGE = pathlib.Path(__file__).resolve().parent
 
 
-@functools.lru_cache(maxsize=4)
+@memoized(maxsize=4)
 def _package_digest(root: pathlib.Path = _PACKAGE) -> str:
-    """sha256 of the package's own files: code, corrections table, registry."""
+    """sha256 of the package's own files, subpackages included: code, curated tables, registry.
+
+    Each file counts with its path inside the package, so a module moved between
+    subpackages, or edited in one, changes the key and the tables are built again.
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for pattern in ("*.py", "*.csv", "*.json") for p in root.glob(pattern)):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    files = sorted(p for pattern in ("*.py", "*.csv", "*.json") for p in root.rglob(pattern)
+                   if "__pycache__" not in p.relative_to(root).parts)
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes()
+                      + b"\0")
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _library_versions() -> dict:
     from importlib import metadata
 
@@ -134,8 +140,6 @@ def _library_versions() -> dict:
 
 
 def _digest(name: str, key: dict, sources) -> str:
-    from . import __version__, data
-
     registry = data.registry()
     parts = {
         "format": _FORMAT, "name": name, "key": key, "version": __version__,
@@ -342,7 +346,7 @@ def _read_file(path: pathlib.Path):
 
 
 def _object_series(values: list, index):
-    """A Series of dtype object holding ``values`` as they are (tuples stay tuples)."""
+    """Return a Series of dtype object holding ``values`` as they are (tuples stay tuples)."""
     import numpy as np
     import pandas as pd
 
@@ -380,7 +384,7 @@ def _same_frame(a, b) -> bool:
 
 # ------------------------------------------------------------------ the API
 def _list_columns(frame) -> tuple:
-    """The object columns holding a list anywhere (a caller's copy gets new lists)."""
+    """Return the object columns holding a list anywhere (a caller's copy gets new lists)."""
     geometry = getattr(frame, "_geometry_column_name", None)
     return tuple(column for column in frame.columns
                  if frame[column].dtype == object and column != geometry
@@ -388,7 +392,7 @@ def _list_columns(frame) -> tuple:
 
 
 def _fresh(frame, attrs_text: str, lists: tuple):
-    """A copy the caller may change: deep data, new lists in ``lists`` columns, new attrs."""
+    """Return a copy the caller may change: deep data, new lists in ``lists`` columns, new attrs."""
     out = frame.copy(deep=True)
     for column in lists:
         out[column] = _object_series([copy.deepcopy(v) for v in out[column]], out.index)
@@ -525,41 +529,20 @@ def _clear_all() -> int:
     return removed
 
 
-def warm() -> list[str]:
-    """Build and store the tables the standard notebooks read (no-op when switched off).
+@contextlib.contextmanager
+def ensure_only():
+    """Within this context, a table already stored is left alone, not read back.
 
-    Returns the names of the tables now stored: the linked partner table (all
-    partnerships), the geography tables of :mod:`ringgeo.geography`, the FBI
-    agencies (:func:`ringgeo.agencies.load_agencies`), the ZIP codes
-    (:func:`ringgeo.postal.load_postal_codes`), the municipality names the
-    linker and the lookup key on, and who polices each piece of every county
-    (:func:`ringgeo.coverage.primary_police`) with the residents of each
-    municipality by primary police, and each agency's partnership in the
-    snapshot (the last two read by the lookup).
+    For a caller that builds every table a batch will read (``ringgeo.runner.warm``):
+    the loaders it calls return their table as usual when they build it, and skip
+    reading the stored file when it is there.
     """
     global _ENSURE_ONLY
-    if not enabled():
-        return []
-    from . import _linkgeo, _lookupdata, agencies, geography, partners, postal
-
-    _ENSURE_ONLY = True  # a table already stored is left alone, not read
+    _ENSURE_ONLY = True
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the notebooks show the data's warnings
-            partners.load_partners()
-            geography.load_states()
-            geography.load_counties()
-            geography.load_municipalities()
-            geography.load_municipality_parts()
-            geography.load_mcd_place_overlaps()
-            agencies.load_agencies()
-            postal.load_postal_codes()
-            _linkgeo.municipality_keys()  # the names the linker and the lookup read
-            _lookupdata.primary_by_municipality()  # the lookup's primary police
-            _lookupdata.agency_marks(None, _lookupdata.source_paths())  # and partnerships
+        yield
     finally:
         _ENSURE_ONLY = False
-    return [path.name for path in entries()]
 
 
 def cli(*, clear: bool = False) -> int:

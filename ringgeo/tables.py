@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import params
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
 from .metrics import METRICS
+from .states import state_name
 
 __all__ = ["UNKNOWN_YEAR", "TABLE1_COLUMNS", "TABLE1_DECIMALS", "partners_by_state_year",
            "ranked", "map_title"]
@@ -187,9 +189,6 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
     >>> map_title("share_covered_max", "county", "FL")
     'Share of residents covered (upper bound), by county, Florida'
     """
-    from . import params
-    from .states import state_name
-
     metric = params.validate_metric(metric)
     state = params.validate_state(state)
     level = params.validate_level(level, state=state)

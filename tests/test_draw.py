@@ -1,4 +1,4 @@
-"""Tests of ringgeo._draw: polygons and lines drawn as GeoDataFrame.plot draws them.
+"""Tests of ringgeo.plot._draw: polygons and lines drawn as GeoDataFrame.plot draws them.
 
 Each drawing is made twice, once with geopandas and once with the helper, on
 two figures of the same size; the rendered pixels, the axes' limits and aspect
@@ -30,7 +30,7 @@ from shapely.geometry import (  # noqa: E402
     box,
 )
 
-from ringgeo import _draw  # noqa: E402
+from ringgeo.plot import _draw  # noqa: E402
 
 HATCHED = {"facecolor": "#e0e0e0", "edgecolor": "white", "linewidth": 0.6, "hatch": "//////",
            "hatchcolor": "#8c8c8c"}
@@ -161,9 +161,9 @@ def test_real_counties_drawn_as_geopandas_draws_them():
     """The national county layer (mirror): three classes, no data hatched, state outlines."""
     from ringgeo import plot
 
-    counties = plot._geometry("county")
+    counties = plot._choropleth._geometry("county")
     code = counties["GEOID"].astype(int) % 4 - 1  # -1: no data
-    states = plot._geometry("state").boundary
+    states = plot._choropleth._geometry("state").boundary
 
     def by_geopandas(ax):
         counties[code < 0].plot(ax=ax, **{**HATCHED, "linewidth": 0.12})

@@ -1,4 +1,4 @@
-"""Tests of ringgeo.plot.explore (ringgeo/_explore.py) and of saving web maps.
+"""Tests of ringgeo.plot.explore (ringgeo/plot/_explore.py) and of saving web maps.
 
 The browser test opens a saved map in headless Chromium (Debian's ``chromium``,
 driven by playwright) with no network: every request the page makes is
@@ -107,7 +107,7 @@ def test_save_html_is_atomic_and_deterministic(tmp_path):
 
 
 def test_popup_fields_of_repeated_and_missing_values():
-    from ringgeo import _explore
+    from ringgeo.plot import _explore
 
     points = pd.concat([_points(), _points().assign(ori=lambda f: f["ori"] + "9")])
     table, unlocated = _explore._agency_points(points, "DE")
@@ -129,7 +129,7 @@ def test_inline_view_is_folium_view_with_templates_compiled_once(monkeypatch):
     import folium
     import jinja2
 
-    from ringgeo import _webmap
+    from ringgeo.plot import _webmap
 
     maps = [plot.explore(agencies=_points(), tiles=None, as_of="2020-01-01") for _ in range(2)]
     assert all(isinstance(m, folium.Map) for m in maps)

@@ -185,7 +185,7 @@ def test_nearest_partners_are_the_nearest_by_geodesic_distance(real_partners):
 
 
 def test_geodesic_distance_of_one_degree_at_the_equator():
-    from ringgeo._lookupdata import geodesic_km, haversine_km
+    from ringgeo.lookup._data import geodesic_km, haversine_km
 
     assert geodesic_km(0.0, 0.0, [1.0], [0.0])[0] == pytest.approx(110.574, abs=0.001)
     # the sphere of the prefilter is within 0.6 % of the ellipsoid
@@ -296,7 +296,7 @@ def test_zip_listed_twice_keeps_its_town_not_the_fpo():
 
 
 def test_post_office_towns_of_a_state_are_the_countrys_in_that_state():
-    from ringgeo import _lookupdata
+    from ringgeo.lookup import _data as _lookupdata
 
     paths = _lookupdata.source_paths()
     country = _lookupdata.post_office_towns(paths)
@@ -309,7 +309,7 @@ def test_post_office_towns_of_a_state_are_the_countrys_in_that_state():
 
 
 def test_primary_police_of_a_municipality_sums_its_pieces():
-    from ringgeo._lookupdata import primary_police_of, source_paths
+    from ringgeo.lookup._data import primary_police_of, source_paths
 
     table = ringgeo.coverage.primary_police()
     for geoid, column in (("3630169", "place"), ("4204579000", "mcd")):

@@ -12,9 +12,7 @@ from shapely.geometry import Point, Polygon
 
 import ringgeo
 from ringgeo import (
-    _agencymatch,
     _linkgeo,
-    _lookupdata,
     agencies,
     cli,
     coverage,
@@ -25,6 +23,8 @@ from ringgeo import (
     tablecache,
 )
 from ringgeo import lookup as lk
+from ringgeo._warm import warm
+from ringgeo.lookup import _data as _lookupdata
 
 AS_OF_DATES = ("2018-12-31", "2019-08-28", "2020-10-07")
 
@@ -144,7 +144,7 @@ def test_a_different_call_key_is_a_different_table(cache):
 def test_new_package_version_rebuilds(cache, monkeypatch):
     build = Counter()
     _from_disk("crafted", {}, build)
-    monkeypatch.setattr(ringgeo, "__version__", ringgeo.__version__ + ".post1")
+    monkeypatch.setattr(tablecache, "__version__", ringgeo.__version__ + ".post1")
     _from_disk("crafted", {}, build)
     assert build.calls == 2
 
@@ -165,6 +165,37 @@ def test_a_changed_corrections_row_changes_the_package_digest(tmp_path):
     text = (copy / "corrections.csv").read_text("utf-8")
     (copy / "corrections.csv").write_text(text + "\n", "utf-8")
     assert tablecache._package_digest.__wrapped__(copy) != before
+
+
+@pytest.mark.parametrize("module", ["plot/_draw.py", "lookup/_data.py", "coverage/_cells.py"])
+def test_an_edit_in_a_subpackage_changes_the_package_digest(tmp_path, module):
+    copy = tmp_path / "ringgeo"
+    shutil.copytree(tablecache._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = tablecache._package_digest.__wrapped__(copy)
+    with open(copy / module, "a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    assert tablecache._package_digest.__wrapped__(copy) != before
+
+
+def test_a_module_moved_between_subpackages_changes_the_package_digest(tmp_path):
+    copy = tmp_path / "ringgeo"
+    shutil.copytree(tablecache._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = tablecache._package_digest.__wrapped__(copy)
+    (copy / "plot" / "_draw.py").rename(copy / "lookup" / "_draw.py")
+    assert tablecache._package_digest.__wrapped__(copy) != before
+
+
+def test_an_edit_in_a_subpackage_rebuilds_the_stored_table(cache, monkeypatch, tmp_path):
+    build = Counter()
+    _from_disk("crafted", {}, build)
+    copy = tmp_path / "ringgeo"
+    shutil.copytree(tablecache._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / "coverage" / "_stats.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    edited = tablecache._package_digest.__wrapped__(copy)
+    monkeypatch.setattr(tablecache, "_package_digest", lambda: edited)
+    _from_disk("crafted", {}, build)
+    assert build.calls == 2
 
 
 def test_new_source_sha256_rebuilds(cache, monkeypatch):
@@ -243,7 +274,7 @@ def test_switched_off_builds_every_time_and_writes_nothing(cache, monkeypatch, v
     tablecache.cached("crafted", {}, build)
     assert build.calls == 2
     assert not cache.exists()
-    assert tablecache.warm() == []
+    assert warm() == []
 
 
 def test_cli_data_cache_lists_and_clears(cache, capsys):
@@ -270,8 +301,7 @@ def _uncached(monkeypatch, call):
 
 
 def _cached_from_disk(call):
-    tablecache._MEMO.clear()
-    coverage._default_geography.cache_clear()
+    ringgeo.clear_caches()  # the in-process copies, as a new process has them
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         return call(), _ours(caught)
@@ -289,7 +319,7 @@ def test_partners_and_coverage_cached_equal_uncached(cache, monkeypatch, as_of):
         return (linked, partners.load_partners(as_of=as_of, link=False),
                 coverage.by_state(linked), coverage.by_county(linked),
                 agencies.with_partners(linked))
-    coverage._default_geography.cache_clear()
+    ringgeo.clear_caches()
     expected, expected_warnings = _uncached(monkeypatch, tables)
     for _ in range(2):  # cold (built and stored), then read back from disk
         got, got_warnings = _cached_from_disk(tables)
@@ -317,12 +347,12 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 
 
 def test_warm_stores_what_the_notebooks_read(cache):
-    names = tablecache.warm()
+    names = warm()
     assert sorted(name.split("-")[0] for name in names) == [
         "agencies", "agency_marks", "counties", "mcd_place_overlaps", "municipalities",
         "municipality_keys", "municipality_parts", "partners", "postal_codes",
         "primary_by_municipality", "primary_police", "states"]
-    assert tablecache.warm() == names  # already stored: nothing is built again
+    assert warm() == names  # already stored: nothing is built again
 
 
 # ------------------------------------------------------------------ the lookup's tables
@@ -338,10 +368,7 @@ LOOKUPS = ("08054", "19087", "11746", "30329", "96860", "Upper Darby, PA", "Lemo
 
 def _forget_lookup_indexes():
     """Empty the in-process caches of the lookup's indexes (as a new kernel has them)."""
-    for module in (_lookupdata, _linkgeo, _agencymatch):
-        for value in vars(module).values():
-            if hasattr(value, "cache_clear"):
-                value.cache_clear()
+    ringgeo.clear_caches()
 
 
 def _answers(as_of) -> list:

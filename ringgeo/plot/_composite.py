@@ -16,12 +16,12 @@ insets are moved, so the returned frames carry no CRS.
 
 from __future__ import annotations
 
-import functools
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+
+from .._config import memoized
 
 __all__ = ["CONUS_CRS", "INSETS", "composite", "state_crs"]
 
@@ -91,7 +91,7 @@ def _unwrapped_bounds(geoseries: gpd.GeoSeries) -> tuple[float, float, float, fl
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-@functools.lru_cache(maxsize=64)
+@memoized(maxsize=64)
 def _crs_for(usps: str, bounds: tuple[float, float, float, float]) -> pyproj.CRS:
     if usps == "AK":
         return pyproj.CRS("EPSG:3338")

@@ -1,46 +1,28 @@
-"""Per-capita and covered-population statistics of Ring's police partners.
+"""The coverage tables: partners per resident and the covered population, as a range.
 
-Four tables, all built on the *linked* partner table
-(``ringgeo.load_partners(as_of=...)``):
-
-* :func:`by_state` and :func:`by_county`: partners, partners per 100,000
-  residents, and the population covered by a partnered agency, as a range;
-* :func:`national`: the same measures for the 50 states and DC in one row;
-* :func:`timeline`: cumulative partners and covered population over time.
-
-Every measure is defined in ``docs/methodology.md``; in short:
-
-* ``pop_covered_max`` (upper bound): residents of every municipality with a
-  partnered municipal agency, plus every resident of a county with a partnered
-  sheriff or county police;
-* ``pop_covered_min`` (lower bound): residents whose *primary police* is a
-  partner (:func:`primary_police`): their own municipality's department, or,
-  where the municipality has none, the county police or sheriff (the state
-  police in New Jersey and Pennsylvania);
-* a resident is counted once (a city inside a partnered county, a village
-  inside a partnered town, two agencies in one city); populations are July 1,
-  2019 estimates: each county's 2020-base municipal parts are rescaled to its
-  2019 total.
-
-The tables have a named index and a fixed column order, so
-``table.to_csv(path)`` writes a clean file for a newsroom.
+The body of :mod:`ringgeo.coverage` (see its docstring and ``docs/methodology.md``);
+``_cells`` holds the population pieces each table sums.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import _coverage_cells as _cells
-from ._frames import without_attrs
-from ._rowchecks import require_columns
-from .exceptions import InputError, ParameterError, warn
-from .geography import source_paths
-from .states import STATES_AND_DC
+from .. import data
+from .. import geography as geo
+from .._config import memoized
+from .._frames import without_attrs
+from .._rowchecks import require_columns
+from ..agencies import AGENCY_FILE, UNIVERSE_TYPES, load_agencies
+from ..exceptions import InputError, ParameterError, warn
+from ..geography import load_municipalities, source_paths
+from ..linking import AGENCY_RULES
+from ..states import STATES_AND_DC
+from . import _cells
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
            "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
@@ -84,9 +66,8 @@ def _geography(geography) -> _cells.Geography:
     return _cells.build(*(geography[key] for key in _GEOGRAPHY_KEYS))
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _default_geography(paths: tuple) -> _cells.Geography:  # key: the files read
-    from . import geography as geo
 
     return _cells.build(geo.load_states(), geo.load_counties(),
                         geo.load_municipality_parts(), geo.load_mcd_place_overlaps())
@@ -144,8 +125,11 @@ def _prepare(partners) -> pd.DataFrame:
 
 # ----------------------------------------------------------- covered population
 def _listed(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """``values.isin(index)`` for a unique index, by hash lookup: pandas' isin makes a
-    pyarrow scalar of every index entry when strings are stored in pyarrow (0.3 s)."""
+    """Return ``values.isin(index)`` for a unique index, by hash lookup.
+
+    Pandas' isin makes a pyarrow scalar of every index entry when strings are stored in
+    pyarrow (0.3 s).
+    """
     return index.get_indexer(values) >= 0
 
 
@@ -213,8 +197,11 @@ class _Policing:
 
 
 def _agency_roles(agencies) -> tuple[dict, dict, dict]:
-    """From the FBI universe: municipality -> its department, county -> its county agency
-    (county police before the sheriff) and county -> that agency's kind."""
+    """Return the departments of municipalities and the agencies of counties, with their kinds.
+
+    From the FBI universe: municipality -> its department, county -> its county agency
+    (county police before the sheriff) and county -> that agency's kind.
+    """
     frame = pd.DataFrame({
         "ori": agencies["ori"].astype("string").to_numpy(),
         "agency": (agencies["agency"] if "agency" in agencies.columns
@@ -238,23 +225,19 @@ def _agency_roles(agencies) -> tuple[dict, dict, dict]:
     return muni_agency, county_agency, kinds
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _default_roles(paths: tuple) -> tuple[dict, dict, dict]:  # key: the files read
     return _agency_roles(_agencies_without_attrs())
 
 
 def _agencies_without_attrs():
     # the roles do not read the agencies' quality report (0.6 s of copies per table)
-    from .agencies import load_agencies
 
     return without_attrs(load_agencies())
 
 
 def _policing(agencies, p: pd.DataFrame, geo: _cells.Geography) -> _Policing:
     if agencies is None:
-        from . import data
-        from .agencies import AGENCY_FILE
-
         muni_agency, county_agency, kinds = _default_roles(
             (str(data.fetch(AGENCY_FILE)),) + source_paths())
     else:
@@ -279,7 +262,7 @@ def _policing(agencies, p: pd.DataFrame, geo: _cells.Geography) -> _Policing:
 
 
 def _cell_primary(geo: _cells.Geography, policing: _Policing) -> np.ndarray:
-    """The kind of agency that polices each cell first (aligned with ``geo.cells``)."""
+    """Return the kind of agency that polices each cell first (aligned with ``geo.cells``)."""
     cells = geo.cells
     place_own = cells["place"].isin(policing.own).to_numpy()
     mcd_own = cells["mcd"].isin(policing.own).to_numpy()
@@ -341,24 +324,22 @@ def _table(counts, population, cmin, cmax) -> pd.DataFrame:
 
 
 def _universe(agencies) -> pd.DataFrame:
-    """The agencies that make up the share denominators: local police, sheriffs and
-    county police of the 50 states and DC (``docs/methodology.md#shares-of-agencies``)."""
-    if agencies is None:
-        from . import data
-        from .agencies import AGENCY_FILE
+    """Return the agencies that make up the share denominators.
 
+    Local police, sheriffs and county police of the 50 states and DC
+    (``docs/methodology.md#shares-of-agencies``).
+    """
+    if agencies is None:
         return _default_universe((str(data.fetch(AGENCY_FILE)),) + source_paths())
     return _universe_of(agencies)
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _default_universe(paths: tuple) -> pd.DataFrame:  # key: the files read
     return _universe_of(_agencies_without_attrs())
 
 
 def _universe_of(agencies) -> pd.DataFrame:
-    from .agencies import UNIVERSE_TYPES
-
     require_columns(agencies, ("ori", "agency_type", "state", "county_fips"), "agencies",
                     "pass ringgeo.load_agencies().")
     keep = agencies["agency_type"].isin(UNIVERSE_TYPES) & agencies["state"].isin(STATES_AND_DC)
@@ -410,7 +391,7 @@ def _warn_unlisted(ids, where: str) -> None:
 
 
 def _only_51(p: pd.DataFrame, what: str):
-    """The partners in the 50 states and DC, and the ids of the others (with a warning)."""
+    """Return the partners in the 50 states and DC, and the ids of the others (with a warning)."""
     inside = p["state"].isin(STATES_AND_DC)
     excluded = list(p.loc[~inside, "partner_id"])
     if excluded:
@@ -796,8 +777,6 @@ def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFr
     >>> effects.index.tolist()[0], len(effects)
     ('none', 4)
     """
-    from .linking import AGENCY_RULES
-
     changes = partners.attrs.get("quality", {}).get("links", {}).get("agency_rules")
     if changes is None:
         raise InputError("partners carries no agency-rule report; pass a table linked by "
@@ -957,10 +936,8 @@ def _prepare_empty() -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _municipality_names() -> dict:
-    from .geography import load_municipalities
-
     munis = load_municipalities()
     return dict(zip(munis["GEOID"].astype(str), munis["name"].astype(str)))
 
@@ -990,7 +967,7 @@ def _primary_partners(p: pd.DataFrame, table: pd.DataFrame, kind: np.ndarray):
 
 
 def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
-    """The covered population by state under the primary-police rule and the rule before it.
+    """Return each state's covered population under the primary-police rule and the rule before it.
 
     Before (ringgeo up to the agency layer): a partnered sheriff or county police
     added every resident of its county outside incorporated places to the lower

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.resources
 
 import matplotlib.dates
@@ -10,6 +9,9 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+from .._config import memoized
+from ..exceptions import ParameterError, warn
+from ..states import STATES_AND_DC, state_name, validate_state
 from ._figure import (
     EXPORT_DATE,
     FONT,
@@ -19,8 +21,6 @@ from ._figure import (
     source_line,
     titled_axes,
 )
-from .exceptions import ParameterError, warn
-from .states import STATES_AND_DC, state_name, validate_state
 
 __all__ = ["timeline", "published_counts"]
 
@@ -31,7 +31,7 @@ _COUNT_COLUMNS = ["date", "published", "count", "qualifier", "counted", "publica
                   "note"]
 
 
-@functools.lru_cache(maxsize=1)
+@memoized(maxsize=1)
 def _read_published():
     with importlib.resources.files("ringgeo").joinpath("published_counts.csv").open(
             encoding="utf-8") as handle:
@@ -69,8 +69,11 @@ def published_counts() -> pd.DataFrame:
 
 
 def _draw_published(ax, wide: pd.DataFrame) -> list:
-    """Labelled markers of the published counts (police only: filled; police and fire or
-    law enforcement: open); events without a count as dashed lines. Returns the rows drawn."""
+    """Draw labelled markers of the published counts; return the rows drawn.
+
+    Police only: filled; police and fire or law enforcement: open. Events without a count
+    are drawn as dashed lines.
+    """
     table = published_counts()
     drawn = []
     counts = table.loc[table["count"].notna() & (table["counted"] != "fire")]

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._lookupdata import (
+from .._agencymatch import agency_key
+from .._agencymatch import default_index as agency_index
+from .._linkgeo import default_index
+from .._names import AGENCY_KINDS, COUNTY_WORDS, clean, fold, split_county, split_descriptor
+from ..exceptions import ParameterError, QueryError
+from ..states import STATES, STATES_AND_DC, validate_state
+from ._data import (
     Context,
     boundaries,
     coextensive,
@@ -24,8 +30,6 @@ from ._lookupdata import (
     post_office_towns,
     zip_codes,
 )
-from ._names import COUNTY_WORDS
-from .exceptions import ParameterError, QueryError
 
 #: A point this close (km) to a generalized state boundary counts as inside it.
 BORDER_KM = 10.0
@@ -71,8 +75,11 @@ def _policed(ctx: Context) -> set:
 
 
 def _choose(munis: list, ctx: Context) -> list:
-    """One government when the others of that name police nothing (Lemont village, not
-    Lemont township); otherwise all of them (the caller decides whether that is ambiguous)."""
+    """Choose one government when the others of that name police nothing, else all of them.
+
+    One: Lemont village, not Lemont township. All: the caller decides whether that is
+    ambiguous.
+    """
     if len(munis) <= 1:
         return munis
     policed = _policed(ctx)
@@ -100,10 +107,6 @@ def _muni_counties(geo, m) -> str:
 
 def _resolve_place(query: str, name: str, state: str | None, county_text: str | None,
                    ctx: Context, paths: tuple) -> Place:
-    from ._linkgeo import default_index
-    from ._names import AGENCY_KINDS, fold, split_descriptor
-    from .states import STATES
-
     geo = default_index()
     base, word = split_descriptor(name, folded=True)
     states = [state] if state else list(STATES.loc[STATES["in_51"], "state"])
@@ -146,10 +149,7 @@ def _resolve_place(query: str, name: str, state: str | None, county_text: str | 
 
 
 def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
-    """A name that is no Census municipality but a post-office town: its ZIP codes."""
-    from ._linkgeo import default_index
-    from ._names import fold
-
+    """Resolve a name that is no Census municipality but a post-office town: its ZIP codes."""
     geo = default_index()
     by_zip, towns = zip_codes(paths), post_office_towns(paths, state)
     hits = []
@@ -187,10 +187,6 @@ def _place_from_post_office(query, name, state, county, ctx, paths) -> Place:
 
 
 def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
-    from ._linkgeo import default_index
-    from ._names import split_descriptor
-    from .states import STATES_AND_DC
-
     geo = default_index()
     by_zip = zip_codes(paths)
     if code not in by_zip.index:
@@ -269,8 +265,6 @@ def _resolve_point(query, lat: float, lon: float, paths: tuple) -> Place:
     from shapely.geometry import Point
     from shapely.ops import nearest_points
 
-    from ._linkgeo import default_index
-    from .states import STATES_AND_DC
 
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise QueryError(f"point {query!r}: latitude must lie in [-90, 90] and longitude in "
@@ -310,8 +304,6 @@ def _resolve_point(query, lat: float, lon: float, paths: tuple) -> Place:
 
 
 def _resolve_county(query, geoid: str, ctx: Context, paths: tuple) -> Place:
-    from ._linkgeo import default_index
-
     geo = default_index()
     _, counties = boundaries(paths)
     shape = counties.loc[counties["GEOID"] == geoid].geometry.iat[0]
@@ -323,11 +315,6 @@ def _resolve_county(query, geoid: str, ctx: Context, paths: tuple) -> Place:
 
 
 def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
-    from ._agencymatch import agency_key
-    from ._agencymatch import default_index as agency_index
-    from ._linkgeo import default_index
-    from ._names import clean
-
     index = agency_index()
     geo = default_index()
     ori = _ORI.match(text)
@@ -390,7 +377,7 @@ def parse(query, ctx: Context, paths: tuple) -> Place:
 
 
 def _parse_code(query: str, text: str, ctx: Context, paths: tuple) -> Place | None:
-    """A ZIP code, a "lat, lon" text or an ORI; None for anything else."""
+    """Parse a ZIP code, a "lat, lon" text or an ORI; None for anything else."""
     zip_code = ZIP_PATTERN.match(text)
     if zip_code:
         return _resolve_zip(query, zip_code.group(1), ctx, paths)
@@ -406,9 +393,7 @@ def _parse_code(query: str, text: str, ctx: Context, paths: tuple) -> Place | No
 
 
 def _parse_name(query: str, text: str, ctx: Context, paths: tuple) -> Place:
-    """An agency, a county or a place, with an optional county and state after commas."""
-    from .states import validate_state
-
+    """Parse an agency, a county or a place, with an optional county and state after commas."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     state = None
     if len(parts) >= 2:
@@ -437,10 +422,7 @@ def _parse_name(query: str, text: str, ctx: Context, paths: tuple) -> Place:
 
 
 def _as_county(text: str, state: str) -> str | None:
-    """The county ``text`` names when it says County, Parish, Borough... (else None)."""
-    from ._linkgeo import default_index
-    from ._names import split_county
-
+    """Return the county ``text`` names when it says County, Parish, Borough... (else None)."""
     kind = split_county(text)[0][1]
     if kind not in _COUNTY_KINDS:  # "Baltimore city", "Carson City": the city, as a place
         return None
@@ -459,9 +441,7 @@ def _as_county(text: str, state: str) -> str | None:
 
 
 def place_point(place: Place, ctx: Context, paths: tuple) -> tuple:
-    """A point for a place without one: its department's, its ZIP codes', its county's."""
-    from ._names import split_descriptor
-
+    """Find a point for a place without one: its department's, its ZIP codes', its county's."""
     a = ctx.agencies
     ids = {m.geoid for m in place.munis}
     dept = a.loc[a["muni_geoid"].isin(ids) & (a["agency_type"] == "police")

@@ -113,7 +113,7 @@ def _polygon_paths(values):
 
 
 def line_segments(geoms) -> list[np.ndarray]:
-    """The ``(n, 2)`` coordinate arrays geopandas draws for (Multi)LineStrings.
+    """Return the ``(n, 2)`` coordinate arrays geopandas draws for (Multi)LineStrings.
 
     Parameters
     ----------
@@ -207,6 +207,7 @@ def draw_polygons(ax, geoms, *, facecolor=None, autolim=True, **style):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import geopandas as gpd, matplotlib.pyplot as plt
     >>> from shapely.geometry import box
     >>> fig, ax = plt.subplots()
@@ -248,6 +249,7 @@ def draw_lines(ax, geoms, *, color=None, autolim=True, **style):
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> import geopandas as gpd, matplotlib.pyplot as plt
     >>> from shapely.geometry import box
     >>> fig, ax = plt.subplots()

@@ -8,10 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import data
-from .exceptions import ParameterError
-from .metrics import METRICS
-from .partners import DEFAULT_SNAPSHOT, EXPORT_DATE, SOURCES
+from .. import data
+from ..exceptions import ParameterError
+from ..metrics import METRICS
+from ..partners import DEFAULT_SNAPSHOT, EXPORT_DATE, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
            "draw_source"]
@@ -109,8 +109,10 @@ def class_colours(cmap, n: int, zero: bool = False):
 
 
 def _new_figure(title, subtitle):
-    """A figure of the standard size with a left-aligned headline; return it and the
-    height (figure fraction) left below the headline."""
+    """Make a figure of the standard size with a left-aligned headline.
+
+    Return it and the height (figure fraction) left below the headline.
+    """
     fig = plt.figure(figsize=FIGSIZE)
     top = 0.97
     if title:
@@ -124,9 +126,11 @@ def _new_figure(title, subtitle):
 
 
 def titled_axes(ax, title, subtitle, *, left, bottom, width, margin):
-    """Return ``(fig, ax, own)``: the caller's axes, titled, or a new figure with a
-    headline and axes at ``left``, ``bottom`` (figure fractions) of ``width``, whose
-    top edge is ``margin - bottom`` below the headline."""
+    """Return ``(fig, ax, own)``: the caller's axes, titled, or a new figure's.
+
+    A new figure has a headline and axes at ``left``, ``bottom`` (figure fractions) of
+    ``width``, whose top edge is ``margin - bottom`` below the headline.
+    """
     if ax is not None:
         if title:
             ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")

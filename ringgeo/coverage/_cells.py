@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._rowchecks import require_columns
-from .exceptions import InputError
-from .geography import BALANCE_PLACE, COUNTY_SUCCESSORS
+from .._rowchecks import require_columns
+from ..exceptions import InputError
+from ..geography import BALANCE_PLACE, COUNTY_SUCCESSORS
 
 _PARTS_COLUMNS = ("muni_geoid", "kind", "county_fips", "population", "incorporated")
 _OVERLAP_COLUMNS = ("mcd_geoid", "place_geoid", "county_fips", "population")
@@ -95,8 +95,11 @@ def build(states, counties, parts, overlaps) -> Geography:
 
 
 def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.DataFrame:
-    """Cut every county into disjoint cells: place x MCD overlaps, the rest of each place
-    and of each MCD, and the county's unincorporated remainder (see docs/methodology.md)."""
+    """Cut every county into disjoint cells (see docs/methodology.md).
+
+    The cells: place x MCD overlaps, the rest of each place and of each MCD, and the
+    county's unincorporated remainder.
+    """
     parts = _municipality_parts(parts)
     _check_parts(parts, overlaps, co)
     places, mcds = _places_and_mcds(parts)
@@ -118,7 +121,7 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
 
 
 def _municipality_parts(parts: pd.DataFrame) -> pd.DataFrame:
-    """The municipality parts in canonical types, without the balance-of-county places."""
+    """Return the municipality parts in canonical types, without the balance-of-county places."""
     parts = pd.DataFrame({
         "geoid": parts["muni_geoid"].astype("string"),
         "kind": parts["kind"].astype("string"),
@@ -147,7 +150,7 @@ def _check_parts(parts: pd.DataFrame, overlaps: pd.DataFrame, co: pd.DataFrame) 
 
 
 def _places_and_mcds(parts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Population of each place and each MCD by county (one row per GEOID and county)."""
+    """Return the population of each place and each MCD by county (one row per GEOID and county)."""
     places = (parts.loc[parts["kind"] == "place"]
               .groupby(["geoid", "county"], as_index=False)
               .agg(pop=("pop", "sum"), incorporated=("incorporated", "max")))
@@ -157,7 +160,7 @@ def _places_and_mcds(parts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _overlaps(overlaps: pd.DataFrame, places: pd.DataFrame, mcds: pd.DataFrame) -> pd.DataFrame:
-    """The MCD x place overlaps by county, each marked incorporated as its place is."""
+    """Return the MCD x place overlaps by county, each marked incorporated as its place is."""
     ov = pd.DataFrame({
         "mcd": overlaps["mcd_geoid"].astype("string"),
         "place": overlaps["place_geoid"].astype("string"),

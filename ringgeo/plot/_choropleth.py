@@ -1,59 +1,41 @@
-"""Figures for readers: choropleth maps, a growth timeline, deterministic files.
+"""Choropleth maps: the US composite of states or counties, or one state's counties.
 
 :func:`choropleth` is the one front door for maps: a national map of states or
 counties in the US composite layout (lower 48 in equal-area Albers, Alaska,
 Hawaii and Puerto Rico moved beside them), or one state with its counties.
-Class breaks come from mapclassify through a scheme name; missing values are
-hatched grey with a "No data" legend entry, zero gets a class of its own, and
-every figure carries a source line. :func:`timeline` draws the cumulative
-partner count. :func:`save` writes PNG, SVG or PDF files whose bytes are the
-same every time. The conventions (projection, composite, class breaks, legend
-labels) are described in ``docs/figures.md``.
+Class breaks come from mapclassify through a scheme name (:mod:`ringgeo.classes`);
+missing values are hatched grey with a "No data" legend entry, zero gets a class of
+its own, and every figure carries a source line. See ``docs/figures.md``.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import pathlib
-import tempfile
 import textwrap
 
 import geopandas as gpd
-import matplotlib
-import matplotlib.figure
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from .. import geography, params
+from .._config import memoized
+from ..classes import class_labels, classify
+from ..exceptions import ParameterError, warn
+from ..states import state_name, validate_state
 from . import _composite
-from ._classes import SCHEMES, class_labels, classify
 from ._draw import draw_lines, draw_polygons
-from ._explore import explore, map_info, stable_ids
 from ._figure import (
-    DPI,
-    FIGSIZE,
     FONT,
     METRICS,
-    MIN_DELTA_E,
-    alt_text,
     class_colours,
     draw_source,
     month_text,
-    palette_check,
     set_alt_text,
     source_line,
     titled_axes,
 )
-from ._timeline import published_counts, timeline
-from .exceptions import ParameterError, warn
-from .states import validate_state
 
-__all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "choropleth", "map_data",
-           "class_labels", "source_line", "timeline", "save", "explore", "alt_text",
-           "published_counts", "show", "stable_ids", "map_info", "describe_map", "palette_check",
-           "MIN_DELTA_E"]
+__all__ = ["choropleth", "map_data", "describe_map", "CMAP", "NO_DATA_COLOR"]
 
 #: Colour map: ColorBrewer YlOrRd, a sequential ramp that reads in grey and
 #: for colour-blind readers.
@@ -64,11 +46,9 @@ NO_DATA_HATCH = "//////"
 
 
 # --------------------------------------------------------------------------- geometry
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def _geometry(level: str, usps: str | None = None) -> gpd.GeoDataFrame:
     """Map geometry: the national composite, or one state's areas in its own projection."""
-    from . import geography  # imported late: reading boundaries takes a second
-
     states = geography.load_states()
     frame = states if level == "state" else geography.load_counties()
     frame = frame[["GEOID", "state", "name", "geometry"]]
@@ -130,7 +110,6 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
         level = "county" if state is not None else "state"
     if level not in ("state", "county"):
         raise ParameterError(f'level was {level!r} but is expected to be "state" or "county".')
-    from . import params  # the notebooks' validators: the plot API refuses what they refuse
 
     scheme = params.validate_scheme(scheme)
     k = params.validate_k(k)
@@ -271,6 +250,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80, "FL": 150, "WY": 0}})
     >>> fig, ax = choropleth(frame, "partners", scheme="user_defined", bins=[0, 50, 100, 200],
     ...                      title="Ring partners by state")
@@ -348,8 +328,6 @@ def describe_map(table, column, as_of=None) -> str:
     'Ring partner agencies by state, October 2020. Highest: Florida (150), California (120),
     Texas (80); 2 states have none; 47 have no data.'
     """
-    from .states import state_name
-
     level, usps = table.attrs["level"], table.attrs["state"]
     metric = METRICS.get(column, (str(column),))[0]
     unit = "states" if level == "state" else "counties"
@@ -384,7 +362,7 @@ def describe_map(table, column, as_of=None) -> str:
 
 
 def _draw_classes(ax, table, missing, colours, edge_width, county, usps):
-    """The areas, class by class (no data hatched first), and a county map's state outlines.
+    """Draw the areas, class by class (no data hatched first), and a county map's state outlines.
 
     Drawn with :mod:`ringgeo._draw`, which makes what ``GeoDataFrame.plot`` makes
     (the same files, byte for byte) without one matplotlib patch per area.
@@ -413,171 +391,3 @@ def _dc_callout(ax, table, colours):
             markeredgewidth=0.5, linestyle="none")
     ax.annotate("D.C.", xy=(x, y), xytext=(8, 0), textcoords="offset points", va="center",
                 fontsize=FONT["legend"], color="#262626")
-
-
-# --------------------------------------------------------------------------- saving
-_FORMATS = {
-    ".png": {"Software": None},
-    ".svg": {"Date": None, "Creator": None},
-    ".pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
-}
-
-
-def _write_atomic(path: pathlib.Path, write) -> pathlib.Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _svg_title(tmp: str, title: str, description: str) -> None:
-    """Put ``<title>`` and ``<desc>`` first inside the SVG root (what screen readers read)."""
-    from xml.sax.saxutils import escape
-
-    text = pathlib.Path(tmp).read_text(encoding="utf-8")
-    root = text.index("<svg")
-    end = text.index(">", root) + 1
-    tags = (f"\n <title>{escape(title)}</title>" if title else "") + \
-        (f"\n <desc>{escape(description)}</desc>" if description else "")
-    pathlib.Path(tmp).write_text(text[:end] + tags + text[end:], encoding="utf-8")
-
-
-def save(fig, path, *, dpi=DPI):
-    """Write a figure to PNG, SVG or PDF, or a web map to HTML, with the same bytes every time.
-
-    No timestamps or software versions are written, SVG element ids come from a
-    fixed salt, and the resolution is fixed. The figure's alt text
-    (:func:`alt_text`: the title and the description :func:`choropleth` and
-    :func:`timeline` build from the data) goes into the PNG text chunks
-    ``Title`` and ``Description``, the SVG ``<title>`` and ``<desc>`` and the
-    PDF ``Title`` and ``Subject``. A folium map (:func:`explore`) is written
-    to ``.html`` with element ids made stable (:func:`stable_ids`). The file is
-    first written to a temporary file in the same folder and then moved into
-    place, so an interrupted save never leaves a half-written file. Missing
-    folders are created.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure or folium.Map
-    path : str or path-like
-        Ends with ``.png``, ``.svg`` or ``.pdf`` (figures) or ``.html`` (maps).
-    dpi : int, default 200
-        Resolution of PNG files (10 x 6.5 inches at 200 dpi: 2,000 x 1,300 pixels).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    ParameterError
-        Another file extension, a figure and an extension that do not go together, or a
-        ``dpi`` outside 30 to 600 (:func:`ringgeo.params.validate_dpi`).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> fig, ax = plt.subplots(figsize=(2, 2))
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     a = save(fig, pathlib.Path(tmp) / "a.png").read_bytes()
-    ...     print(a == save(fig, pathlib.Path(tmp) / "figs" / "b.png").read_bytes())
-    True
-    >>> plt.close(fig)
-    """
-    from .params import validate_dpi
-
-    dpi = validate_dpi(dpi)
-    path = pathlib.Path(path)
-    suffix = path.suffix.lower()
-    is_map = hasattr(fig, "get_root") and not isinstance(fig, matplotlib.figure.Figure)
-    if suffix == ".html" or is_map:
-        if not (suffix == ".html" and is_map):
-            raise ParameterError(f"Cannot save {path.name!r}: web maps (ringgeo.plot.explore) "
-                                 "are saved as .html, figures as "
-                                 f"{', '.join(_FORMATS)}.")
-
-        def write_html(tmp):
-            from ._webmap import rendering
-
-            stable_ids(fig)
-            with rendering(fig):
-                text = fig.get_root().render()
-            pathlib.Path(tmp).write_text(text, encoding="utf-8")
-        return _write_atomic(path, write_html)
-    if suffix not in _FORMATS:
-        raise ParameterError(f"Cannot save {path.name!r}: the file name must end with "
-                             f"{', '.join(_FORMATS)} (or .html for a web map).")
-    title, description = alt_text(fig)
-    metadata = dict(_FORMATS[suffix])
-    if suffix == ".png":
-        metadata.update({k: v for k, v in (("Title", title), ("Description", description)) if v})
-    elif suffix == ".pdf":
-        metadata.update({k: v for k, v in (("Title", title), ("Subject", description)) if v})
-
-    def write(tmp):
-        with matplotlib.rc_context({"svg.hashsalt": "ringgeo", "svg.fonttype": "path",
-                                    "pdf.compression": 6}):
-            fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=metadata)
-        if suffix == ".svg" and (title or description):
-            _svg_title(tmp, title, description)
-    return _write_atomic(path, write)
-
-
-class _AltImage:
-    """A PNG of a figure that notebooks show with its alt text."""
-
-    def __init__(self, png: bytes, alt: str):
-        self.png, self.alt = png, alt
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        import base64
-        from html import escape
-
-        data = base64.b64encode(self.png).decode("ascii")
-        return {"text/html": f'<img src="data:image/png;base64,{data}" alt="{escape(self.alt)}"'
-                             f' style="max-width:100%">',
-                "image/png": data, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
-
-
-def show(fig, *, dpi=100, close=True):
-    """Display a figure in a notebook as an image with its alt text.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    dpi : int, default 100
-    close : bool, default True
-        Close the figure, so the notebook does not also show it without alt text.
-
-    Returns
-    -------
-    object
-        Shown by Jupyter as ``<img alt="...">`` (its plain-text form is the alt text).
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80}})
-    >>> fig, ax = choropleth(frame, "partners", title="Partners")
-    >>> show(fig)._repr_mimebundle_()[0]["text/plain"][:31]
-    'Ring partner agencies by state,'
-    """
-    import io
-
-    title, description = alt_text(fig)
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "ringgeo"}):
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    if close:
-        plt.close(fig)
-    return _AltImage(buffer.getvalue(), description or title)

@@ -1,31 +1,7 @@
-"""Is my town's police a Ring partner? One offline answer per ZIP code, place, county or point.
+"""The answer of a lookup: who serves a place, and the nearest partners.
 
-:func:`lookup` reads a query the way a reader asks it: a 5-digit ZIP code,
-``"City, ST"`` (or the full state name), ``"X County, ST"``, an agency name
-(or its FBI ORI), or a ``(lat, lon)`` point from the reader's own geocoder.
-It resolves the query against the registry's data only:
-
-* a ZIP code through GeoNames' postal codes (:mod:`ringgeo.postal`): its
-  post-office town, county and point;
-* a place name against the Census municipalities and counties, with the
-  package's own name keys (:class:`ringgeo._linkgeo.GeoIndex`: ``St.`` =
-  ``Saint``, diacritics, ``Township``...);
-* an agency name against the FBI agency list (:mod:`ringgeo.agencies`);
-* a point against the Census state and county boundaries.
-
-and answers with a :class:`Lookup`: what the query matched and how, the
-agencies that serve it (the municipal department, the county sheriff or
-county police, regional departments; or, where the place is not a Census
-municipality, the nearest local departments of its county) with each one's
-Ring partnership on ``as_of``, and the ``k`` nearest partner agencies by
-geodesic distance. An ambiguous query is an error listing the candidates,
-never a guess. The limits (a ZIP code is a postal route, not a jurisdiction)
-are in ``docs/lookup.md``.
-
-The query is read by :mod:`ringgeo._resolve`; the cached tables and the
-distances live in :mod:`ringgeo._lookupdata`. This module holds the answer
-(:class:`Lookup`), who serves a place, the nearest partners, the notebook's
-figures and the ``ringgeo lookup`` command.
+:class:`Lookup` holds what a query matched and how, the agencies that serve it
+with each one's partnership on ``as_of``, and the nearest partner agencies.
 """
 
 from __future__ import annotations
@@ -33,17 +9,18 @@ from __future__ import annotations
 import html
 import math
 import re
-import sys
-import types
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ._lookupdata import (
+from .. import data, params
+from .._linkgeo import default_index
+from .._names import fold, split_descriptor
+from ..exceptions import ParameterError
+from ..partners import EXPORT_DATE
+from ._data import (
     Context,
-    boundaries,
     context,
     county_label,
     geodesic_km,
@@ -52,20 +29,8 @@ from ._lookupdata import (
     source_paths,
 )
 from ._resolve import parse, place_point
-from .exceptions import ParameterError, QueryError
 
-__all__ = [
-    "AGENCY_COLUMNS",
-    "NEAREST_COLUMNS",
-    "ROLES",
-    "Lookup",
-    "QueryError",
-    "add_cli",
-    "lookup",
-    "plot_map",
-    "plot_timeline",
-    "timeline_position",
-]
+__all__ = ["AGENCY_COLUMNS", "NEAREST_COLUMNS", "NEARBY", "ROLES", "Lookup", "lookup"]
 
 
 #: Roles of the agencies that serve a place, in the order the answer lists them.
@@ -142,8 +107,6 @@ class Lookup:
     @property
     def credit(self) -> str:
         """The credit line of every source the answer shows."""
-        from . import data
-
         return data.credit(*self.sources)
 
     @property
@@ -197,8 +160,6 @@ class Lookup:
                 "credit": self.credit}
 
     def _date(self) -> str:
-        from .partners import EXPORT_DATE  # not _figure: it imports matplotlib
-
         return self.as_of or f"{EXPORT_DATE} (the snapshot)"
 
     def __repr__(self) -> str:
@@ -244,6 +205,9 @@ class Lookup:
 
     def plot(self, **kwargs):
         """Map of the place's counties and their agencies: see :func:`plot_map`."""
+        # imported here: drawing needs matplotlib (0.8 s), which an answer does not
+        from ._figures import plot_map
+
         return plot_map(self, **kwargs)
 
 
@@ -318,9 +282,7 @@ def _not_yet(in_snapshot: bool, activated, as_of) -> str:
 
 def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float, lon: float,
              as_of, *, nearby: bool, named: str | None = None) -> tuple[pd.DataFrame, list]:
-    """The agencies serving a place: positions by role, then the frame and notes."""
-    from ._names import fold, split_descriptor
-
+    """Find the agencies serving a place: positions by role, then the frame and notes."""
     a = ctx.agencies
     in_state = (a["state"] == state).to_numpy()
     in_county = in_state & ctx.in_counties(counties)
@@ -359,8 +321,6 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
         add("named agency", np.flatnonzero((a["ori"] == named).to_numpy()))
     notes = []
     if not picked["county police"] and not picked["county sheriff"] and counties:
-        from ._linkgeo import default_index
-
         geo = default_index()
         notes.append("The FBI agency list (2018) has no sheriff or county police for "
                      + ", ".join(county_label(geo, c) for c in counties) + ".")
@@ -394,7 +354,9 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
 
 
 def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
-    """Which agencies serve a ZIP code, place, county, agency or point, and are they Ring partners?
+    """Find the agencies serving a ZIP code, place, county, agency or point.
+
+    Also tell whether they are Ring partners.
 
     Parameters
     ----------
@@ -445,8 +407,6 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     ...
     ringgeo.exceptions.QueryError: 'Springfield' is ambiguous: ...
     """
-    from . import params
-
     as_of = params.validate_as_of(as_of)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= 50:
         raise ParameterError(f"`k` was {k!r} but is expected to be a whole number from 0 "
@@ -466,7 +426,6 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
         notes.append(f"{ctx.unplaced} partner "
                      + ("agency has" if ctx.unplaced == 1 else "agencies have")
                      + " no FBI point and cannot be ranked by distance.")
-    from ._linkgeo import default_index
 
     geo = default_index()
     muni = place.munis[0] if len(place.munis) == 1 else None
@@ -505,240 +464,3 @@ def _county_partners(ctx, agencies, place, as_of) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- notebook helpers
-def timeline_position(result: Lookup) -> pd.DataFrame:
-    """Where each partnership of the answer sits on the national growth timeline.
-
-    Parameters
-    ----------
-    result : Lookup
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per serving agency that is a partner in the snapshot with an
-        activation date: ``ori``, ``agency``, ``activated``, ``national_before``
-        (dated partnerships activated before it, nationally), ``national_dated``
-        (all dated partnerships of the snapshot), ``state_before``,
-        ``state_dated``, ``share_before`` (``national_before /
-        national_dated``: the share of today's dated partners that came
-        earlier).
-
-    Examples
-    --------
-    >>> pos = timeline_position(lookup("19082"))
-    >>> pos.loc[0, "ori"], bool(0 < pos.loc[0, "share_before"] < 1)
-    ('PA0233700', True)
-    """
-    from . import load_partners
-
-    partners = load_partners()
-    partners.attrs = {}  # pandas deep-copies attrs (the quality report) on every step
-    dated = partners.loc[partners["activated"].notna(), ["state", "activated"]]
-    rows = []
-    serving = result.agencies.loc[result.agencies["activated"].notna()
-                                  & (result.agencies["role"] != "partner in the county")]
-    for rec in serving.drop_duplicates("ori").itertuples():
-        day = pd.Timestamp(rec.activated)
-        same = dated["state"] == rec.state
-        rows.append({"ori": rec.ori, "agency": rec.agency, "activated": day,
-                     "national_before": int((dated["activated"] < day).sum()),
-                     "national_dated": len(dated),
-                     "state_before": int((same & (dated["activated"] < day)).sum()),
-                     "state_dated": int(same.sum())})
-    out = pd.DataFrame(rows, columns=["ori", "agency", "activated", "national_before",
-                                      "national_dated", "state_before", "state_dated"])
-    out["share_before"] = out["national_before"] / out["national_dated"]
-    return out
-
-
-def plot_timeline(result: Lookup, *, ax=None):
-    """The national growth of Ring partnerships with the answer's partnerships marked.
-
-    The cumulative national line (:func:`ringgeo.coverage.timeline` of the
-    snapshot, by month) with a red dot and label at the activation date of
-    each serving agency that is a partner (:func:`timeline_position`), and a
-    dashed line at ``as_of`` when one is given.
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
-        The axes hold the national line and one labelled dot per partner serving the place.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plot_timeline(lookup("19082"))
-    >>> print(ax.texts[0].get_text())  # Upper Darby's department joined as the 301st
-    Upper Darby Township Police Department
-    2019-06-28: partner no. 301 of 1,331 dated
-    >>> plt.close(fig)
-    """
-    from . import coverage, load_partners
-    from . import plot as rplot
-
-    with warnings.catch_warnings():  # the undated partners: the source line counts them
-        warnings.simplefilter("ignore", UserWarning)
-        national = coverage.timeline(load_partners(), freq="M")
-    fig, ax = rplot.timeline(national, ax=ax, annotate=False,
-                             title="Where the partnership sits in Ring's growth",
-                             subtitle=f"Ring partner agencies nationally, cumulative; the "
-                                      f"agencies serving {result.query!r} marked")
-    for rec in timeline_position(result).itertuples():
-        y = rec.national_before + 1
-        ax.scatter([rec.activated], [y], s=70, c="#c0392b", zorder=5)
-        ax.annotate(f"{rec.agency}\n{rec.activated:%Y-%m-%d}: partner no. {y:,} of "
-                    f"{rec.national_dated:,} dated", (rec.activated, y), xytext=(-10, 18),
-                    textcoords="offset points", ha="right", fontsize=8)
-    if result.as_of:
-        ax.axvline(pd.Timestamp(result.as_of), color="#555555", linestyle="--", linewidth=1)
-    return fig, ax
-
-
-def plot_map(result: Lookup, *, ax=None, label: bool = True):
-    """Map the answer's counties with their agencies as points.
-
-    Ring partners on ``as_of`` are red triangles, other agencies grey dots,
-    the agencies that serve the place are labelled, the queried point is a
-    black cross. The source line credits every file shown.
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
-        The axes carry the map's alt text (``ringgeo.plot.alt_text(fig)`` reads it).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plot_map(lookup("19082"))
-    >>> [text.get_text() for text in ax.get_legend().get_texts()]
-    ['other agencies (42)', 'Ring partners on 2020-10-07 (6)', 'the place asked about']
-    >>> plt.close(fig)
-    """
-    import matplotlib.pyplot as plt
-
-    from ._draw import draw_polygons
-    from ._figure import FONT, set_alt_text, source_line
-
-    paths = source_paths()
-    ctx = context(result.as_of, paths)
-    _, counties = boundaries(paths)
-    shapes = counties.loc[counties["GEOID"].isin(result.counties)]
-    a = ctx.agencies
-    inside = ctx.in_counties(result.counties)
-    pts = a.loc[inside & a["latitude"].notna()]
-    # the map shows the counties (and the point asked about); an agency whose FBI point
-    # is a distant headquarters (state police, for instance) is left out and counted
-    x0, y0, x1, y1 = shapes.total_bounds
-    x0, x1 = min(x0, result.longitude), max(x1, result.longitude)
-    y0, y1 = min(y0, result.latitude), max(y1, result.latitude)
-    pad_x, pad_y = (x1 - x0) * 0.08 + 0.01, (y1 - y0) * 0.08 + 0.01
-    x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
-    shown = pts["longitude"].between(x0, x1) & pts["latitude"].between(y0, y1)
-    away = int((~shown).sum())
-    pts = pts.loc[shown]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 8))
-    else:
-        fig = ax.figure
-    draw_polygons(ax, shapes, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
-    others = pts.loc[~pts["partner"]]
-    partners = pts.loc[pts["partner"]]
-    ax.scatter(others["longitude"], others["latitude"], s=18, c="#9a9a9a",
-               label=f"other agencies ({len(others)})", zorder=3)
-    ax.scatter(partners["longitude"], partners["latitude"], s=60, marker="^", c="#c0392b",
-               edgecolors="white", linewidths=0.6,
-               label=f"Ring partners on {result.as_of or '2020-10-07'} ({len(partners)})",
-               zorder=4)
-    ax.scatter([result.longitude], [result.latitude], s=140, marker="X", c="black",
-               label="the place asked about", zorder=5)
-    if label:
-        serving = result.agencies.loc[result.agencies["role"] != "partner in the county"]
-        middle = (x0 + x1) / 2
-        for rec in pts.loc[pts["ori"].isin(serving["ori"])].itertuples():
-            right = rec.longitude > middle
-            ax.annotate(rec.agency, (rec.longitude, rec.latitude),
-                        xytext=(-6 if right else 6, 6), textcoords="offset points",
-                        ha="right" if right else "left", fontsize=8, zorder=6,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
-                              "alpha": 0.8})
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect(1 / math.cos(math.radians(result.latitude)))
-    ax.set_axis_off()
-    ax.legend(loc="best", fontsize=FONT["legend"], frameon=True)
-    date = result.as_of or "2020-10-07"
-    ax.set_title(f"{', '.join(result.county_names)}, {result.state}: law enforcement agencies "
-                 f"and Ring partners on {date}", fontsize=FONT["subtitle"] + 1)
-    names = tuple(dict.fromkeys(("cb_2019_us_county_20m.zip",) + result.sources))
-    text = source_line(as_of=result.as_of, credit=list(names), level=None,
-                       note="Agencies at the FBI's geocoded points (not boundaries)"
-                       + (f"; {away} agencies of the county whose point lies off the map "
-                          f"are not drawn" if away else ""))
-    fig.text(0.01, 0.01, "\n".join(_wrap(text)), fontsize=FONT["source"], va="bottom")
-    where = f"{', '.join(result.county_names)}, {result.state}"
-    set_alt_text(ax, ax.get_title(),
-                 f"Map of {where} with its law enforcement agencies at the FBI's points: "
-                 f"{len(partners)} Ring partner(s) on {date} and {len(others)} other "
-                 f"agencies; a cross marks the place asked about.")
-    return fig, ax
-
-
-def _wrap(text: str, width: int = 110) -> list:
-    import textwrap
-
-    return textwrap.wrap(text, width)
-
-
-# ---------------------------------------------------------------------- command line
-def _cli(args) -> int:
-    import json
-    import sys
-
-    words = args.query
-    query = " ".join(words)  # ringgeo lookup Upper Darby, PA
-    if len(words) == 2 and all(_NUMBER.match(w) for w in words):  # ringgeo lookup 39.95 -75.27
-        query = (float(words[0]), float(words[1]))
-    result = lookup(query, as_of=args.as_of, k=args.k)
-    if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-    elif args.csv:
-        frame = result.to_frame()
-        frame["activated"] = [("" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}")
-                              for v in frame["activated"]]
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
-        sys.stdout.write(f"# Sources: {result.credit}\n")
-    else:
-        print(repr(result))
-    return 0
-
-
-def add_cli(subparsers) -> None:
-    """Register ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``."""
-    parser = subparsers.add_parser(
-        "lookup", help="which agencies serve a ZIP code, place, county or point, and are "
-                       "they Ring partners?",
-        description="Answer 'is my town's police a Ring partner?' offline. QUERY: a ZIP code "
-                    "(19082), 'City, ST' ('Upper Darby, PA'), 'X County, ST', an agency name "
-                    "or ORI, or a point 'LAT,LON' (from your own geocoder).")
-    parser.add_argument("query", nargs="+", help="ZIP code, 'City, ST', 'X County, ST', "
-                                                 "agency name or ORI, or LAT,LON")
-    parser.add_argument("--as-of", dest="as_of", default=None,
-                        help="partnerships activated by this date (YYYY-MM-DD); default: "
-                             "the 2020-10-07 snapshot")
-    parser.add_argument("-k", type=int, default=5, help="nearest partner agencies to list "
-                                                        "(default 5)")
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print the answer as JSON")
-    fmt.add_argument("--csv", action="store_true", help="print the answer's table as CSV")
-    parser.set_defaults(func=_cli)
-
-
-class _CallableModule(types.ModuleType):
-    """``ringgeo.lookup`` is both this module and the function :func:`lookup`."""
-
-    def __call__(self, query, *, as_of=None, k: int = 5) -> Lookup:
-        return lookup(query, as_of=as_of, k=k)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -15,12 +15,21 @@ partnerships and the primary police are stored in the parsed-data cache
 
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from .. import data, geography, tablecache
+from .._config import memoized
+from .._frames import without_attrs
+from .._names import fold
+from ..agencies import load_agencies, with_partners
+from ..coverage import primary_police
+from ..geography import SOURCE_FILES, load_counties, load_municipalities, load_states
+from ..partners import load_partners
+from ..postal import load_postal_codes
 
 #: Mean Earth radius (km) of the haversine prefilter.
 EARTH_KM = 6371.0088
@@ -43,18 +52,18 @@ class Context:
         return mask
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def bare_agencies(paths: tuple) -> pd.DataFrame:
-    """The FBI agencies without geometry or ``attrs``, numbered from 0 (not to be changed)."""
-    from . import load_agencies
-    from ._frames import without_attrs
+    """Return the FBI agencies without geometry or ``attrs``, numbered from 0.
 
+    The frame is not to be changed.
+    """
     # without the quality report, which pandas would deep-copy on every access
     return pd.DataFrame(without_attrs(load_agencies()).drop(columns="geometry")).reset_index(
         drop=True)
 
 
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def marks_on(as_of: str | None, paths: tuple) -> pd.DataFrame:
     """:func:`agency_marks`, once per process (not to be changed)."""
     return agency_marks(as_of, paths)
@@ -67,12 +76,7 @@ def agency_marks(as_of: str | None, paths: tuple) -> pd.DataFrame:
     of the partners on ``as_of``). Read from the parsed-data cache after the
     first build: a lookup then reads three columns, not the partner table.
     """
-    from . import data, tablecache
-
     def build():
-        from . import load_partners
-        from .agencies import with_partners
-
         with warnings.catch_warnings():  # the undated partners: said in the answer's status
             warnings.simplefilter("ignore", UserWarning)
             partners = load_partners(as_of=as_of)
@@ -87,7 +91,7 @@ def agency_marks(as_of: str | None, paths: tuple) -> pd.DataFrame:
                              sources=list(data.registry()))
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def agencies_by_county(paths: tuple) -> dict:
     """County GEOID -> row positions of the agencies that lie in it (in row order)."""
     by_county: dict = {}
@@ -97,7 +101,7 @@ def agencies_by_county(paths: tuple) -> dict:
     return by_county
 
 
-@functools.lru_cache(maxsize=8)
+@memoized(maxsize=8)
 def context(as_of: str | None, paths: tuple) -> Context:
     snapshot, now = marks_on(None, paths), marks_on(as_of, paths)
     frame = bare_agencies(paths).copy()
@@ -113,25 +117,18 @@ def context(as_of: str | None, paths: tuple) -> Context:
 
 
 def source_paths() -> tuple:
-    from . import data
-    from .geography import source_paths
-
     return (str(data.fetch("fbi-agencies-2018.csv")),
-            str(data.fetch("atlas-of-surveillance-20201007.csv"))) + source_paths()
+            str(data.fetch("atlas-of-surveillance-20201007.csv"))) + geography.source_paths()
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def coextensive(paths: tuple) -> dict:
-    from .geography import load_municipalities
-
     munis = load_municipalities()
     return dict(zip(munis["GEOID"].tolist(), munis["coextensive_geoid"].tolist()))
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _postal(paths: tuple) -> pd.DataFrame:
-    from .postal import load_postal_codes
-
     zips = load_postal_codes()
     zips.attrs = {}  # pandas deep-copies attrs on every access
     return zips
@@ -142,7 +139,7 @@ def _in_code_order(zips: pd.DataFrame) -> pd.DataFrame:
     return zips.sort_values(["zip", "state"], na_position="last", kind="stable")
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def zip_codes(paths: tuple) -> pd.DataFrame:
     """GeoNames' postal codes, one row per ZIP code, indexed by the code (not to be changed).
 
@@ -160,7 +157,7 @@ def zip_codes(paths: tuple) -> pd.DataFrame:
     return zips.loc[keep].set_index("zip")
 
 
-@functools.lru_cache(maxsize=64)
+@memoized(maxsize=64)
 def post_office_towns(paths: tuple, state: str | None = None) -> dict:
     """``(state, folded town) -> [ZIP codes]`` of one state (None: of every state).
 
@@ -168,8 +165,6 @@ def post_office_towns(paths: tuple, state: str | None = None) -> dict:
     country's restricted to that state: folding every town of the country
     takes most of a second, one state's a few milliseconds.
     """
-    from ._names import fold
-
     zips = _postal(paths)
     if state is not None:
         zips = zips.loc[(zips["state"] == state).to_numpy(dtype=bool, na_value=False)]
@@ -187,10 +182,6 @@ def primary_pieces() -> pd.DataFrame:
 
     Read from the parsed-data cache after the first build (:mod:`ringgeo.tablecache`).
     """
-    from . import tablecache
-    from .coverage import primary_police
-    from .geography import SOURCE_FILES
-
     return tablecache.cached("primary_police", {}, primary_police,
                              sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
 
@@ -203,9 +194,6 @@ def primary_by_municipality() -> pd.DataFrame:
     ``population``: places first, then minor civil divisions, each in the
     order of the groups. Read from the parsed-data cache after the first build.
     """
-    from . import tablecache
-    from .geography import SOURCE_FILES
-
     def build():
         table = primary_pieces()
         parts = []
@@ -221,7 +209,7 @@ def primary_by_municipality() -> pd.DataFrame:
                              sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def _primary_table(paths: tuple) -> tuple:
     table = primary_by_municipality()
     table.attrs = {}
@@ -245,10 +233,8 @@ def primary_police_of(geoid: str, paths: tuple) -> list:
     return sorted(found, key=lambda r: (-r[3], r[0]))
 
 
-@functools.lru_cache(maxsize=2)
+@memoized(maxsize=2)
 def boundaries(paths: tuple) -> tuple:
-    from .geography import load_counties, load_states
-
     states, counties = load_states(), load_counties()
     states.attrs, counties.attrs = {}, {}
     return states, counties

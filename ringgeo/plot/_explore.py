@@ -8,17 +8,22 @@ the HTML folium writes the same every time. See ``docs/figures.md``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 
 import pandas as pd
 
+from .. import geography
+from .._config import memoized
+from .._frames import without_attrs
+from ..agencies import with_partners
+from ..exceptions import ParameterError
+from ..metrics import METRICS
+from ..partners import load_partners
+from ..states import state_name, validate_state
+from . import _choropleth
 from ._figure import class_colours, source_line
-from ._frames import without_attrs
-from .exceptions import ParameterError
-from .metrics import METRICS
-from .states import state_name, validate_state
+from ._webmap import WebMap
 
 __all__ = ["explore", "map_info", "stable_ids", "PARTNER_COLOR", "AGENCY_COLOR"]
 
@@ -35,12 +40,11 @@ _TYPE_NAMES = {"police": "Police department", "sheriff": "Sheriff's office",
                "university": "University police", "tribal": "Tribal police", "other": "Other"}
 
 
-@functools.lru_cache(maxsize=4)
+@memoized(maxsize=4)
 def _areas(level: str) -> "object":
     """Census boundaries of the level in longitude/latitude (EPSG:4326), coordinates rounded."""
     import shapely
 
-    from . import geography
 
     frame = geography.load_states() if level == "state" else geography.load_counties()
     frame = frame[["GEOID", "geometry"]].to_crs(4326)
@@ -64,8 +68,10 @@ def _text(value) -> str:
 
 
 def _each(values, text) -> list:
-    """``[text(v) for v in values]``, computing each distinct value once (agencies share
-    counties, types and dates)."""
+    """Return ``[text(v) for v in values]``, computing each distinct value once.
+
+    Agencies share counties, types and dates.
+    """
     done, out = {}, []
     for value in values:
         try:
@@ -85,8 +91,11 @@ def _county_text(raw) -> str:
 
 
 def _agency_points(agencies, usps):
-    """Partner and other agencies of the map (one state or all), with popup fields, and
-    the number left out for want of coordinates."""
+    """Return the partner and other agencies of the map, and the number without coordinates.
+
+    The agencies are those of one state or all, with popup fields; the number counts the
+    agencies left out for want of coordinates.
+    """
     need = {"ori", "agency", "agency_type", "state", "geometry", "partner", "partner_id",
             "activated"}
     missing = sorted(need - set(agencies.columns))
@@ -216,7 +225,6 @@ def explore(
     """
     import folium
 
-    from ._webmap import WebMap
 
     usps = validate_state(state) if state is not None else None
     if frame is not None and column is None:
@@ -262,28 +270,27 @@ def explore(
 
 
 def _agencies_of(agencies, as_of):
-    """The agency points of ``explore(agencies=...)``: True loads them, False draws none."""
+    """Return the agency points of ``explore(agencies=...)``: True loads them, False draws none."""
     if agencies is True:
-        import ringgeo
-
-        return ringgeo.agencies.with_partners(ringgeo.load_partners(as_of=as_of))
+        return with_partners(load_partners(as_of=as_of))
     if agencies is not False and agencies is not None:
         return agencies
     return None
 
 
 def _add_areas(m, info: dict, legend: dict, frame, column, classify: dict, cmap, usps):
-    """The choropleth layer; fills the legend's classes. Returns the level and the bounds of
-    a state's map (None for the nation)."""
+    """Add the choropleth layer and fill the legend's classes.
+
+    Returns the level and the bounds of a state's map (None for the nation).
+    """
     import folium
     from folium.features import GeoJsonTooltip
 
-    from . import plot
 
-    table = plot.map_data(frame, column, **classify)
+    table = _choropleth.map_data(frame, column, **classify)
     level = table.attrs["level"]
     labels = list(table.attrs["labels"])
-    colours = [_hex(c) for c in class_colours(cmap or plot.CMAP, len(labels),
+    colours = [_hex(c) for c in class_colours(cmap or _choropleth.CMAP, len(labels),
                                          table.attrs["zero_class"])]
     areas = _areas(level).merge(table[["GEOID", "name", "value", "class", "label"]],
                                 on="GEOID")
@@ -323,7 +330,7 @@ _POINT_STYLES = (
 
 
 def _add_points(m, info: dict, legend: dict, points, usps):
-    """The partner and never-partnered layers; returns the bounds of a state's points."""
+    """Add the partner and never-partnered layers; return the bounds of a state's points."""
     import folium
     from folium.features import GeoJsonPopup, GeoJsonTooltip
 
@@ -354,7 +361,7 @@ def _add_points(m, info: dict, legend: dict, points, usps):
 
 
 def _credit(column, level, agencies: bool, as_of) -> str:
-    """The attribution line: the boundaries, the metric's sources and the agency list."""
+    """Return the attribution line: the boundaries, the metric's sources and the agency list."""
     names = []
     if column is not None:
         names.append("cb_2019_us_state_20m.zip" if level == "state"
@@ -366,7 +373,7 @@ def _credit(column, level, agencies: bool, as_of) -> str:
 
 
 def _default_title(metric_name, level, usps) -> str:
-    """The metric and the area (``metric_name`` None: a map of agencies only)."""
+    """Title the map by the metric and the area (``metric_name`` None: a map of agencies only)."""
     if metric_name is None:
         return "Ring partner agencies" + (f" in {state_name(usps)}" if usps else "")
     where = "by state" if level == "state" else "by county"
@@ -376,9 +383,11 @@ def _default_title(metric_name, level, usps) -> str:
 
 
 def map_info(web_map) -> dict:
-    """What :func:`explore` drew: ``layers``, ``labels`` (the legend's classes),
-    ``markers`` (agency points), ``unlocated`` (agencies without a location, not drawn),
-    ``title`` and ``credit`` (the attribution line).
+    """Return what :func:`explore` drew.
+
+    The keys: ``layers``, ``labels`` (the legend's classes), ``markers`` (agency points),
+    ``unlocated`` (agencies without a location, not drawn), ``title`` and ``credit`` (the
+    attribution line).
 
     Raises
     ------
