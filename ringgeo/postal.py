@@ -10,6 +10,13 @@ police serve an address (``docs/lookup.md``). Every input row is kept; rows
 without a county (military APO/FPO codes), outside the 50 states and DC (the
 Marshall Islands), or whose county is not a 2019 Census county are counted
 in ``attrs["quality"]``.
+
+:func:`load_zip_municipalities` turns ZIP codes into the municipalities they
+cover, through the Census 2020 ZCTA relationship files as compiled by
+``us_geo`` (``us-geo-2020-*.csv``, ``us-geo-2023-places.csv``): one row per
+(ZCTA, municipality) overlap with its share of the ZCTA's land.
+:func:`zip_municipalities` gives the rows of one ZIP code, and
+:func:`municipality_shares` is the rule itself, on tables passed in.
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ import pandas as pd
 
 from . import data, tablecache
 from ._config import memoized
-from ._rowchecks import coordinates, fail_first
-from .exceptions import InputError
-from .geography import load_counties
+from ._rowchecks import coordinates, fail_first, require_columns
+from .exceptions import InputError, ParameterError
+from .geography import SUBEST_FILE, load_counties, load_municipalities
 from .states import STATES, STATES_AND_DC
 
-__all__ = ["COLUMNS", "POSTAL_FILE", "credit", "load_postal_codes", "read_postal_codes"]
+__all__ = ["COLUMNS", "POSTAL_FILE", "ZCTA_FILES", "ZIP_COLUMNS", "DROP_REASONS", "credit",
+           "load_postal_codes", "read_postal_codes", "load_zip_municipalities",
+           "zip_municipalities", "municipality_shares"]
 
 #: Registry name of the GeoNames postal code file.
 POSTAL_FILE = "geonames-us-postal-codes-20200708.zip"
@@ -221,3 +230,308 @@ def load_postal_codes() -> pd.DataFrame:
         return out
     # the parsed-data cache (ringgeo.tablecache), keyed on every registry file
     return tablecache.cached("postal_codes", {}, build, sources=list(data.registry()))
+
+
+# --------------------------------------------------------------------------
+# ZIP codes -> municipalities, through the Census 2020 ZCTA relationship files
+# --------------------------------------------------------------------------
+
+#: Registry names of the us_geo tables: ZCTAs, ZCTA x county subdivision and ZCTA x place
+#: overlaps, county subdivision names, place names (in that order).
+ZCTA_FILES = ("us-geo-2020-zctas.csv", "us-geo-2020-zcta-county-subdivisions.csv",
+              "us-geo-2020-zcta-places.csv", "us-geo-2020-county-subdivisions.csv",
+              "us-geo-2023-places.csv")
+#: Columns of :func:`load_zip_municipalities`, in order.
+ZIP_COLUMNS = ("zip", "muni_geoid", "kind", "name", "state", "land_sqmi", "land_share", "rank")
+#: Why an overlap row of the relationship files is not in :func:`load_zip_municipalities`
+#: (the keys of ``attrs["dropped"]``), in the order the rules are applied.
+DROP_REASONS = {
+    "no_land": "the ZCTA and the area share no land (they touch, or share water only)",
+    "zcta_unknown": "the ZCTA has no row, or no land, in the ZCTA table",
+    "geoid_unknown": "the GEOID is in neither ringgeo's municipality table nor the us_geo "
+                     "name files: county subdivision codes changed since 2020 (mostly "
+                     "Arkansas), the island areas, a few places new since",
+    "not_municipality": "not a municipality of ringgeo: a census-designated place, a census "
+                        "county division or unorganized territory, an inactive, fictitious or "
+                        "nonfunctioning minor civil division, a territory's area",
+    "coextensive": "a minor civil division that is the same municipality as a place "
+                   "(coextensive_geoid): counted once, as the place",
+}
+_CODE_LENGTH = {"zcta": 5, "mcd": 10, "place": 7}
+_ZIP_QUERY = re.compile(r"^(\d{5})(?:-\d{4})?$")
+
+
+def _read_us_geo(path, codes: dict, numbers=("Land Area",)) -> pd.DataFrame:
+    """Read a us_geo table as strings, check its codes and make ``numbers`` float."""
+    where = f"us_geo file {path}"
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise InputError(f"{where}: cannot be read as a UTF-8 CSV with a header row "
+                         f"({err}).") from err
+    require_columns(frame, [*codes, *numbers], where, "fetch it again with "
+                    "ringgeo.data.fetch (the registry's copy has them).")
+    frame["row"] = np.arange(2, len(frame) + 2)  # line 1 is the header
+    for column, kind in codes.items():
+        digits = _CODE_LENGTH[kind]
+        bad = ~frame[column].str.fullmatch(rf"\d{{{digits}}}")
+        if bad.any():
+            fail_first(frame, bad, column, f"is not a {digits}-digit {kind} code (leading "
+                       f"zeros kept).", where)
+    for column in numbers:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            fail_first(frame, bad, column, "is not an area in square miles (a number, 0 or "
+                       "more).", where)
+        frame[column] = values.astype("float64")
+    return frame
+
+
+def municipality_shares(zctas: pd.DataFrame, subdivisions: pd.DataFrame,
+                        places: pd.DataFrame, municipalities: pd.DataFrame,
+                        known=()) -> pd.DataFrame:
+    """Rank the municipalities of each ZCTA by their share of its land.
+
+    The rule of :func:`load_zip_municipalities`, on tables passed in. The
+    overlap rows of both relationship tables are kept when they hold land, their
+    ZCTA has land, and their GEOID is a municipality of ``municipalities``; a
+    minor civil division whose ``coextensive_geoid`` is a place of the table
+    counts as that place (the row ringgeo links to), once per ZCTA: the place's
+    own row when it has one, else the MCD's land. Shares are the overlap's land
+    over the ZCTA's land, capped at 1 (the relationship files measure land a
+    little differently from the ZCTA table: 357 of the real rows, mostly by
+    less than 0.1 %, would exceed it). A village (place) lies inside its town
+    or township (MCD), so the shares of one ZCTA may sum above 1.
+
+    Parameters
+    ----------
+    zctas : pandas.DataFrame
+        ``ZCTA5`` (5 characters) and ``Land Area`` (square miles), one row per ZCTA.
+    subdivisions, places : pandas.DataFrame
+        The overlaps: ``ZCTA5``, ``County Subdivision GEOID`` (10 characters) or
+        ``Place GEOID`` (7), and ``Land Area``.
+    municipalities : pandas.DataFrame
+        ``GEOID``, ``kind`` (``"place"``/``"mcd"``), ``name``, ``state`` and
+        ``coextensive_geoid`` (NA when none), as
+        :func:`ringgeo.geography.load_municipalities` gives them.
+    known : iterable of str, optional
+        Further GEOIDs that are known but are not municipalities (census-designated
+        places, census county divisions, ...): their rows count as
+        ``"not_municipality"``; other GEOIDs outside ``municipalities`` count as
+        ``"geoid_unknown"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ZIP_COLUMNS`, sorted by ``zip`` and ``rank``: ``zip``
+        (the ZCTA), ``muni_geoid``, ``kind``, ``name``, ``state`` (str),
+        ``land_sqmi``, ``land_share`` (float), ``rank`` (int, 1 = largest share;
+        ties go to the MCD, then to the lower GEOID). ``attrs["dropped"]``:
+        rows left out, by reason (:data:`DROP_REASONS`, each key always
+        present); ``attrs["rows_read"]`` (overlap rows by kind);
+        ``attrs["geoid_unknown_zctas"]`` (ZCTAs with such a row);
+        ``attrs["zctas"]`` (ZCTAs with a row),
+        ``attrs["zctas_without_municipality"]`` (ZCTAs of ``zctas`` with none) and
+        ``attrs["share_capped"]`` (rows whose share was capped at 1).
+
+    Examples
+    --------
+    A township of 10 square miles, its village of 2 (both in the ZCTA's 8), a
+    census-designated place:
+
+    >>> import pandas as pd
+    >>> zctas = pd.DataFrame({"ZCTA5": ["08012"], "Land Area": [8.0]})
+    >>> mcds = pd.DataFrame({"ZCTA5": ["08012"], "County Subdivision GEOID": ["3400726760"],
+    ...                      "Land Area": [6.0]})
+    >>> places = pd.DataFrame({"ZCTA5": ["08012", "08012"],
+    ...                        "Place GEOID": ["3400001", "3406040"], "Land Area": [2.0, 3.0]})
+    >>> munis = pd.DataFrame({"GEOID": ["3400726760", "3400001"], "kind": ["mcd", "place"],
+    ...                       "name": ["Gloucester township", "Hill borough"],
+    ...                       "state": ["NJ", "NJ"], "coextensive_geoid": [pd.NA, pd.NA]})
+    >>> out = municipality_shares(zctas, mcds, places, munis, known={"3406040"})
+    >>> out[["muni_geoid", "land_share", "rank"]].values.tolist()
+    [['3400726760', 0.75, 1], ['3400001', 0.25, 2]]
+    >>> out.attrs["dropped"]["not_municipality"]
+    1
+    """
+    where = "municipality_shares:"
+    require_columns(zctas, ["ZCTA5", "Land Area"], f"{where} zctas", "pass us-geo-2020-zctas.csv.")
+    for frame, column, name in ((subdivisions, "County Subdivision GEOID", "subdivisions"),
+                                (places, "Place GEOID", "places")):
+        require_columns(frame, ["ZCTA5", column, "Land Area"], f"{where} {name}",
+                        f"pass the ZCTA x {name} overlaps of us_geo.")
+    require_columns(municipalities, ["GEOID", "kind", "name", "state", "coextensive_geoid"],
+                    f"{where} municipalities", "pass ringgeo.geography.load_municipalities().")
+    rows = pd.concat([
+        pd.DataFrame({"zip": subdivisions["ZCTA5"].to_numpy(),
+                      "muni_geoid": subdivisions["County Subdivision GEOID"].to_numpy(),
+                      "land_sqmi": subdivisions["Land Area"].to_numpy(dtype="float64")}),
+        pd.DataFrame({"zip": places["ZCTA5"].to_numpy(),
+                      "muni_geoid": places["Place GEOID"].to_numpy(),
+                      "land_sqmi": places["Land Area"].to_numpy(dtype="float64")}),
+    ], ignore_index=True)
+    total = pd.Series(zctas["Land Area"].to_numpy(dtype="float64"),
+                      index=zctas["ZCTA5"].to_numpy())
+    rows["zcta_land"] = rows["zip"].map(total)
+    munis = municipalities.set_index("GEOID")
+    ids = set(munis.index)
+    reason = pd.Series(pd.NA, index=rows.index, dtype="object")
+
+    def drop(mask, why):
+        reason[mask & reason.isna()] = why
+
+    drop(~(rows["land_sqmi"] > 0), "no_land")
+    drop(~(rows["zcta_land"] > 0), "zcta_unknown")
+    in_table = rows["muni_geoid"].isin(ids)
+    drop(~in_table & ~rows["muni_geoid"].isin(set(known)), "geoid_unknown")
+    drop(~in_table, "not_municipality")
+    # an MCD that is the same municipality as a listed place counts as the place
+    twin = munis["coextensive_geoid"].where(munis["kind"] == "mcd")
+    twin = twin[twin.notna() & twin.isin(ids)]
+    to_place = reason.isna() & rows["muni_geoid"].isin(set(twin.index))
+    rows.loc[to_place, "muni_geoid"] = rows.loc[to_place, "muni_geoid"].map(twin)
+    kept = reason.isna()
+    order = rows.loc[kept].assign(own=~to_place[kept]).sort_values(
+        ["zip", "muni_geoid", "own"], ascending=[True, True, False])
+    repeated = order.index[order.duplicated(["zip", "muni_geoid"])]
+    reason[repeated] = "coextensive"
+    unknown_zctas = rows.loc[reason == "geoid_unknown", "zip"].nunique()
+    rows = rows.loc[reason.isna()]
+    out = pd.DataFrame({
+        "zip": rows["zip"].astype("string"),
+        "muni_geoid": rows["muni_geoid"].astype("string"),
+        "kind": rows["muni_geoid"].map(munis["kind"]).astype("string"),
+        "name": rows["muni_geoid"].map(munis["name"]).astype("string"),
+        "state": rows["muni_geoid"].map(munis["state"]).astype("string"),
+        "land_sqmi": rows["land_sqmi"].astype("float64"),
+        "land_share": (rows["land_sqmi"] / rows["zcta_land"]).astype("float64"),
+    })
+    # within a ZCTA the share orders as the land does; the relationship files measure
+    # land a little differently from the ZCTA table, so a share may exceed 1: it is capped
+    out["_mcd_last"] = out["kind"] != "mcd"
+    out = out.sort_values(["zip", "land_sqmi", "_mcd_last", "muni_geoid"],
+                          ascending=[True, False, True, True]).drop(columns="_mcd_last")
+    out["rank"] = out.groupby("zip", sort=False).cumcount().astype("int64") + 1
+    capped = int((out["land_share"] > 1).sum())
+    out["land_share"] = out["land_share"].clip(upper=1.0)
+    out = out.reset_index(drop=True)
+    out.attrs = {
+        "rows_read": {"mcd": len(subdivisions), "place": len(places)},
+        "kept": len(out),
+        "dropped": {why: int((reason == why).sum()) for why in DROP_REASONS},
+        "geoid_unknown_zctas": int(unknown_zctas),
+        "zctas": int(out["zip"].nunique()),
+        "zctas_without_municipality": int((~zctas["ZCTA5"].isin(set(out["zip"]))).sum()),
+        "share_capped": capped,
+    }
+    return out
+
+
+def _zip_municipalities() -> pd.DataFrame:
+    paths = [data.fetch(name) for name in ZCTA_FILES]
+    zctas = _read_us_geo(paths[0], {"ZCTA5": "zcta"})
+    subdivisions = _read_us_geo(paths[1], {"ZCTA5": "zcta", "County Subdivision GEOID": "mcd"})
+    places = _read_us_geo(paths[2], {"ZCTA5": "zcta", "Place GEOID": "place"})
+    named = _read_us_geo(paths[3], {"GEOID": "mcd"}, numbers=())
+    named_places = _read_us_geo(paths[4], {"GEOID": "place"}, numbers=())
+    every = load_municipalities(governments_only=False)
+    known = set(named["GEOID"]) | set(named_places["GEOID"]) | set(every["GEOID"])
+    out = municipality_shares(zctas, subdivisions, places, load_municipalities(), known)
+    out.attrs.update({"source": [*ZCTA_FILES, SUBEST_FILE],
+                      "credit": data.credit(*ZCTA_FILES, SUBEST_FILE),
+                      "dropped_note": dict(DROP_REASONS)})
+    return out
+
+
+def load_zip_municipalities() -> pd.DataFrame:
+    """Return every ZIP code area (ZCTA) with the municipalities it covers, by land share.
+
+    A ZIP code is a postal route and often spans several municipalities. The
+    Census Bureau's ZIP Code Tabulation Areas (ZCTAs, 2020) approximate the ZIP
+    codes with census blocks; their relationship files (as compiled by
+    ``us_geo``: ``us-geo-2020-zctas.csv``, ``us-geo-2020-zcta-county-subdivisions.csv``,
+    ``us-geo-2020-zcta-places.csv``) give the land each ZCTA shares with each
+    county subdivision (town, township) and each place (city, borough,
+    village, census-designated place). Only ringgeo's municipalities are kept
+    (:func:`ringgeo.geography.load_municipalities`): a census-designated place
+    or a hamlet is no government, and its land is already counted in the town
+    or township around it. A minor civil division that is the same
+    municipality as a place (``coextensive_geoid``) counts once, as the place.
+    Rules: :func:`municipality_shares`; credit ``attrs["credit"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (ZCTA, municipality) overlap, columns :data:`ZIP_COLUMNS`:
+        ``zip`` (5-character ZCTA), ``muni_geoid`` (ringgeo's GEOID: 7-digit
+        place or 10-digit MCD), ``kind`` (``"place"``/``"mcd"``), ``name``
+        (ringgeo's, ``"Gloucester township"``), ``state`` (USPS), ``land_sqmi``
+        (land shared, square miles), ``land_share`` (of the ZCTA's land, 0-1;
+        a village lies inside its town, so a ZCTA's shares may sum above 1),
+        ``rank`` (1 = largest share; ties go to the MCD, then the lower GEOID).
+        ``attrs["dropped"]`` counts the overlap rows left out by reason
+        (explained in ``attrs["dropped_note"]``, :data:`DROP_REASONS`);
+        ``attrs["geoid_unknown_zctas"]``, ``attrs["rows_read"]``,
+        ``attrs["zctas"]``, ``attrs["zctas_without_municipality"]``,
+        ``attrs["share_capped"]``, ``attrs["source"]``.
+
+    Raises
+    ------
+    InputError
+        A file lacks a column, has a malformed code or a negative or
+        non-numeric area; the message names the file, line and field.
+
+    Examples
+    --------
+    >>> table = load_zip_municipalities()
+    >>> first = table.loc[table["rank"] == 1].set_index("zip")
+    >>> first.loc["12110", ["muni_geoid", "name", "state"]].tolist()
+    ['3600117343', 'Colonie town', 'NY']
+    >>> table.attrs["dropped"]["geoid_unknown"] > 0  # reported, not dropped silently
+    True
+    """
+    # the parsed-data cache (ringgeo.tablecache), keyed on the files read
+    return tablecache.cached("zip_municipalities", {}, _zip_municipalities,
+                             sources=[*ZCTA_FILES, SUBEST_FILE])
+
+
+def zip_municipalities(zip_code: str) -> pd.DataFrame:
+    """Return the municipalities one ZIP code covers, the largest share of its land first.
+
+    Parameters
+    ----------
+    zip_code : str
+        Five digits (``"08012"``, leading zeros kept); a ZIP+4 (``"08012-1234"``)
+        reads as its first five.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`load_zip_municipalities` for that ZIP code, sorted by
+        ``rank`` (index 0, 1, ...). Empty when the ZIP code has no ZCTA: PO box
+        and single-building codes have no area of their own (the lookup then
+        falls back to GeoNames' post-office town, :func:`load_postal_codes`),
+        and a ZCTA wholly outside ringgeo's municipalities (unorganized
+        territory) has no row.
+
+    Raises
+    ------
+    ParameterError
+        ``zip_code`` is not a string of five digits (or ZIP+4).
+
+    Examples
+    --------
+    >>> zip_municipalities("90712")[["muni_geoid", "name"]].values.tolist()
+    [['0639892', 'Lakewood city'], ['0643000', 'Long Beach city']]
+    >>> len(zip_municipalities("20500"))  # the White House: a ZIP code without a ZCTA
+    0
+    """
+    text = zip_code.strip() if isinstance(zip_code, str) else None
+    match = _ZIP_QUERY.match(text) if text is not None else None
+    if match is None:
+        raise ParameterError(
+            f"zip_code {zip_code!r} is not a ZIP code: a ZIP code is a string of five digits, "
+            f"leading zeros kept (\"08012\", not 8012), or a ZIP+4 (\"08012-1234\").")
+    table = load_zip_municipalities()
+    return table.loc[table["zip"] == match[1]].sort_values("rank").reset_index(drop=True)

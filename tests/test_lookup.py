@@ -317,7 +317,7 @@ def test_primary_police_of_a_municipality_sums_its_pieces():
         expected = pieces.groupby(["primary", "primary_agency"], dropna=False)[
             "population"].sum()
         got = primary_police_of(geoid, source_paths())
-        assert sorted((kind, agency, people) for kind, agency, _, people in got) == sorted(
+        assert sorted((kind, agency, people) for kind, agency, _, people, _ in got) == sorted(
             (kind, None if pd.isna(agency) else agency, int(people))
             for (kind, agency), people in expected.items())
         assert [r[3] for r in got] == sorted((r[3] for r in got), reverse=True)

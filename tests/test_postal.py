@@ -3,10 +3,12 @@ import io
 import zipfile
 from collections import Counter
 
+import pandas as pd
 import pytest
 
 from ringgeo import postal
-from ringgeo.exceptions import InputError
+from ringgeo.exceptions import InputError, ParameterError
+from ringgeo.geography import load_municipalities
 
 LINE = "US\t{zip}\t{place}\tPennsylvania\tPA\tDelaware\t{county}\t\t\t{lat}\t-75.2681\t4\n"
 
@@ -81,3 +83,162 @@ def test_mirror_file_against_an_independent_parse(mirror_dir):
 
 def test_credit_is_the_registry_line():
     assert postal.credit() == "GeoNames (geonames.org), postal codes, CC BY 3.0"
+
+
+# ---------------------------------------------------------------- ZCTA crosswalk
+
+def _crafted():
+    """Two ZCTAs: a town with a village inside it, a coextensive town and village, the
+    kinds of rows that drop out."""
+    zctas = pd.DataFrame({"ZCTA5": ["11111", "22222"], "Land Area": [10.0, 4.0]})
+    mcds = pd.DataFrame({
+        "ZCTA5": ["11111", "11111", "11111", "11111", "22222", "22222", "22222"],
+        "County Subdivision GEOID": [
+            "3600100001",  # town, 6 of 10
+            "3600100002",  # town coextensive with place 3600020, which has a row here too
+            "3600190000",  # census county division: not a municipality
+            "0500100003",  # county subdivision code nobody knows
+            "3600100002",  # the coextensive town again: its place has no row in 22222
+            "3600100001",  # touches only: no land
+            "3600100004",  # town, 2 of 4 ...
+        ],
+        "Land Area": [6.0, 3.0, 1.0, 0.5, 2.0, 0.0, 2.0],
+    })
+    places = pd.DataFrame({
+        "ZCTA5": ["11111", "11111", "11111", "99999"],
+        "Place GEOID": ["3600010", "3600020", "3699999", "3600010"],
+        # village inside the town: same 3.0 as the coextensive pair; a CDP; unknown ZCTA
+        "Land Area": [3.0, 3.0, 0.7, 1.0],
+    })
+    munis = pd.DataFrame({
+        "GEOID": ["3600010", "3600020", "3600100001", "3600100002", "3600100004"],
+        "kind": ["place", "place", "mcd", "mcd", "mcd"],
+        "name": ["Elm village", "Oak village", "Elm town", "Oak town", "Ash town"],
+        "state": ["NY"] * 5,
+        "coextensive_geoid": [pd.NA, "3600100002", pd.NA, "3600020", pd.NA],
+    })
+    known = {"3600190000", "3699999"}
+    return zctas, mcds, places, munis, known
+
+
+def test_shares_ranks_and_dedup_on_crafted_tables():
+    out = postal.municipality_shares(*_crafted())
+    assert list(out.columns) == list(postal.ZIP_COLUMNS)
+    rows = out[["zip", "muni_geoid", "kind", "name", "land_sqmi", "rank"]].values.tolist()
+    assert rows == [
+        ["11111", "3600100001", "mcd", "Elm town", 6.0, 1],
+        # equal land: neither town nor village of Elm, but the coextensive Oak counts once,
+        # as its place, and places tie by GEOID
+        ["11111", "3600010", "place", "Elm village", 3.0, 2],
+        ["11111", "3600020", "place", "Oak village", 3.0, 3],
+        # the coextensive town's land where its village has no row: credited to the village
+        ["22222", "3600100004", "mcd", "Ash town", 2.0, 1],
+        ["22222", "3600020", "place", "Oak village", 2.0, 2],
+    ]
+    assert out["land_share"].tolist() == pytest.approx([0.6, 0.3, 0.3, 0.5, 0.5])
+    # nested: the village lies inside the town, shares sum above the ZCTA's own land
+    assert out.loc[out["zip"] == "11111", "land_share"].sum() > 1
+    assert out.attrs["dropped"] == {"no_land": 1, "zcta_unknown": 1, "geoid_unknown": 1,
+                                    "not_municipality": 2, "coextensive": 1}
+    assert out.attrs["rows_read"] == {"mcd": 7, "place": 4}
+    assert out.attrs["kept"] + sum(out.attrs["dropped"].values()) == 11
+    assert out.attrs["geoid_unknown_zctas"] == 1
+    assert out.attrs["zctas"] == 2 and out.attrs["zctas_without_municipality"] == 0
+    assert str(out["zip"].dtype) == "string" and out["rank"].dtype == "int64"
+
+
+def test_tie_goes_to_the_mcd_and_shares_are_capped():
+    zctas, mcds, places, munis, known = _crafted()
+    mcds = mcds.iloc[[0]].assign(**{"Land Area": 10.02})  # a little more than the ZCTA
+    places = places.iloc[[0]].assign(**{"Land Area": 10.02})
+    out = postal.municipality_shares(zctas, mcds, places, munis, known)
+    assert out["muni_geoid"].tolist() == ["3600100001", "3600010"]  # MCD first on a tie
+    assert out["rank"].tolist() == [1, 2]
+    assert out["land_share"].tolist() == [1.0, 1.0]
+    assert out.attrs["share_capped"] == 2
+    assert out.attrs["zctas_without_municipality"] == 1  # 22222 has no row left
+
+
+def test_shares_need_their_columns():
+    zctas, mcds, places, munis, known = _crafted()
+    with pytest.raises(InputError, match=r"municipalities lacks column\(s\) coextensive_geoid"):
+        postal.municipality_shares(zctas, mcds, places, munis.drop(columns="coextensive_geoid"))
+
+
+def test_reader_names_line_and_field_of_a_bad_code(tmp_path):
+    path = tmp_path / "zcta_places.csv"
+    path.write_text("ZCTA5,Place GEOID,Land Area,Water Area\n"
+                    "08012,3406040,1.22,0.015\n8012,3406040,1.22,0.015\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 3, field ZCTA5: '8012' is not a 5-digit zcta code"):
+        postal._read_us_geo(path, {"ZCTA5": "zcta", "Place GEOID": "place"})
+
+
+@pytest.fixture(scope="module")
+def zip_munis(mirror_dir):
+    return postal.load_zip_municipalities()
+
+
+@pytest.mark.parametrize("code, geoid, name, state", [
+    ("08012", "3400726760", "Gloucester township", "NJ"),  # post office "Blackwood", a CDP
+    ("12110", "3600117343", "Colonie town", "NY"),  # post office "Latham", a hamlet
+    ("90712", "0639892", "Lakewood city", "CA"),
+    # Clarkston, MI: the township around the 913-resident Village of Clarkston
+    ("48346", "2612540400", "Independence charter township", "MI"),
+])
+def test_provenance_checks(zip_munis, code, geoid, name, state):
+    rows = postal.zip_municipalities(code)
+    assert rows["rank"].tolist() == list(range(1, len(rows) + 1))
+    assert rows.loc[0, ["muni_geoid", "name", "state"]].tolist() == [geoid, name, state]
+
+
+def test_census_designated_places_resolve_to_their_township(zip_munis):
+    rows = postal.zip_municipalities("08012")
+    assert "3406040" not in set(rows["muni_geoid"])  # Blackwood CDP
+    clarkston = postal.zip_municipalities("48346").set_index("muni_geoid")
+    assert clarkston.loc["2682450", "kind"] == "place"  # the village is listed, not first
+    assert clarkston.loc["2682450", "rank"] > 1
+
+
+def test_real_table_counts_and_invariants(zip_munis):
+    table, attrs = zip_munis, zip_munis.attrs
+    assert list(table.columns) == list(postal.ZIP_COLUMNS)
+    assert attrs["rows_read"] == {"mcd": 109549, "place": 136233}
+    assert attrs["kept"] == len(table)
+    assert len(table) + sum(attrs["dropped"].values()) == 109549 + 136233
+    assert set(attrs["dropped"]) == set(postal.DROP_REASONS) == set(attrs["dropped_note"])
+    # the known quirk: county subdivision codes without a name row are counted, not lost
+    assert attrs["dropped"]["geoid_unknown"] > 3000
+    assert 1000 < attrs["geoid_unknown_zctas"] < 1400
+    assert attrs["dropped"]["not_municipality"] > 70000
+    assert attrs["dropped"]["coextensive"] > 0
+    munis = load_municipalities().set_index("GEOID")
+    assert table["muni_geoid"].isin(munis.index).all()
+    assert (table["kind"] == table["muni_geoid"].map(munis["kind"])).all()
+    assert (table["name"] == table["muni_geoid"].map(munis["name"])).all()
+    # a coextensive MCD never shows: its place does
+    twins = munis.loc[(munis["kind"] == "mcd") & munis["coextensive_geoid"].notna()].index
+    assert not table["muni_geoid"].isin(twins).any()
+    assert not table.duplicated(["zip", "muni_geoid"]).any()
+    assert table["zip"].str.fullmatch(r"\d{5}").all()
+    assert ((table["land_share"] > 0) & (table["land_share"] <= 1)).all()
+    assert (table.groupby("zip")["rank"].min() == 1).all()
+    assert attrs["zctas"] == table["zip"].nunique()
+    assert attrs["zctas"] + attrs["zctas_without_municipality"] == 33791
+    assert attrs["credit"].startswith(
+        "U.S. Census Bureau, 2020 ZCTA relationship files and Gazetteer, compiled by us_geo")
+
+
+@pytest.mark.parametrize("code", ["20500", "08099", "08012-1234"])
+def test_zip_without_zcta_is_empty_and_zip4_reads_its_five(zip_munis, code):
+    rows = postal.zip_municipalities(code)
+    if code.startswith("08012"):
+        assert rows["muni_geoid"].iloc[0] == "3400726760"
+    else:  # the White House, a Bellmawr PO box code: no ZCTA, no rows
+        assert rows.empty and list(rows.columns) == list(postal.ZIP_COLUMNS)
+
+
+@pytest.mark.parametrize("code", [8012, "8012", "080120", "ABCDE", "08012-12", None])
+def test_malformed_zip_says_what_a_zip_code_is(code):
+    with pytest.raises(ParameterError, match=r"is not a ZIP code: a ZIP code is a string of five "
+                                             r"digits, leading zeros kept"):
+        postal.zip_municipalities(code)

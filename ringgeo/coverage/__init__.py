@@ -28,6 +28,7 @@ The tables have a named index and a fixed column order, so
 
 from __future__ import annotations
 
+from ._jurisdictions import BASES, JURISDICTION_COLUMNS, jurisdictions
 from ._stats import (
     AGENCY_COLUMNS,
     COLUMNS,
@@ -37,6 +38,7 @@ from ._stats import (
     agency_rule_effects,
     by_county,
     by_state,
+    jurisdiction_change,
     lower_bound_change,
     national,
     primary_police,
@@ -44,5 +46,6 @@ from ._stats import (
 )
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
+           "BASES", "JURISDICTION_COLUMNS", "jurisdictions", "jurisdiction_change",
            "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
            "by_county", "national", "timeline"]

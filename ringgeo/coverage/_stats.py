@@ -7,25 +7,34 @@ The body of :mod:`ringgeo.coverage` (see its docstring and ``docs/methodology.md
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import data
-from .. import geography as geo
 from .._config import memoized
-from .._frames import without_attrs
 from .._rowchecks import require_columns
-from ..agencies import AGENCY_FILE, UNIVERSE_TYPES, load_agencies
+from ..agencies import AGENCY_FILE, UNIVERSE_TYPES
 from ..exceptions import InputError, ParameterError, warn
-from ..geography import load_municipalities, source_paths
+from ..geography import source_paths
 from ..linking import AGENCY_RULES
 from ..states import STATES_AND_DC
 from . import _cells
+from ._inputs import REQUIRED, counties_of, prepare
+from ._inputs import geography as geography_cells
+from ._jurisdictions import (
+    PRIMARY_KINDS,
+    STATE_POLICE_STATES,
+    agencies_without_attrs,
+    cover_dates,
+    jurisdictions,
+    policing,
+    units,
+)
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
-           "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
+           "agency_rule_effects", "primary_police", "lower_bound_change", "jurisdiction_change",
+           "by_state",
            "by_county", "national", "timeline"]
 
 _BASE_COLUMNS = ["partners", "police", "sheriffs", "population", "partners_per_100k",
@@ -44,86 +53,48 @@ COLUMNS = _BASE_COLUMNS + AGENCY_COLUMNS
 #: quarter, year); each period is labelled by its last day.
 FREQUENCIES = ("D", "W", "M", "Q", "Y")
 _BY = (None, "state")
-_REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_fips",
-             "muni_geoid", "activated")
-_AGENCY_TYPES = ("police", "sheriff", "other")
-_JURISDICTION_TYPES = ("municipal", "county", "regional", "other")
-_GEOGRAPHY_KEYS = ("states", "counties", "municipality_parts", "mcd_place_overlaps")
 _UNDATED = pd.Timestamp("1900-01-01")  # stands for "dated, but unknown when" in static tables
 _METHOD = "docs/methodology.md"
 
 
 # ------------------------------------------------------------------ inputs
-def _geography(geography) -> _cells.Geography:
-    if geography is None:
-        return _default_geography(source_paths())
-    if not isinstance(geography, dict) or set(geography) != set(_GEOGRAPHY_KEYS):
-        found = sorted(geography) if isinstance(geography, dict) else type(geography).__name__
-        raise ParameterError(
-            f"geography must be None (load the Census tables) or a dict with exactly the "
-            f"keys {', '.join(_GEOGRAPHY_KEYS)}; got {found}."
-        )
-    return _cells.build(*(geography[key] for key in _GEOGRAPHY_KEYS))
-
-
-@memoized(maxsize=2)
-def _default_geography(paths: tuple) -> _cells.Geography:  # key: the files read
-
-    return _cells.build(geo.load_states(), geo.load_counties(),
-                        geo.load_municipality_parts(), geo.load_mcd_place_overlaps())
-
-
-def _counties_of(value) -> tuple:
-    if isinstance(value, (tuple, list, np.ndarray)):
-        items = value
-    elif value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        items = ()
-    else:
-        items = (value,)
-    return tuple(dict.fromkeys(_cells.COUNTY_SUCCESSORS.get(str(v), str(v)) for v in items))
-
-
-def _prepare(partners) -> pd.DataFrame:
-    """Check the linked partner table and keep what coverage needs."""
-    if not isinstance(partners, pd.DataFrame):
-        raise ParameterError(f"partners must be a DataFrame from ringgeo.load_partners(), "
-                             f"not {type(partners).__name__}.")
-    require_columns(partners, _REQUIRED, "partner table",
-                    "coverage needs the linked table: pass ringgeo.load_partners() "
-                    "(link=True, the default) or the output of ringgeo.link_partners().")
-    as_of = partners.attrs.get("as_of")
-    # the constructor, unlike .loc, does not deep-copy the (large) attrs
-    original = partners
-    partners = pd.DataFrame(partners, columns=list(_REQUIRED))
-    frame = pd.DataFrame({
-        "partner_id": partners["partner_id"].astype("string").to_numpy(),
-        "agency_type": partners["agency_type"].astype("string").to_numpy(),
-        "jurisdiction_type": partners["jurisdiction_type"].astype("string").to_numpy(),
-        "state": partners["state"].astype("string").to_numpy(),
-        "counties": [_counties_of(v) for v in partners["county_fips"]],
-        "muni": partners["muni_geoid"].astype("string").to_numpy(),
-        "activated": pd.to_datetime(partners["activated"]).to_numpy(dtype="datetime64[ns]"),
-    })
-    frame["ori"] = (original["ori"].astype("string").to_numpy() if "ori" in original.columns
-                    else pd.array([pd.NA] * len(frame), dtype="string"))
-    for column, allowed in (("agency_type", _AGENCY_TYPES),
-                            ("jurisdiction_type", _JURISDICTION_TYPES)):
-        bad = ~frame[column].isin(allowed)
-        if bad.any():
-            row = frame.loc[bad].iloc[0]
-            raise InputError(
-                f"partner {row['partner_id']}: field {column} is {row[column]!r}; expected "
-                f"one of {', '.join(allowed)} (as ringgeo.load_partners() cleans it)."
-            )
-    bad = frame["state"].isna()
-    if bad.any():
-        raise InputError(f"partner {frame.loc[bad, 'partner_id'].iloc[0]}: field state is "
-                         f"blank; every partner needs a USPS state code.")
-    frame.attrs["as_of"] = as_of
-    return frame
 
 
 # ----------------------------------------------------------- covered population
+def _county_coverage(p, geo, pol):
+    when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
+    upper, lower, notes, _ = cover_dates(geo, p, when, pol)
+    cmin = _cells.covered_by_county(geo, ~np.isnat(lower))
+    cmax = _cells.covered_by_county(geo, ~np.isnat(upper))
+    return cmin, cmax, notes
+
+
+def _counties_with_residents(p: pd.DataFrame, geo) -> list:
+    """Return each partner's counties, a municipal department's only where its town has residents.
+
+    A city department counts in each county where its municipality has residents
+    (``docs/methodology.md#counting-partners``): not in a county its record names but its
+    municipality merely touches (Pocatello's police in Power County, ID), and in the
+    municipality's counties when the record names none of them. County-level agencies
+    count in every county they name.
+    """
+    cells = geo.cells.loc[geo.cells["pop"] > 0]
+    residents = {}
+    for column in ("place", "mcd"):
+        pairs = cells.loc[cells[column] != "", [column, "county"]].drop_duplicates()
+        for muni, county in zip(pairs[column], pairs["county"]):
+            residents.setdefault(str(muni), set()).add(str(county))
+    out = []
+    for counties, muni, juris in zip(p["counties"], p["muni"], p["jurisdiction_type"]):
+        lived = residents.get(str(muni)) if juris != "county" and isinstance(muni, str) else None
+        if not lived:
+            out.append(counties)
+            continue
+        kept = tuple(c for c in counties if c in lived)
+        out.append(kept or tuple(sorted(lived)))
+    return out
+
+
 def _listed(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Return ``values.isin(index)`` for a unique index, by hash lookup.
 
@@ -133,160 +104,7 @@ def _listed(values: pd.Series, index: pd.Index) -> np.ndarray:
     return index.get_indexer(values) >= 0
 
 
-def _units(p: pd.DataFrame, geo: _cells.Geography, when: pd.Series):
-    """Earliest coverage date per place, MCD and county, and partners adding nobody."""
-    notes: dict[str, list] = {}
-    county_level = p["jurisdiction_type"] == "county"
-    muni = p.loc[~county_level & p["muni"].notna()]
-    unknown = ~_listed(muni["muni"], geo.municipalities)
-    if unknown.any():
-        notes["municipality not in the Census tables"] = list(muni.loc[unknown, "partner_id"])
-        muni = muni.loc[~unknown]
-    dates = when.loc[muni.index]
-    places = dates.groupby(muni["muni"].where(muni["muni"].str.len() == 7)).min()
-    mcds = dates.groupby(muni["muni"].where(muni["muni"].str.len() == 10)).min()
-
-    sworn = county_level & p["agency_type"].isin(["police", "sheriff"])
-    counties = p.loc[sworn, ["counties", "agency_type"]].assign(when=when[sworn]).explode(
-        "counties")
-    counties = counties.loc[_listed(counties["counties"], geo.counties.index)]
-    county_dates = {kind: counties.loc[counties["agency_type"] == kind].groupby(
-        "counties")["when"].min() for kind in ("police", "sheriff")}
-    county_dates["any"] = counties.groupby("counties")["when"].min()
-
-    reasons = {
-        "county-level agency that is neither police nor sheriff":
-            county_level & ~sworn,
-        "county-level agency without a county in the county table":
-            sworn & ~p.index.isin(counties.index),
-        "agency without a linked municipality": ~county_level & p["muni"].isna(),
-    }
-    for reason, mask in reasons.items():
-        if mask.any():
-            notes[reason] = list(p.loc[mask, "partner_id"])
-    return places, mcds, county_dates, notes
-
-
-def _county_coverage(p, geo, policing):
-    when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
-    places, mcds, counties, notes = _units(p, geo, when)
-    upper, lower = _cover_dates(geo, places, mcds, counties, policing)
-    cmin = _cells.covered_by_county(geo, ~np.isnat(lower))
-    cmax = _cells.covered_by_county(geo, ~np.isnat(upper))
-    return cmin, cmax, notes
-
-
 # ------------------------------------------------------------------ primary police
-#: States where the state police, not the sheriff, polices a municipality without
-#: its own department (``docs/methodology.md#primary-police``): Pennsylvania
-#: (Pennsylvania State Police; WHYY/Keystone Crossroads, 2016-05-09) and New Jersey
-#: (New Jersey State Police; NJ Spotlight News / NJTV).
-STATE_POLICE_STATES = frozenset({"NJ", "PA"})
-#: Values of ``primary`` in :func:`primary_police`.
-PRIMARY_KINDS = ("municipal", "county police", "sheriff", "state police")
-
-
-@dataclass(frozen=True)
-class _Policing:
-    """Who polices what: the municipalities with a department, each county's agency."""
-
-    own: frozenset  # place / MCD GEOIDs with their own department (FBI list or a partner)
-    muni_agency: dict  # municipality GEOID -> (ori, agency) of its department
-    county_kind: pd.Series  # county GEOID -> "county police" / "sheriff" / "state police"
-    county_agency: dict  # county GEOID -> (ori, agency) of its county police or sheriff
-
-
-def _agency_roles(agencies) -> tuple[dict, dict, dict]:
-    """Return the departments of municipalities and the agencies of counties, with their kinds.
-
-    From the FBI universe: municipality -> its department, county -> its county agency
-    (county police before the sheriff) and county -> that agency's kind.
-    """
-    frame = pd.DataFrame({
-        "ori": agencies["ori"].astype("string").to_numpy(),
-        "agency": (agencies["agency"] if "agency" in agencies.columns
-                   else agencies["ori"]).astype("string").to_numpy(),
-        "agency_type": agencies["agency_type"].astype("string").to_numpy(),
-        "counties": [_counties_of(v) for v in agencies["county_fips"]],
-        "muni": (agencies["muni_geoid"].astype("string").to_numpy()
-                 if "muni_geoid" in agencies.columns else pd.NA),
-    })
-    local = frame.loc[(frame["agency_type"] == "police") & frame["muni"].notna()]
-    muni_agency = {}
-    for muni, ori, name in zip(local["muni"], local["ori"], local["agency"]):
-        muni_agency.setdefault(str(muni), (str(ori), str(name)))
-    county_agency, kinds = {}, {}
-    for kind, label in (("sheriff", "sheriff"), ("county_police", "county police")):
-        rows = frame.loc[frame["agency_type"] == kind].explode("counties")
-        for county, ori, name in zip(rows["counties"], rows["ori"], rows["agency"]):
-            if isinstance(county, str):  # county police wins over the sheriff
-                county_agency[county] = (str(ori), str(name))
-                kinds[county] = label
-    return muni_agency, county_agency, kinds
-
-
-@memoized(maxsize=2)
-def _default_roles(paths: tuple) -> tuple[dict, dict, dict]:  # key: the files read
-    return _agency_roles(_agencies_without_attrs())
-
-
-def _agencies_without_attrs():
-    # the roles do not read the agencies' quality report (0.6 s of copies per table)
-
-    return without_attrs(load_agencies())
-
-
-def _policing(agencies, p: pd.DataFrame, geo: _cells.Geography) -> _Policing:
-    if agencies is None:
-        muni_agency, county_agency, kinds = _default_roles(
-            (str(data.fetch(AGENCY_FILE)),) + source_paths())
-    else:
-        muni_agency, county_agency, kinds = _agency_roles(agencies)
-    county_agency, kinds = dict(county_agency), dict(kinds)
-    partnered = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")
-                      & p["muni"].notna(), "muni"]
-    own = frozenset(muni_agency) | frozenset(str(m) for m in partnered)
-    # a partner shows a county agency the FBI list lacks (a county police founded later)
-    rows = p.loc[p["jurisdiction_type"] == "county"].explode("counties")
-    for county, kind in zip(rows["counties"], rows["agency_type"]):
-        if not isinstance(county, str):
-            continue
-        if kind == "police" and kinds.get(county) != "county police":
-            kinds[county] = "county police"
-            county_agency.pop(county, None)
-        elif kind == "sheriff" and county not in kinds:
-            kinds[county] = "sheriff"
-    kind = pd.Series(kinds, dtype="object").reindex(geo.counties.index).fillna("state police")
-    kind[geo.counties["state"].isin(STATE_POLICE_STATES).to_numpy()] = "state police"
-    return _Policing(own, muni_agency, kind, county_agency)
-
-
-def _cell_primary(geo: _cells.Geography, policing: _Policing) -> np.ndarray:
-    """Return the kind of agency that polices each cell first (aligned with ``geo.cells``)."""
-    cells = geo.cells
-    place_own = cells["place"].isin(policing.own).to_numpy()
-    mcd_own = cells["mcd"].isin(policing.own).to_numpy()
-    county = cells["county"].map(policing.county_kind).fillna("state police").to_numpy()
-    return np.select([place_own, mcd_own], ["place", "mcd"], default=county)
-
-
-def _cover_dates(geo, places, mcds, counties, policing):
-    """Upper bound: any partner's legal jurisdiction; lower: the cell's primary police."""
-    upper, _ = _cells.cover_dates(geo, places, mcds, counties["any"])
-    cells = geo.cells
-
-    def lookup(column, dates):
-        mapped = cells[column].map(dates) if len(dates) else pd.Series(pd.NaT, cells.index)
-        return pd.to_datetime(mapped).to_numpy(dtype="datetime64[ns]")
-
-    primary = _cell_primary(geo, policing)
-    lower = np.select(
-        [primary == "place", primary == "mcd", primary == "county police",
-         primary == "sheriff"],
-        [lookup("place", places), lookup("mcd", mcds), lookup("county", counties["police"]),
-         lookup("county", counties["sheriff"])],
-        default=np.datetime64("NaT", "ns"))
-    return upper, lower.astype("datetime64[ns]")
 
 
 # ------------------------------------------------------------------ tables
@@ -336,7 +154,7 @@ def _universe(agencies) -> pd.DataFrame:
 
 @memoized(maxsize=2)
 def _default_universe(paths: tuple) -> pd.DataFrame:  # key: the files read
-    return _universe_of(_agencies_without_attrs())
+    return _universe_of(agencies_without_attrs())
 
 
 def _universe_of(agencies) -> pd.DataFrame:
@@ -346,7 +164,7 @@ def _universe_of(agencies) -> pd.DataFrame:
     return pd.DataFrame({"ori": agencies.loc[keep, "ori"].astype("string").to_numpy(),
                          "agency_type": agencies.loc[keep, "agency_type"].to_numpy(),
                          "state": agencies.loc[keep, "state"].astype("string").to_numpy(),
-                         "counties": [_counties_of(v) for v in
+                         "counties": [counties_of(v) for v in
                                       agencies.loc[keep, "county_fips"]]})
 
 
@@ -465,8 +283,8 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     >>> bool((table["pop_covered_min"] <= table["pop_covered_max"]).all())
     True
     """
-    p = _prepare(partners)
-    geo = _geography(geography)
+    p = prepare(partners)
+    geo = geography_cells(geography)
     index = geo.states.index.union(pd.Index(p["state"].unique(), dtype="string")).sort_values()
     index.name = "state"
     extra = sorted(set(index) - set(geo.states.index))
@@ -474,7 +292,7 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
         _warn_unlisted(list(p.loc[p["state"].isin(extra), "partner_id"]),
                        f"carry state code(s) {', '.join(extra)} that have no population in "
                        f"the Census tables; they are shown with missing population.")
-    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
+    cmin, cmax, notes = _county_coverage(p, geo, policing(agencies, p, geo))
     state_of = geo.counties["state"]
     table = _table(_counts(p, "state", index),
                    geo.states["population"].reindex(index),
@@ -527,15 +345,16 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     >>> bool((table["share_covered_max"].dropna() <= 1).all())
     True
     """
-    p = _prepare(partners)
-    geo = _geography(geography)
+    p = prepare(partners)
+    geo = geography_cells(geography)
+    p = p.assign(counties=_counties_with_residents(p, geo))
     exploded = p.explode("counties")
     placed = _listed(exploded["counties"], geo.counties.index)
     lost = sorted(set(p["partner_id"]) - set(exploded.loc[placed, "partner_id"]))
     if lost:
         _warn_unlisted(lost, "have no county GEOID of the county table and count in no "
                        "county (see attrs['no_county']).")
-    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
+    cmin, cmax, notes = _county_coverage(p, geo, policing(agencies, p, geo))
     table = _table(_counts(exploded.loc[placed], "counties", geo.counties.index),
                    geo.counties["population"], cmin, cmax)
     table = _add_agency_shares(table, _universe(agencies).explode("counties"), p,
@@ -580,10 +399,10 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     >>> row.index.tolist(), int(row.at["US", "population"]), int(row.at["US", "partners"])
     (['US'], 328239523, 1501)
     """
-    p = _prepare(partners)
-    geo = _geography(geography)
+    p = prepare(partners)
+    geo = geography_cells(geography)
     p, excluded = _only_51(p, "national figures")
-    cmin, cmax, notes = _county_coverage(p, geo, _policing(agencies, p, geo))
+    cmin, cmax, notes = _county_coverage(p, geo, policing(agencies, p, geo))
     counties51 = geo.counties["state"].isin(STATES_AND_DC)
     index = pd.Index(["US"], name="area")
     p = p.assign(area="US")
@@ -681,8 +500,8 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
                              f"{', '.join(map(repr, FREQUENCIES))}.")
     if by not in _BY:
         raise ParameterError(f"by was {by!r} but is expected to be one of None, 'state'.")
-    p = _prepare(partners)
-    geo = _geography(geography)
+    p = prepare(partners)
+    geo = geography_cells(geography)
     excluded = []
     if by is None:
         p, excluded = _only_51(p, "national timeline")
@@ -712,9 +531,8 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
         col = (pd.Index(states).get_indexer(dated["state"]) if by == "state"
                else np.zeros(len(dated), dtype="int64"))
         np.add.at(counts, (k, col), 1)
-        places, mcds, counties, notes = _units(dated, geo, dated["activated"])
-        upper, lower = _cover_dates(geo, places, mcds, counties,
-                                    _policing(agencies, dated, geo))
+        upper, lower, notes, _ = cover_dates(geo, dated, dated["activated"],
+                                             policing(agencies, dated, geo))
         cmin = _cumulative(geo, lower, start, freq, n, states)
         cmax = _cumulative(geo, upper, start, freq, n, states)
     else:
@@ -781,7 +599,7 @@ def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFr
     if changes is None:
         raise InputError("partners carries no agency-rule report; pass a table linked by "
                          "ringgeo.link_partners() (ringgeo.load_partners()).")
-    p = pd.DataFrame(partners, columns=list(_REQUIRED) + ["ori", "partner_id"])
+    p = pd.DataFrame(partners, columns=list(REQUIRED) + ["ori", "partner_id"])
     p = p.loc[:, ~p.columns.duplicated()].copy()
     p.attrs = {"as_of": partners.attrs.get("as_of")}
     position = {pid: i for i, pid in enumerate(p["partner_id"])}
@@ -832,32 +650,21 @@ def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFr
     return table
 
 
-
 # ------------------------------------------------------------------ primary police table
 def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFrame:
-    """Who polices each piece of every county first, and whether that agency partnered.
+    """Return who polices each piece of every county first, and whether that agency partnered.
 
-    Every county is cut into pieces that lie in at most one incorporated place
-    and one minor civil division (the cells of the covered population, see
-    ``docs/methodology.md#counting-each-resident-once``). A piece's *primary
-    police* is, in this order (``docs/methodology.md#primary-police``):
-
-    1. the department of its incorporated place, when the FBI agency list of
-       2018 lists one for that place or a partner is linked to it;
-    2. else the department of its town or township (MCD), likewise;
-    3. else the county police, where the county has one;
-    4. else the sheriff, except in :data:`STATE_POLICE_STATES` (New Jersey and
-       Pennsylvania), where the state police polices municipalities without a
-       department, and where no county agency exists (``"state police"``).
-
-    The lower bound of the covered population counts exactly the pieces whose
-    primary police is a partner.
+    The same table as :func:`ringgeo.coverage.jurisdictions` (this name is kept
+    for the notebooks and users that call it): one row per piece of a county, its
+    first agency (``primary``, ``basis``, ``primary_ori``, ``primary_agency``, ...)
+    and, with ``partners``, whether that agency is a partner. The lower bound of
+    the covered population counts exactly the pieces whose first agency is a
+    partner. Rules: ``docs/methodology.md#who-polices-a-place``.
 
     Parameters
     ----------
     partners : pandas.DataFrame, optional
-        A linked partner table (:func:`ringgeo.load_partners`); without it the
-        table says who polices each piece, with no partner columns.
+        A linked partner table (:func:`ringgeo.load_partners`).
     geography : dict, optional
         Census tables, as for :func:`by_state`.
     agencies : geopandas.GeoDataFrame, optional
@@ -866,17 +673,7 @@ def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        One row per piece, sorted by county: ``county`` (GEOID), ``state``,
-        ``county_name``, ``place`` and ``mcd`` (GEOIDs, ``""`` when none),
-        ``municipality`` (the name of the place or else the MCD, NA outside
-        municipalities or with crafted geography), ``population`` (Int64,
-        July 1, 2019 terms, rounded per piece), ``primary`` (one of
-        :data:`PRIMARY_KINDS`), ``primary_geoid`` (the municipality whose
-        department it is), ``primary_ori``, ``primary_agency`` (NA for the state
-        police or a department the FBI list lacks); with ``partners`` also
-        ``partner`` (bool), ``partner_id`` (ids joined by ", ") and
-        ``activated`` (earliest activation of a partner that is the piece's
-        primary police).
+        As :func:`ringgeo.coverage.jurisdictions`.
 
     Examples
     --------
@@ -888,82 +685,7 @@ def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFr
     >>> sorted(mercer["primary"].unique())
     ['municipal']
     """
-    geo = _geography(geography)
-    p = _prepare(partners) if partners is not None else _prepare_empty()
-    policing = _policing(agencies, p, geo)
-    cells = geo.cells
-    kind = _cell_primary(geo, policing)
-    county = cells["county"].to_numpy()
-    muni = np.where(kind == "place", cells["place"].to_numpy(),
-                    np.where(kind == "mcd", cells["mcd"].to_numpy(), None))
-    label = np.where(np.isin(kind, ["place", "mcd"]), "municipal", kind)
-    agency = [policing.muni_agency.get(m) if m is not None else
-              policing.county_agency.get(c) if k in ("county police", "sheriff") else None
-              for m, c, k in zip(muni, county, kind)]
-    scale = geo.counties["scale"].to_numpy()[cells["county_pos"].to_numpy()]
-    names = _municipality_names() if geography is None else {}
-    place, mcd = cells["place"].to_numpy(), cells["mcd"].to_numpy()
-    table = pd.DataFrame({
-        "county": cells["county"].astype("string").to_numpy(),
-        "state": geo.counties["state"].reindex(cells["county"]).to_numpy(),
-        "county_name": geo.counties["name"].reindex(cells["county"]).to_numpy(),
-        "place": place, "mcd": mcd,
-        "municipality": pd.array([names.get(pl) or names.get(mc) for pl, mc in zip(place, mcd)],
-                                 dtype="string"),
-        "population": pd.array(np.round(cells["pop"].to_numpy() * scale), dtype="Int64"),
-        "primary": label,
-        "primary_geoid": pd.array(muni, dtype="string"),
-        "primary_ori": pd.array([a[0] if a else None for a in agency], dtype="string"),
-        "primary_agency": pd.array([a[1] if a else None for a in agency], dtype="string"),
-    })
-    if partners is not None:
-        ids, dates = _primary_partners(p, table, kind)
-        table["partner"] = pd.Series(ids).notna().to_numpy()
-        table["partner_id"] = pd.array(ids, dtype="string")
-        table["activated"] = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
-    table = table.sort_values(["county", "place", "mcd"], kind="stable", ignore_index=True)
-    table.attrs = {"as_of": None if partners is None else partners.attrs.get("as_of"),
-                   "methodology": _METHOD + "#primary-police"}
-    return table
-
-
-def _prepare_empty() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in
-                          ("partner_id", "agency_type", "jurisdiction_type", "state", "muni",
-                           "ori")})
-    frame["counties"] = pd.Series([], dtype=object)
-    frame["activated"] = pd.Series([], dtype="datetime64[ns]")
-    return frame
-
-
-@memoized(maxsize=1)
-def _municipality_names() -> dict:
-    munis = load_municipalities()
-    return dict(zip(munis["GEOID"].astype(str), munis["name"].astype(str)))
-
-
-def _primary_partners(p: pd.DataFrame, table: pd.DataFrame, kind: np.ndarray):
-    """Partner ids and earliest date of the partners that are each piece's primary police."""
-    def grouped(frame, key):
-        frame = frame.loc[frame[key].notna()]
-        g = frame.groupby(key)
-        return (g["partner_id"].agg(lambda v: ", ".join(sorted(v))).to_dict(),
-                g["activated"].min().to_dict())
-
-    local = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")]
-    muni_ids, muni_dates = grouped(local, "muni")
-    county = p.loc[p["jurisdiction_type"] == "county"].explode("counties")
-    by_kind = {label: grouped(county.loc[county["agency_type"] == t], "counties")
-               for label, t in (("county police", "police"), ("sheriff", "sheriff"))}
-    ids, dates = [], []
-    for k, geoid, c in zip(kind, table["primary_geoid"], table["county"]):
-        if k in ("place", "mcd"):
-            ids.append(muni_ids.get(geoid)), dates.append(muni_dates.get(geoid))
-        elif k in by_kind:
-            ids.append(by_kind[k][0].get(c)), dates.append(by_kind[k][1].get(c))
-        else:
-            ids.append(None), dates.append(None)
-    return ids, dates
+    return jurisdictions(partners, geography=geography, agencies=agencies)
 
 
 def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
@@ -989,13 +711,14 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
     >>> bool((change["pop_covered_min"] <= change["pop_covered_max"]).all())
     True
     """
-    p = _prepare(partners)
-    geo = _geography(geography)
+    p = prepare(partners)
+    geo = geography_cells(geography)
     p, _ = _only_51(p, "comparison")
     when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
-    places, mcds, counties, _ = _units(p, geo, when)
-    upper, before = _cells.cover_dates(geo, places, mcds, counties["any"])
-    _, after = _cover_dates(geo, places, mcds, counties, _policing(agencies, p, geo))
+    pol = policing(agencies, p, geo)
+    places, mcds, counties, _, _ = units(p, geo, when, pol)
+    _, before = _cells.cover_dates(geo, places, mcds, counties["any"])
+    upper, after, _, _ = cover_dates(geo, p, when, pol)
     state_of = geo.counties["state"]
     sums = {name: _cells.covered_by_county(geo, ~np.isnat(dates)).groupby(state_of).sum()
             for name, dates in (("before", before), ("after", after), ("max", upper))}
@@ -1017,4 +740,71 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
     table = table[columns]
     table.attrs = {"as_of": partners.attrs.get("as_of"),
                    "methodology": _METHOD + "#primary-police"}
+    return table
+
+
+def jurisdiction_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+    """Return each state's covered population before and after the jurisdiction rules.
+
+    Before: every FBI "City" police was its municipality's own department, and
+    regional departments covered nobody (ringgeo up to the jurisdiction table).
+    After: contract cities are policed by the agency they pay, members of a
+    regional or shared department by that department, both in the lower bound
+    and the upper (:func:`ringgeo.coverage.jurisdictions`,
+    ``docs/methodology.md#who-polices-a-place``).
+
+    Parameters
+    ----------
+    partners : pandas.DataFrame
+        A linked partner table (:func:`ringgeo.load_partners`).
+    geography, agencies
+        As for :func:`by_state`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``state`` (50 states and DC) plus a ``US`` row; columns
+        ``population``, ``pop_covered_min_before``, ``pop_covered_min``,
+        ``change_min``, ``pop_covered_max_before``, ``pop_covered_max``,
+        ``change_max``, ``share_covered_min_before``, ``share_covered_min``,
+        ``share_covered_max_before``, ``share_covered_max``.
+
+    Examples
+    --------
+    >>> import ringgeo
+    >>> change = jurisdiction_change(ringgeo.load_partners())
+    >>> bool(change.at["CA", "change_min"] > 1_000_000)  # Los Angeles' contract cities
+    True
+    >>> bool((change["pop_covered_min"] <= change["pop_covered_max"]).all())
+    True
+    """
+    p = prepare(partners)
+    geo = geography_cells(geography)
+    p, _ = _only_51(p, "comparison")
+    when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
+    state_of = geo.counties["state"]
+    sums = {}
+    for name, curated in (("_before", False), ("", True)):
+        upper, lower, _, _ = cover_dates(geo, p, when,
+                                         policing(agencies, p, geo, curated=curated))
+        for bound, dates in (("min", lower), ("max", upper)):
+            sums[f"pop_covered_{bound}{name}"] = _cells.covered_by_county(
+                geo, ~np.isnat(dates)).groupby(state_of).sum()
+    index = pd.Index(sorted(STATES_AND_DC), name="state")
+    table = pd.DataFrame({"population": geo.states["population"].reindex(index),
+                          **{k: v.reindex(index) for k, v in sums.items()}}).astype("Int64")
+    table.loc["US"] = table.sum()
+    for bound in ("min", "max"):
+        table[f"change_{bound}"] = (table[f"pop_covered_{bound}"]
+                                    - table[f"pop_covered_{bound}_before"])
+    for col in ("min_before", "min", "max_before", "max"):
+        table[f"share_covered_{col}"] = (table[f"pop_covered_{col}"].astype("float64")
+                                         / table["population"].astype("float64"))
+    columns = ["population", "pop_covered_min_before", "pop_covered_min", "change_min",
+               "pop_covered_max_before", "pop_covered_max", "change_max",
+               "share_covered_min_before", "share_covered_min", "share_covered_max_before",
+               "share_covered_max"]
+    table = table[columns]
+    table.attrs = {"as_of": partners.attrs.get("as_of"),
+                   "methodology": _METHOD + "#who-polices-a-place"}
     return table

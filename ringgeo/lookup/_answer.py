@@ -34,14 +34,22 @@ __all__ = ["AGENCY_COLUMNS", "NEAREST_COLUMNS", "NEARBY", "ROLES", "Lookup", "lo
 
 
 #: Roles of the agencies that serve a place, in the order the answer lists them.
-ROLES = ("named agency", "municipal police", "regional police", "county police",
-         "county sheriff", "nearby police", "state police", "partner in the county")
-#: Columns of :attr:`Lookup.agencies`.
-AGENCY_COLUMNS = ("role", "ori", "agency", "agency_type", "state", "partner", "status",
-                  "activated", "partner_id", "distance_km", "distance_mi")
-#: Columns of :attr:`Lookup.nearest`.
+ROLES = ("named agency", "municipal police", "contract police", "regional police",
+         "county police", "county sheriff", "contract unit", "nearby police", "state police",
+         "partner in the county")
+#: Columns of :attr:`Lookup.agencies`: ``primary`` marks the agency that polices the place
+#: first (``docs/methodology.md#who-polices-a-place``), listed first; distances only for
+#: the ``nearby police`` (to their FBI points), not for the agencies that serve the place.
+AGENCY_COLUMNS = ("role", "primary", "ori", "agency", "agency_type", "state", "partner",
+                  "status", "activated", "partner_id", "distance_km", "distance_mi")
+#: Columns of :attr:`Lookup.nearest`: ``shared_point`` counts the other FBI agencies at the
+#: same point (the FBI often places agencies at a county seat or a state capital).
 NEAREST_COLUMNS = ("rank", "ori", "agency", "agency_type", "state", "partner_id",
-                   "activated", "distance_km", "distance_mi")
+                   "activated", "distance_km", "distance_mi", "shared_point")
+#: The role an answer gives a first agency that does not serve the place otherwise.
+_ROLE_OF_KIND = {"contract": "contract police", "regional": "regional police",
+                 "municipal": "municipal police", "county police": "county police",
+                 "sheriff": "county sheriff"}
 #: Local departments listed as "nearby police" when the place is not a municipality.
 NEARBY = 3
 KM_PER_MILE = 1.609344
@@ -111,10 +119,17 @@ class Lookup:
 
     @property
     def partner(self) -> bool:
-        """Whether an agency serving the place (not merely near it) is a partner on ``as_of``."""
+        """Whether the place's police is a partner on ``as_of``.
+
+        The first agency (``primary``) when the answer names one; else any agency
+        serving the place (not merely near it).
+        """
+        first = self.agencies["primary"].astype(bool)
+        if first.any():
+            return bool(self.agencies.loc[first, "partner"].any())
         serving = self.agencies["role"].isin(
-            ("named agency", "municipal police", "regional police", "county police",
-             "county sheriff"))
+            ("named agency", "municipal police", "contract police", "regional police",
+             "county police", "county sheriff"))
         return bool(self.agencies.loc[serving, "partner"].any())
 
     def to_frame(self) -> pd.DataFrame:
@@ -167,8 +182,10 @@ class Lookup:
                  "Agencies serving it:"]
         if len(self.agencies):
             for rec in self.agencies.itertuples():
-                dist = "" if pd.isna(rec.distance_km) else f", {rec.distance_km:.1f} km"
-                lines.append(f"  {rec.role:<17} {rec.agency} ({rec.ori}{dist}): {rec.status}")
+                dist = ("" if pd.isna(rec.distance_km)
+                        else f", its FBI point {rec.distance_km:.1f} km away")
+                role = f"{rec.role} (first)" if rec.primary else rec.role
+                lines.append(f"  {role:<25} {rec.agency} ({rec.ori}{dist}): {rec.status}")
         else:
             lines.append("  none found in the FBI agency list")
         lines += ["", (f"{len(self.nearest)} nearest Ring partner agencies "
@@ -195,8 +212,8 @@ class Lookup:
         return (f"<p><b>{html.escape(self.matched)}</b><br>Ring partnerships as of "
                 f"{html.escape(self._date())}.</p>"
                 f"<p>Agencies serving it:</p>"
-                + table(self.agencies, ("role", "agency", "ori", "status", "partner_id",
-                                        "distance_km"))
+                + table(self.agencies, ("role", "primary", "agency", "ori", "status",
+                                        "partner_id", "distance_km"))
                 + f"<p>Nearest Ring partner agencies (from {html.escape(self.point_source)}):</p>"
                 + table(self.nearest, ("rank", "agency", "state", "ori", "activated",
                                        "distance_km", "distance_mi"))
@@ -219,7 +236,7 @@ def _status(partner: bool, activated, as_of) -> str:
 
 
 def _primary_note(munis: list, paths: tuple) -> list:
-    """One plain sentence per municipality: who polices its residents first."""
+    """One plain sentence per municipality: who polices its residents first, and why."""
     notes = []
     for m in munis:
         parts = primary_police_of(m.geoid, paths)
@@ -227,12 +244,42 @@ def _primary_note(munis: list, paths: tuple) -> list:
             continue
         parts = [r for r in parts if r[3] > 0] or parts[:1]  # pieces without residents
         said = "; ".join(
-            (f"{agency} ({kind})" if agency else f"the {kind}" if kind == "state police"
+            (f"{agency} ({basis})" if agency else f"the {kind}" if kind == "state police"
              else f"its {kind} department, not in the FBI list")
-            + f" for {people:,} residents" for kind, agency, _, people in parts)
+            + f" for {people:,} residents" for kind, agency, _, people, basis in parts)
         notes.append(f"Primary police of {m.name} (the agency that polices its residents "
-                     f"first, docs/methodology.md#primary-police): {said}.")
+                     f"first, docs/methodology.md#who-polices-a-place): {said}.")
     return notes
+
+
+def _mark_primary(ctx: Context, frame: pd.DataFrame, muni, paths: tuple, lat: float,
+                  lon: float, as_of) -> pd.DataFrame:
+    """Mark the municipality's first agency (``primary``), list it first, name contract units.
+
+    The first agency is the one that polices the largest part of its residents
+    (:func:`ringgeo.coverage.jurisdictions`). A contracting agency or a regional
+    department that the place's county does not list is added to the answer. The
+    FBI "City" agency of a city that contracts for its police is a ``contract unit``.
+    """
+    frame = frame.assign(primary=False)
+    parts = primary_police_of(muni.geoid, paths) if muni is not None else []
+    parts = [r for r in parts if r[3] > 0] or parts[:1]
+    if not parts:
+        return frame
+    kind, _, ori, _, _ = parts[0]
+    if kind == "contract":
+        frame.loc[(frame["role"] == "municipal police") & (frame["ori"] != ori),
+                  "role"] = "contract unit"
+    if ori is not None and not (frame["ori"] == ori).any():
+        rows = np.flatnonzero((ctx.agencies["ori"] == ori).to_numpy())
+        extra = _rows(ctx, rows, _ROLE_OF_KIND.get(kind, "municipal police"), lat, lon, as_of)
+        frame = pd.concat([extra.assign(primary=False), frame], ignore_index=True)
+    if ori is not None:
+        frame.loc[frame["ori"] == ori, "primary"] = True
+    elif kind == "state police" and (frame["role"] == "state police").any():
+        frame.loc[frame.index[frame["role"] == "state police"][0], "primary"] = True
+    order = np.argsort(~frame["primary"].to_numpy(dtype=bool), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _nearest_partners(ctx: Context, lat: float, lon: float, k: int) -> pd.DataFrame:
@@ -250,6 +297,7 @@ def _nearest_partners(ctx: Context, lat: float, lon: float, k: int) -> pd.DataFr
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out["distance_km"] = np.round(km[order], 2)
     out["distance_mi"] = np.round(km[order] / KM_PER_MILE, 2)
+    out["shared_point"] = ctx.shared_point[rows[order]]
     return out[list(NEAREST_COLUMNS)]
 
 
@@ -349,8 +397,8 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
             + " (or by a department not in that list, e.g. founded or contracted later).")
     frames = [_rows(ctx, picked[role], role, lat, lon, as_of) for role in ROLES if picked[role]]
     frame = (pd.concat(frames, ignore_index=True) if frames
-             else pd.DataFrame(columns=list(AGENCY_COLUMNS)))
-    return frame[list(AGENCY_COLUMNS)], notes
+             else pd.DataFrame(columns=[c for c in AGENCY_COLUMNS if c != "primary"]))
+    return frame, notes
 
 
 def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
@@ -418,10 +466,22 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
         place.lat, place.lon, place.point_source = place_point(place, ctx, paths)
     agencies, notes = _serving(ctx, place.state, place.munis, place.counties, place.lat,
                                place.lon, as_of, nearby=place.nearby, named=place.named)
+    agencies = _mark_primary(ctx, agencies, place.munis[0] if place.munis else None, paths,
+                             place.lat, place.lon, as_of)
     if place.kind == "county":
         agencies = _county_partners(ctx, agencies, place, as_of)
+    # distances to FBI points (often a county seat) say nothing of who serves a place: only
+    # the nearby police, listed for being near, keep theirs
+    agencies.loc[agencies["role"] != "nearby police", ["distance_km", "distance_mi"]] = np.nan
     notes = _primary_note(place.munis, paths) + notes
     nearest = _nearest_partners(ctx, place.lat, place.lon, int(k))
+    shared = int((nearest["shared_point"] > 0).sum()) if len(nearest) else 0
+    if shared:
+        notes.append(f"{shared} of the nearest partners "
+                     + ("shares its" if shared == 1 else "share their")
+                     + " FBI point with other agencies (`shared_point`; the FBI often places "
+                     "agencies at a county seat): the distance is to that point, not to where "
+                     "they patrol.")
     if ctx.unplaced:
         notes.append(f"{ctx.unplaced} partner "
                      + ("agency has" if ctx.unplaced == 1 else "agencies have")
@@ -432,6 +492,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     sources = tuple(dict.fromkeys(place.sources + (
         "atlas-of-surveillance-20201007.csv", "fbi-agencies-2018.csv",
         "cb_2019_us_county_20m.zip", "sub-est2021_all.zip")))
+    agencies = agencies[list(AGENCY_COLUMNS)]
     return Lookup(
         query=query if isinstance(query, str) else str(tuple(query)), kind=place.kind,
         matched=place.matched, state=place.state,
@@ -458,7 +519,8 @@ def _county_partners(ctx, agencies, place, as_of) -> pd.DataFrame:
     place.notes.append(f"{partners} of the county's {total} local police departments, sheriffs "
                        f"and county police are Ring partners on "
                        f"{as_of or '2020-10-07 (the snapshot)'}.")
-    extra = _rows(ctx, rows, "partner in the county", place.lat, place.lon, as_of)
+    extra = _rows(ctx, rows, "partner in the county", place.lat, place.lon, as_of).assign(
+        primary=False)
     frames = [f for f in (agencies, extra) if len(f)]
     return (pd.concat(frames, ignore_index=True) if frames else agencies)[list(AGENCY_COLUMNS)]
 

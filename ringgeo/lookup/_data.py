@@ -25,6 +25,7 @@ from .. import data, geography, tablecache
 from .._config import memoized
 from .._frames import without_attrs
 from .._names import fold
+from .._policing import read_aliases
 from ..agencies import load_agencies, with_partners
 from ..coverage import primary_police
 from ..geography import SOURCE_FILES, load_counties, load_municipalities, load_states
@@ -43,6 +44,7 @@ class Context:
     lon: np.ndarray
     unplaced: int  # partners on as_of without an agency point
     by_county: dict  # county GEOID -> row positions of the agencies that lie in it
+    shared_point: np.ndarray  # per agency: how many other agencies have the same FBI point
 
     def in_counties(self, counties) -> np.ndarray:
         """Boolean mask of the agencies lying in any of ``counties``."""
@@ -113,7 +115,38 @@ def context(as_of: str | None, paths: tuple) -> Context:
     rows = np.flatnonzero(placed.to_numpy())
     return Context(frame, rows, np.radians(frame["latitude"].to_numpy()[rows]),
                     np.radians(frame["longitude"].to_numpy()[rows]),
-                    int((frame["partner"] & ~placed).sum()), agencies_by_county(paths))
+                    int((frame["partner"] & ~placed).sum()), agencies_by_county(paths),
+                    shared_points(paths))
+
+
+@memoized(maxsize=2)
+def alias_index(paths: tuple) -> dict:
+    """Return ``(state, folded name) -> ORIs`` of the names readers use for agencies.
+
+    The curated aliases (:func:`ringgeo._policing.read_aliases`: consolidated
+    city-county agencies, successors, common names) and the Atlas names of the
+    partners matched to an FBI agency ("Jacksonville Sheriff's Office" is the FBI's
+    "Jacksonville Police Department").
+    """
+    index: dict = {}
+    for alias, state, ori in zip(*(read_aliases()[c] for c in ("alias", "state", "ori"))):
+        index.setdefault((state, fold(alias)), set()).add(ori)
+    with warnings.catch_warnings():  # the data's warnings are the partner notebooks' to show
+        warnings.simplefilter("ignore", UserWarning)
+        partners = without_attrs(load_partners())
+    for name, state, ori in zip(partners["agency"], partners["state"], partners["ori"]):
+        if isinstance(ori, str) and isinstance(name, str):
+            index.setdefault((state, fold(name)), set()).add(ori)
+    return index
+
+
+@memoized(maxsize=2)
+def shared_points(paths: tuple) -> np.ndarray:
+    """Return, per agency, how many other agencies the FBI places at exactly its point."""
+    frame = bare_agencies(paths)
+    size = frame.groupby(["latitude", "longitude"], dropna=False)["ori"].transform("size")
+    located = frame["latitude"].notna() & frame["longitude"].notna()
+    return np.where(located, size.to_numpy() - 1, 0).astype("int64")
 
 
 def source_paths() -> tuple:
@@ -199,10 +232,10 @@ def primary_by_municipality() -> pd.DataFrame:
         parts = []
         for column in ("place", "mcd"):
             rows = table.loc[table[column] != ""]
-            grouped = rows.groupby([column, "primary", "primary_agency", "primary_ori"],
-                                   dropna=False)["population"].sum()
+            grouped = rows.groupby([column, "primary", "primary_agency", "primary_ori",
+                                    "basis"], dropna=False)["population"].sum()
             parts.append(grouped.rename_axis(["geoid", "primary", "primary_agency",
-                                              "primary_ori"]).reset_index())
+                                              "primary_ori", "basis"]).reset_index())
         return pd.concat(parts, ignore_index=True)
 
     return tablecache.cached("primary_by_municipality", {}, build,
@@ -217,7 +250,9 @@ def _primary_table(paths: tuple) -> tuple:
 
 
 def primary_police_of(geoid: str, paths: tuple) -> list:
-    """``[(primary kind, agency, ORI, residents)]`` of one municipality, largest first.
+    """Return ``[(primary kind, agency, ORI, residents, basis)]`` of one municipality.
+
+    Largest first.
 
     From :func:`ringgeo.coverage.primary_police` (who polices each piece of a
     county first, ``docs/methodology.md#primary-police``), grouped by the
@@ -227,9 +262,10 @@ def primary_police_of(geoid: str, paths: tuple) -> list:
     geoids, table = _primary_table(paths)
     rows = table.iloc[np.flatnonzero(geoids == geoid)]
     found = [(kind, None if pd.isna(agency) else agency, None if pd.isna(ori) else ori,
-              int(people))
-             for kind, agency, ori, people in zip(rows["primary"], rows["primary_agency"],
-                                                   rows["primary_ori"], rows["population"])]
+              int(people), basis)
+             for kind, agency, ori, people, basis in zip(
+                 rows["primary"], rows["primary_agency"], rows["primary_ori"],
+                 rows["population"], rows["basis"])]
     return sorted(found, key=lambda r: (-r[3], r[0]))
 
 

@@ -20,14 +20,17 @@ from .._agencymatch import default_index as agency_index
 from .._linkgeo import default_index
 from .._names import AGENCY_KINDS, COUNTY_WORDS, clean, fold, split_county, split_descriptor
 from ..exceptions import ParameterError, QueryError
+from ..postal import zip_municipalities
 from ..states import STATES, STATES_AND_DC, validate_state
 from ._data import (
     Context,
+    alias_index,
     boundaries,
     coextensive,
     county_label,
     geodesic_km,
     post_office_towns,
+    source_paths,
     zip_codes,
 )
 
@@ -215,6 +218,9 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
                      f"code's point is used.")
         county = found
     town = str(row["place"])
+    area = _zip_area(code, town, state, county, geo, notes)
+    if area is not None:
+        return area(query, lat, lon)
     base, _ = split_descriptor(town, folded=True)
     cands = _dedupe(list(dict.fromkeys(geo.muni_candidates(base, state))), paths)
     here = _choose([m for m in cands if county in m.counties], ctx)
@@ -242,11 +248,64 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
                      + "): the police serving an address depend on the municipality it lies "
                      "in. The nearest local departments of the county are listed as 'nearby "
                      "police'.")
-    notes.append("A ZIP code is a postal route, not a jurisdiction: an address in it may be "
-                 "served by another department (docs/lookup.md).")
+    notes.append(_POSTAL_ROUTE)
     return Place("zip", matched, state, here, (county,), lat, lon,
                   f"the ZIP code's GeoNames point ({lat:.4f}, {lon:.4f})", notes,
                   sources=("geonames-us-postal-codes-20200708.zip",), nearby=not here)
+
+
+#: Municipalities covering less of a ZIP code area's land than this are not listed.
+_MIN_SHARE = 0.01
+_POSTAL_ROUTE = ("A ZIP code is a postal route, not a jurisdiction: an address in it may be "
+                 "served by another department (docs/lookup.md).")
+
+
+def _zip_area(code: str, town: str, state: str, county: str, geo, notes: list):
+    """Resolve a ZIP code through its Census ZIP code area (ZCTA); None to fall back.
+
+    The municipality holding the largest share of the area's land leads the answer
+    (a hamlet or census-designated place resolves to its town or township); the
+    others are named with their shares. A ZIP code without an area (a PO box, a
+    single building) or whose area lies outside every municipality falls back to
+    GeoNames' post-office town, and a note says so.
+    """
+    shares = zip_municipalities(code)
+    shares = shares.loc[shares["muni_geoid"].isin(list(geo.munis))
+                        & (shares["land_share"] >= _MIN_SHARE)]
+    if not len(shares):
+        notes.append(
+            f"ZIP code {code} has no Census ZIP code area (ZCTA) with land in a "
+            f"municipality (a PO box or single-building code, or only unincorporated land):"
+            f" GeoNames' post-office town is used." if not len(zip_municipalities(code))
+            else f"ZIP code {code}'s Census ZIP code area lies outside every municipality "
+                 f"(unincorporated land): GeoNames' post-office town is used.")
+        return None
+    munis = [geo.munis[g] for g in shares["muni_geoid"]]
+    lead, share = munis[0], float(shares["land_share"].iat[0])
+    here_county = county if county in lead.counties else lead.counties[0]
+    matched = (f"ZIP code {code}: post office {town}, {state} (GeoNames); its Census ZIP code "
+               f"area lies mostly in {_describe(lead)}: {share:.0%} of its land, in "
+               f"{county_label(geo, here_county)}.")
+    if len(munis) > 1:
+        others = ", ".join(f"{m.name} ({s:.0%})" for m, s in
+                           zip(munis[1:], shares["land_share"].iloc[1:]))
+        notes.append(f"ZIP code {code} is split: its area also covers {others} of its land "
+                     f"(a village inside a town or township is counted in both). The police "
+                     f"of {lead.name} are given; an address elsewhere in the ZIP code may be "
+                     f"served by another department.")
+    if fold(split_descriptor(town, folded=True)[0]) != fold(
+            split_descriptor(lead.name, folded=True)[0]):
+        notes.append(f"The post-office name {town} is not the municipality: most of the ZIP "
+                     f"code's land lies in {lead.name}.")
+    notes.append(_POSTAL_ROUTE)
+
+    def place(query, lat, lon):
+        return Place("zip", matched, state, [lead], (here_county,), lat, lon,
+                     f"the ZIP code's GeoNames point ({lat:.4f}, {lon:.4f})", notes,
+                     sources=("geonames-us-postal-codes-20200708.zip", "us-geo-2020-zctas.csv",
+                              "us-geo-2020-zcta-county-subdivisions.csv",
+                              "us-geo-2020-zcta-places.csv"))
+    return place
 
 
 def _county_at(lat: float, lon: float, paths: tuple) -> str | None:
@@ -332,6 +391,12 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
         same_kind = [a for a in found if a.key[2] == key[2]]
         if key[2] is not None and same_kind:  # "Springfield Township ...": townships only
             found = same_kind
+    if not found:  # a name readers use: a consolidated agency's, the Atlas' (alias_index)
+        aliases = alias_index(source_paths())
+        oris = sorted({o for st in states for o in aliases.get((st, fold(text)), ())})
+        found = [index.agencies[o] for o in oris if o in index.agencies]
+        if found:
+            alias = f" (the name readers use; the FBI lists {found[0].name})"
     if not found:
         where = f" in {state}" if state else ""
         raise QueryError(f"{query!r}: no agency of that name{where} in the FBI agency list "
@@ -343,12 +408,13 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
                                                   for a in found],
                          "Add the state ('..., PA') or give the ORI.")
     agency = found[0]
+    alias = locals().get("alias", "")
     row = ctx.agencies.loc[ctx.agencies["ori"] == agency.ori].iloc[0]
     munis = ([geo.munis[agency.muni_geoid]]
              if agency.muni_geoid and agency.muni_geoid in geo.munis else [])
     counties = tuple(row["county_fips"])
     lat, lon = row["latitude"], row["longitude"]
-    place = Place("agency", f"{query!r}: the FBI agency {agency.name}, {agency.state} "
+    place = Place("agency", f"{query!r}{alias}: the FBI agency {agency.name}, {agency.state} "
                    f"({agency.ori}, {row['agency_type']})"
                    + (f", serving {munis[0].name}" if munis else "")
                    + (f", in {', '.join(county_label(geo, c) for c in counties)}" if counties
