@@ -200,15 +200,16 @@ def _end_thread_pools() -> None:
         os.waitpid(pid, 0)
 
 
-def _threads_in_the_way() -> str | None:
-    """Why this process must not fork now (it runs other threads), or None."""
+def _threads_in_the_way() -> tuple[int, str | None]:
+    """The OS threads this process runs, and why it must not fork now (other threads) or None."""
     names = _os_threads()
     if len(names) > 1 or threading.active_count() > 1:
         python = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-        return (f"the fork server runs {len(names)} OS threads ({', '.join(names)}; Python "
-                f"threads besides the main one: {', '.join(python) or 'none'}), and forking a "
-                "process that runs threads may deadlock its child")
-    return None
+        return len(names), (
+            f"the fork server runs {len(names)} OS threads ({', '.join(names)}; Python "
+            f"threads besides the main one: {', '.join(python) or 'none'}), and forking a "
+            "process that runs threads may deadlock its child")
+    return len(names), None
 
 
 # Set in a forked kernel when its kernel ends; the exit status :func:`_end_of_kernel` ends it with.
@@ -344,7 +345,7 @@ def _load(preload: list[str]) -> None:
         rehearse()
     _as_in_a_kernel()
     _end_thread_pools()
-    why = _threads_in_the_way()
+    _, why = _threads_in_the_way()
     if why:
         raise RuntimeError(why)
     # what is loaded now lives as long as the server: the kernels' garbage collections
@@ -353,7 +354,7 @@ def _load(preload: list[str]) -> None:
 
 
 def serve(preload: list[str]) -> None:
-    """The fork server's main loop (``python -m ringgeo._forkserver MODULE...``).
+    """The fork server's main loop (:func:`main`).
 
     Imports ipykernel and ``preload``, runs :func:`rehearse` when ringgeo is among
     them, ends the libraries' thread pools (:func:`_end_thread_pools`) and prints
@@ -403,7 +404,7 @@ def serve(preload: list[str]) -> None:
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             request = json.loads(line)
-            why = _threads_in_the_way()
+            threads, why = _threads_in_the_way()  # the last thing before the fork
             if why:
                 _send(out, {"refused": why})
                 continue
@@ -411,7 +412,7 @@ def serve(preload: list[str]) -> None:
             pid = os.fork()
             if pid == 0:
                 _become_kernel(request, _SERVER_PID, (wake_read, wake_write))
-            _send(out, {"pid": pid, "threads": 1})
+            _send(out, {"pid": pid, "threads": threads})
     # the batch is over: nothing to save, and tearing down the loaded libraries and tables
     # one by one, as a normal exit does, kept the runner waiting 1.5 s
     _report_exits(out)
@@ -513,7 +514,7 @@ class ForkServer:
         self._news = threading.Condition()
         self.ended = False
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ringgeo._forkserver", *preload],
+            [sys.executable, "-c", _START, *preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             text=True, start_new_session=True)  # Ctrl-C in the terminal is the runner's
         self._reader = threading.Thread(target=self._read_all, daemon=True,
@@ -650,6 +651,25 @@ class ForkServer:
         self._process.stdout.close()
 
 
-if __name__ == "__main__":
-    _KERNEL_PATH[:] = sys.path[1:] if sys.path and sys.path[0] in ("", os.getcwd()) else sys.path
+# How the runner starts the server: without the current folder on sys.path (which
+# ``python -m`` and ``-c`` put first), so that the server imports the ringgeo, and the
+# other modules, that a kernel imports (``ipykernel_launcher`` removes its folder too):
+# run from a checkout of another version, ``-m`` would import that checkout's.
+_START = ("import sys\nif sys.path and sys.path[0] == '': del sys.path[0]\n"
+          "from ringgeo._forkserver import main\nmain()")
+
+
+def main() -> None:
+    """Run the server as the runner starts it (``python -c _START MODULE...``).
+
+    ``sys.path`` is then that of a kernel (see :data:`_START`), and the server's
+    kernels keep it.
+    """
+    _KERNEL_PATH[:] = sys.path
     serve(sys.argv[1:])
+
+
+if __name__ == "__main__":  # python -m ringgeo._forkserver: without the folder -m put first
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    main()

@@ -262,6 +262,21 @@ def test_the_server_reports_real_exit_status_and_forks_from_one_thread(tmp_path)
         server.close()
 
 
+def test_the_server_imports_what_a_kernel_imports_not_the_current_folder(tmp_path, monkeypatch):
+    """Run from a checkout of another ringgeo, the server still loads this one."""
+    (tmp_path / "ringgeo").mkdir()
+    (tmp_path / "ringgeo" / "__init__.py").write_text("raise ImportError('the wrong ringgeo')\n")
+    monkeypatch.chdir(tmp_path)
+    server = _forkserver.ForkServer([], dict(os.environ))
+    try:
+        server.ready()
+        kernel = server.spawn(["-f", str(tmp_path / "k.json")], cwd=tmp_path / "nope",
+                              env=dict(os.environ), launcher="ipykernel_launcher.py")
+        assert kernel.wait(timeout=10) == 1
+    finally:
+        server.close()
+
+
 def test_a_server_running_threads_does_not_fork(tmp_path):
     (tmp_path / "threaded.py").write_text(
         "import threading, time\n"
