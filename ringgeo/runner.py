@@ -870,7 +870,7 @@ def _interrupted(runs, results, started, output_dir: Path, build_dir: Path) -> s
     stopped = [(run, since) for index, (run, since) in started.items() if index not in results]
     removed = 0
     for run, since in stopped:
-        candidates = [build_dir / f"{run.name}.ipynb"]
+        candidates = [build_dir / f"{run.name}.ipynb", build_dir / f"{run.name}.log"]
         candidates += [p for p in output_dir.glob(f"{run.name}*")
                        if p.stem == run.name or p.stem.startswith(run.name + "_")]
         for path in candidates:
