@@ -27,7 +27,21 @@ Details that keep a forked kernel equal to a fresh one:
 * PROJ's database connection is opened again in each kernel (an SQLite handle
   must not be shared across ``fork()``);
 * the kernel leads its own session (``setsid``: Ctrl-C and ``killpg`` reach it
-  and its children) and dies with the server (ipykernel's parent poller).
+  and its children) and dies with the server (ipykernel's parent poller);
+* it ends as a Python program ends, by its own exit handlers (IPython's
+  history, ``weakref.finalize``), and then by the server's last one
+  (:func:`_end_of_kernel`), before those it inherited from the server.
+
+What a kernel runs is safe to fork from: the server forks from a single thread.
+The thread pools its libraries keep (OpenBLAS's) are ended once it has loaded
+(:func:`_end_thread_pools`), and before every fork it checks that it runs no
+other thread; if it does, it refuses, and the kernel starts as a new process.
+
+Like a new process, a forked kernel has a real exit status and its own output:
+the server reaps the kernels that end and reports each one's status to the
+runner (:class:`ForkedProcess` returns it, as ``Popen`` would), and a kernel
+writes its standard output and error, and the exception it dies of, to the log
+file the runner names (``build/<run>.log``).
 
 The server ends when the batch ends (its standard input closes). A batch
 forks when it pays (:func:`worth_it`: more than two runs a job). Set
@@ -43,12 +57,15 @@ import gc
 import importlib
 import json
 import os
+import queue
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
+import traceback
 import warnings
-import weakref
 
 from ._config import FORK_KERNELS_ENV, env_switch
 
@@ -153,34 +170,115 @@ def _own_state() -> None:
         datadir.set_data_dir(datadir.get_data_dir())
 
 
-def _own_exit_handlers() -> None:
-    """In a forked kernel: exit handlers of its own, as a new process has.
+def _os_threads() -> list[str]:
+    """Return the names of this process's OS threads (``/proc/self/task``), main thread first."""
+    names = []
+    for task in sorted(os.listdir("/proc/self/task"), key=lambda t: (t != str(os.getpid()), t)):
+        try:
+            with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as comm:
+                names.append(comm.read().strip())
+        except OSError:  # the thread ended meanwhile
+            pass
+    return names
 
-    The inherited ones (``atexit``, ``weakref.finalize``) are the server's: run
-    in a kernel they would, for example, delete the server's temporary files.
-    They are dropped; what the kernel registers runs when it ends.
+
+def _end_thread_pools() -> None:
+    """End the thread pools the loaded libraries keep, so the server forks from one thread.
+
+    numpy's and scipy's OpenBLAS keep a pool of worker threads once used (one
+    per core but the first). OpenBLAS ends its pool itself at every ``fork()``
+    (its ``pthread_atfork`` handler) and starts it again only on its next use.
+    A throwaway child, ending at once, makes that happen now; the server then
+    runs no numerical code, so each kernel is forked from a single thread
+    (:func:`serve` checks that before every fork).
     """
-    atexit._clear()
-    weakref.finalize._registry.clear()
-    weakref.finalize._registered_with_atexit = False
+    if len(_os_threads()) > 1:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
 
 
-def _become_kernel(request: dict, server_pid: int) -> None:
-    """In a forked child: run ipykernel as ``python -m ipykernel_launcher`` would; never return."""
+def _threads_in_the_way() -> tuple[int, str | None]:
+    """Return the OS threads this process runs, and why it must not fork now (or None)."""
+    names = _os_threads()
+    if len(names) > 1 or threading.active_count() > 1:
+        python = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        return len(names), (
+            f"the fork server runs {len(names)} OS threads ({', '.join(names)}; Python "
+            f"threads besides the main one: {', '.join(python) or 'none'}), and forking a "
+            "process that runs threads may deadlock its child")
+    return len(names), None
+
+
+# Set in a forked kernel when its kernel ends; the exit status :func:`_end_of_kernel` ends it with.
+_EXIT_STATUS = 0
+# The fork server's process id: :func:`_end_of_kernel` acts in its children only.
+_SERVER_PID = -1
+# A forked kernel's own copy of its log file (its standard output and error are made
+# ipykernel's pipes while it runs); where the exception a kernel dies of is written.
+_LOG_FD = -1
+
+
+def _end_of_kernel() -> None:
+    """End a forked kernel after its own exit handlers (the server's last exit handler).
+
+    Exit handlers run last registered first. A kernel registers its own (IPython's
+    history, temporary folders) after it was forked, and they run first; this
+    one, registered when the server had loaded, ends the kernel then, with its
+    exit status, before the handlers it inherited from the server (which would,
+    for example, delete the server's files) and before the interpreter tears down
+    every module the server loaded, which a kernel has no need of.
+    """
+    if os.getpid() == _SERVER_PID:
+        return
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(_EXIT_STATUS)
+
+
+def _report_death(message: str) -> None:
+    """In a forked kernel: write why it ends to its log (the runner names the log)."""
+    if _LOG_FD >= 0:
+        try:
+            os.write(_LOG_FD, message.encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+def _become_kernel(request: dict, server_pid: int, server_fds: tuple) -> None:
+    """In a forked child: run ipykernel as ``python -m ipykernel_launcher`` would.
+
+    Never returns: raises ``SystemExit`` with the kernel's exit status, which
+    unwinds the server's loop and ends the process the way a Python program ends,
+    by its exit handlers: the kernel's own, then :func:`_end_of_kernel`.
+    """
+    global _EXIT_STATUS, _LOG_FD
     code = 1
     try:
+        signal.set_wakeup_fd(-1)
+        for fd in server_fds:  # the server's own pipes: the kernel has no use for them
+            os.close(fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel's subprocesses are waited for
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setsid()
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # quiet, as the runner's kernels are; never the server's pipes
-            os.dup2(null, fd)
+        try:  # what the kernel prints outside the notebook (and what it dies of) goes here
+            log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except (KeyError, TypeError, OSError):
+            log = os.open(os.devnull, os.O_WRONLY)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # never the server's pipes
+        os.dup2(log, 1)
+        os.dup2(log, 2)
         os.close(null)
+        _LOG_FD = log
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         _own_state()
-        _own_exit_handlers()
         sys.path[:] = _KERNEL_PATH  # without the server's folder; IPython adds the kernel's
         argv = list(request["argv"]) + [f"--IPKernelApp.parent_handle={server_pid}"]
         sys.argv = [request["launcher"], *argv]
@@ -190,14 +288,14 @@ def _become_kernel(request: dict, server_pid: int) -> None:
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        if code:
+            _report_death(f"[ringgeo] the kernel exited: SystemExit({stop.code!r})\n")
     except BaseException:  # noqa: B036 - a forked child must never return into the server
         code = 1
-    finally:
-        try:
-            _without_socket_teardown()
-            atexit._run_exitfuncs()  # the kernel's own (IPython's history, temporary files)
-        finally:
-            os._exit(code)  # never the server's interpreter shutdown
+        _report_death("[ringgeo] the kernel died of an exception:\n" + traceback.format_exc())
+    _without_socket_teardown()
+    _EXIT_STATUS = code
+    raise SystemExit(code)
 
 
 def _without_socket_teardown() -> None:
@@ -215,50 +313,108 @@ def _without_socket_teardown() -> None:
         atexit.unregister(kernelapp.IPKernelApp.instance().close)
 
 
+def _send(out, message: dict) -> None:
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+
+
+def _report_exits(out) -> None:
+    """Reap the kernels that have ended; tell the runner their exit status."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no child left
+            return
+        if pid == 0:  # none has ended
+            return
+        # as subprocess reports it: the exit code, or minus the signal that ended it
+        _send(out, {"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+
+
+def _load(preload: list[str]) -> None:
+    """Prepare the server for its first fork (see :func:`serve`)."""
+    os.environ.setdefault("MPLBACKEND", _INLINE)  # as ipykernel sets it, before matplotlib
+    # imported as a kernel imports them: warning filters that modules add when
+    # imported stay (no catch_warnings here), and what they print goes nowhere
+    for name in _KERNEL_MODULES:
+        importlib.import_module(name)
+    for name in preload:
+        importlib.import_module(name)
+    if "ringgeo" in preload:
+        rehearse()
+    _as_in_a_kernel()
+    _end_thread_pools()
+    _, why = _threads_in_the_way()
+    if why:
+        raise RuntimeError(why)
+    # what is loaded now lives as long as the server: the kernels' garbage collections
+    # leave it alone (they walked all of it, up to 0.6 s each, and wrote to its pages)
+    gc.freeze()
+
+
 def serve(preload: list[str]) -> None:
-    """Run the fork server's main loop (``python -m ringgeo._forkserver MODULE...``).
+    """Run the fork server's main loop (:func:`main`).
 
     Imports ipykernel and ``preload``, runs :func:`rehearse` when ringgeo is among
-    them, prints ``{"ready": true}`` and then, for each JSON request read from
-    standard input (``argv``, ``cwd``, ``env``, ``launcher``), forks a kernel and
-    prints ``{"pid": N}``. Ends at the end of its input.
+    them, ends the libraries' thread pools (:func:`_end_thread_pools`) and prints
+    ``{"ready": true}`` (or ``{"error": ...}``). Then, for each JSON request read
+    from standard input (``argv``, ``cwd``, ``env``, ``launcher``, ``log``), it
+    forks a kernel and prints ``{"pid": N, "threads": 1}`` (the OS threads it ran
+    as it forked), or ``{"refused": why}`` when it runs other threads; and for
+    each kernel that ends, ``{"exit": N, "status": S}``, S being the kernel's
+    exit code, or minus the signal that ended it. Ends at the end of its input.
     """
+    global _SERVER_PID
     out = sys.stdout
     sys.stdout = sys.stderr  # anything the imports print must not reach the protocol
     try:
-        os.environ.setdefault("MPLBACKEND", _INLINE)  # as ipykernel sets it, before matplotlib
-        # imported as a kernel imports them: warning filters that modules add when
-        # imported stay (no catch_warnings here), and what they print goes nowhere
-        for name in _KERNEL_MODULES:
-            importlib.import_module(name)
-        for name in preload:
-            importlib.import_module(name)
-        if "ringgeo" in preload:
-            rehearse()
-        _as_in_a_kernel()
-        # what is loaded now lives as long as the server: the kernels' garbage collections
-        # leave it alone (they walked all of it, up to 0.6 s each, and wrote to its pages)
-        gc.freeze()
+        _load(preload)
     except BaseException as err:  # noqa: B036 - reported to the runner, which raises it
-        out.write(json.dumps({"error": f"{type(err).__name__}: {err}"}) + "\n")
-        out.flush()
+        _send(out, {"error": f"{type(err).__name__}: {err}"})
         raise SystemExit(1) from None
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended kernels are reaped by the system
-    out.write(json.dumps({"ready": True}) + "\n")
-    out.flush()
-    me = os.getpid()
-    for line in sys.stdin:
-        request = json.loads(line)
-        sys.stderr.flush()
-        with warnings.catch_warnings():  # numpy's BLAS thread pool is fork-safe (atfork)
-            warnings.filterwarnings("ignore", ".*multi-threaded.*fork", DeprecationWarning)
+    _SERVER_PID = os.getpid()
+    atexit.register(_end_of_kernel)  # the last: in a kernel, the first of the server's to run
+    # A kernel that ends is this process's child: it is reaped and its status reported.
+    # SIGCHLD writes to a pipe that the loop waits on beside its input (no thread).
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_write)
+    _send(out, {"ready": True})
+    stdin = sys.stdin.fileno()
+    pending = b""
+    while True:
+        _report_exits(out)
+        readable, _, _ = select.select([stdin, wake_read], [], [])
+        if wake_read in readable:
+            while True:
+                try:
+                    if not os.read(wake_read, 512):
+                        break
+                except BlockingIOError:
+                    break
+        if stdin not in readable:
+            continue
+        chunk = os.read(stdin, 1 << 16)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            request = json.loads(line)
+            threads, why = _threads_in_the_way()  # the last thing before the fork
+            if why:
+                _send(out, {"refused": why})
+                continue
+            sys.stderr.flush()
             pid = os.fork()
-        if pid == 0:
-            _become_kernel(request, me)
-        out.write(json.dumps({"pid": pid}) + "\n")
-        out.flush()
+            if pid == 0:
+                _become_kernel(request, _SERVER_PID, (wake_read, wake_write))
+            _send(out, {"pid": pid, "threads": threads})
     # the batch is over: nothing to save, and tearing down the loaded libraries and tables
     # one by one, as a normal exit does, kept the runner waiting 1.5 s
+    _report_exits(out)
     sys.stderr.flush()
     os._exit(0)
 
@@ -266,35 +422,58 @@ def serve(preload: list[str]) -> None:
 class ForkedProcess:
     """A kernel forked by the server, seen by jupyter_client as a ``Popen``.
 
-    The kernel is the server's child, not this process's: it is polled by
-    signal 0 (the server lets the system reap it, so an ended kernel is gone,
-    not a zombie) and its exit status is not known (``returncode`` is -1 once it ended).
+    The kernel is the server's child, not this process's: the server reaps it
+    when it ends and reports its exit status (the code it exited with, or minus
+    the signal that ended it, as ``Popen.returncode``), which :meth:`poll` and
+    :meth:`wait` return. Only when the server has ended before the kernel is
+    the status lost: the kernel is then polled by signal 0 and ``returncode``
+    is -1 once it has ended.
+
+    Parameters
+    ----------
+    pid : int
+        The kernel's process id.
+    server : ForkServer
+        The server it was forked from.
+    threads : int
+        The OS threads the server ran when it forked the kernel (1: only its own).
     """
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, server: "ForkServer", threads: int = 1):
         self.pid = pid
+        self.threads_at_fork = threads
         self.returncode = None
+        self._server = server
 
     def poll(self):
+        """Return the kernel's exit status, or None while it runs."""
         if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = -1
-            except PermissionError:  # the pid now belongs to another user's process
-                self.returncode = -1
+            status = self._server.exit_status(self.pid)
+            if status is not None:
+                self.returncode = status
+            elif self._server.ended:  # orphaned: its status went to whoever adopted it
+                try:
+                    os.kill(self.pid, 0)
+                except (ProcessLookupError, PermissionError):  # ended (the pid may be reused)
+                    self.returncode = -1
         return self.returncode
 
     def wait(self, timeout=None):
-        import time
+        """Wait until the kernel ends; return its exit status.
 
+        Raises
+        ------
+        subprocess.TimeoutExpired
+            It still runs after ``timeout`` seconds.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
-            time.sleep(0.02)
+            self._server.wait_for_news(0.05 if left is None else min(left, 0.05))
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
@@ -313,6 +492,8 @@ class ForkServer:
 
     The server starts loading when this is made, and the runner goes on (it
     checks the batch meanwhile); :meth:`ready` and :meth:`spawn` wait for it.
+    A thread of the runner reads what the server says: the answers to its
+    requests, and the exit status of each kernel that ends.
 
     Parameters
     ----------
@@ -327,10 +508,62 @@ class ForkServer:
         self.preload = list(preload)
         self._lock = threading.Lock()
         self._ready = False
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._exits: dict[int, int] = {}
+        self._news = threading.Condition()
+        self.ended = False
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ringgeo._forkserver", *preload],
+            [sys.executable, "-c", _START, *preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             text=True, start_new_session=True)  # Ctrl-C in the terminal is the runner's
+        self._reader = threading.Thread(target=self._read_all, daemon=True,
+                                        name=f"ringgeo fork server {self._process.pid}")
+        self._reader.start()
+
+    def _read_all(self) -> None:
+        """Sort what the server says until it ends (the reader thread)."""
+        try:
+            for line in self._process.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if "exit" in message:
+                    with self._news:
+                        self._exits[int(message["exit"])] = int(message["status"])
+                        self._news.notify_all()
+                else:
+                    self._answers.put(message)
+        except (OSError, ValueError):  # its pipe closed under us
+            pass
+        finally:
+            with self._news:
+                self.ended = True
+                self._news.notify_all()
+            self._answers.put(None)
+
+    def exit_status(self, pid: int):
+        """Return the exit status the server reported for its kernel ``pid``, or None."""
+        with self._news:
+            return self._exits.get(pid)
+
+    def wait_for_news(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a kernel to end (or the server)."""
+        with self._news:
+            if not self.ended:
+                self._news.wait(timeout)
+
+    def _answer(self) -> dict:
+        while True:
+            try:
+                answer = self._answers.get(timeout=0.2)  # Ctrl-C is seen between waits
+            except queue.Empty:
+                continue
+            if answer is None:
+                self._answers.put(None)  # for whoever asks next
+                code = self._process.wait()
+                raise RuntimeError(f"the kernel fork server ended (exit status {code})")
+            return answer
 
     def ready(self) -> None:
         """Wait until the server has loaded (it loads while the runner goes on).
@@ -343,7 +576,7 @@ class ForkServer:
         if self._ready:
             return
         try:
-            answer = self._read()
+            answer = self._answer()
         except BaseException:  # Ctrl-C while it loads: it must not outlive the batch
             self.close()
             raise
@@ -356,22 +589,46 @@ class ForkServer:
     def pid(self) -> int:
         return self._process.pid
 
-    def _read(self) -> dict:
-        line = self._process.stdout.readline()
-        if not line:
-            code = self._process.wait()
-            raise RuntimeError(f"the kernel fork server ended (exit status {code})")
-        return json.loads(line)
+    def spawn(self, argv: list[str], *, cwd, env: dict, launcher: str,
+              log=None) -> ForkedProcess:
+        """Fork a kernel running ``launcher argv`` in ``cwd`` with ``env``.
 
-    def spawn(self, argv: list[str], *, cwd, env: dict, launcher: str) -> ForkedProcess:
-        """Fork a kernel running ``launcher argv`` in ``cwd`` with ``env``."""
-        request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env), "launcher": launcher}
+        Parameters
+        ----------
+        argv : list of str
+            The kernel's arguments (``-f <connection file>`` ...).
+        cwd : str or Path
+            Its working folder.
+        env : dict
+            Its environment.
+        launcher : str
+            Its ``sys.argv[0]``: the path of ``ipykernel_launcher``.
+        log : str or Path, optional
+            The file its standard output and error are appended to (default: none).
+
+        Returns
+        -------
+        ForkedProcess
+
+        Raises
+        ------
+        RuntimeError
+            The server ended, or would not fork (it runs threads): start the
+            kernel as a new process instead.
+        """
+        request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env), "launcher": launcher,
+                   "log": None if log is None else str(log)}
         with self._lock:
             self.ready()
-            self._process.stdin.write(json.dumps(request) + "\n")
-            self._process.stdin.flush()
-            answer = self._read()
-        return ForkedProcess(int(answer["pid"]))
+            try:
+                self._process.stdin.write(json.dumps(request) + "\n")
+                self._process.stdin.flush()
+            except OSError as err:  # it ended: the pipe is broken
+                raise RuntimeError(f"the kernel fork server ended ({err})") from None
+            answer = self._answer()
+        if "refused" in answer:
+            raise RuntimeError(f"the kernel fork server did not fork: {answer['refused']}")
+        return ForkedProcess(int(answer["pid"]), self, int(answer.get("threads", 1)))
 
     def close(self) -> None:
         """End the server (its kernels end with it, within a second, if still running).
@@ -389,9 +646,29 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._reader.join(timeout=10)
         self._process.stdout.close()
 
 
-if __name__ == "__main__":
-    _KERNEL_PATH[:] = sys.path[1:] if sys.path and sys.path[0] in ("", os.getcwd()) else sys.path
+# How the runner starts the server: without the current folder on sys.path (which
+# ``python -m`` and ``-c`` put first), so that the server imports the ringgeo, and the
+# other modules, that a kernel imports (``ipykernel_launcher`` removes its folder too):
+# run from a checkout of another version, ``-m`` would import that checkout's.
+_START = ("import sys\nif sys.path and sys.path[0] == '': del sys.path[0]\n"
+          "from ringgeo._forkserver import main\nmain()")
+
+
+def main() -> None:
+    """Run the server as the runner starts it (``python -c _START MODULE...``).
+
+    ``sys.path`` is then that of a kernel (see :data:`_START`), and the server's
+    kernels keep it.
+    """
+    _KERNEL_PATH[:] = sys.path
     serve(sys.argv[1:])
+
+
+if __name__ == "__main__":  # python -m ringgeo._forkserver: without the folder -m put first
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    main()

@@ -7,7 +7,7 @@
     summary of the partner dataset and its quality report.
 ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``
     which agencies serve a ZIP code, place, county or point, and are they Ring partners.
-``ringgeo figures [--batch FILE] [--jobs N]``
+``ringgeo figures [--batch FILE] [--jobs N] [--timeout SECONDS]``
     regenerate every standard figure and table (the main job).
 ``ringgeo lab --student OUT.ipynb``
     write the student copy of the classroom lab (answer cells empty).

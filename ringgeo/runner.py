@@ -12,9 +12,13 @@ notebooks, keys or parameters are an :class:`~ringgeo.exceptions.InputError`
 naming the file and the run), executes the notebooks with papermill, writes
 each executed notebook to ``build_dir/<name>.ipynb`` and hands every notebook
 the absolute ``output_dir`` (and ``output_name``, when it declares them), where
-its figures and tables go. The first failure stops the batch with a
-:class:`~ringgeo.exceptions.NotebookError` naming the notebook, the cell and
-the error; runs not yet started are not executed.
+its figures and tables go. What a run's kernel prints outside its notebook
+goes to ``build_dir/<name>.log`` (kept when not empty). Each run may take
+``timeout`` seconds (default 600; ``ringgeo figures --timeout``). The first
+failure stops the batch with a :class:`~ringgeo.exceptions.NotebookError`
+naming the notebook, the cell and the error (a :class:`NotebookTimeoutError`
+for a run stopped at its time limit; the kernel's exit status and log when it
+died); runs not yet started are not executed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import contextlib
 import datetime as _dt
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -42,7 +47,7 @@ from .exceptions import InputError, NotebookError, ParameterError
 from .params import output_name
 
 __all__ = ["Run", "RunResult", "load_batch", "run_batch", "strip_notebook", "refresh_notebook",
-           "add_cli", "DEFAULT_BATCH", "CHECK_MARK"]
+           "add_cli", "DEFAULT_BATCH", "DEFAULT_TIMEOUT", "CHECK_MARK", "NotebookTimeoutError"]
 
 #: The standard batch, relative to the project root.
 DEFAULT_BATCH = Path("notebooks") / "runs.yaml"
@@ -244,79 +249,170 @@ _KERNELS: set = set()
 _KERNELS_LOCK = threading.Lock()
 
 
-def _kernel_manager_class(this_python: bool = True, server=None):
-    """Return a kernel manager class for the batch's kernels.
+def _kernel_manager_class(this_python: bool = True, kernel: "_Kernel | None" = None):
+    """Return a kernel manager class for a run's kernel.
 
-    Its kernels are quiet (their stdout and stderr, e.g. ipykernel's "KeyboardInterrupt
-    caught in kernel" when a kernel is shut down, go nowhere: a notebook's errors
-    reach the runner as messages), and are registered so that Ctrl-C can stop them.
-    With ``this_python`` the kernels run the Python running ringgeo: a ``python3``
-    kernelspec found first on the Jupyter path (a user's own, in another environment
-    without ringgeo) would otherwise be used; this is what ``nbval
-    --nbval-current-env`` does for the tests. With a ``server``
-    (:class:`ringgeo._forkserver.ForkServer`) such kernels are forked from it.
+    Its kernel spec names :class:`_BatchProvisioner` (unless the kernel's own
+    spec names a provisioner), which writes what the kernel prints outside the
+    notebook (ipykernel's "KeyboardInterrupt caught in kernel", a library's
+    warnings, a traceback it dies of) to ``kernel.log`` rather than the
+    terminal, registers the kernel so that Ctrl-C can stop it, keeps its exit
+    status and, with ``kernel.server``, forks it from the batch's fork server.
+    With ``this_python`` the kernels run the Python running ringgeo: a
+    ``python3`` kernelspec found first on the Jupyter path (a user's own, in
+    another environment without ringgeo) would otherwise be used; this is what
+    ``nbval --nbval-current-env`` does for the tests.
     """
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from traitlets import default
 
-    class QuietKernelManager(AsyncKernelManager):
+    _register_provisioner()
+
+    class BatchKernelSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            if this_python:
+                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+                spec = KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
+            else:
+                spec = super().get_kernel_spec(kernel_name)
+            if "kernel_provisioner" not in spec.metadata:
+                spec.metadata = {**spec.metadata, "kernel_provisioner": {
+                    "provisioner_name": _PROVISIONER, "config": {}}}
+            return spec
+
+    class BatchKernelManager(AsyncKernelManager):
         # After its last cell a kernel is asked to shut down and given half of this to
         # end before it is terminated. Now and then an ipykernel does not end by itself
         # (1 run in 13, fresh or forked), and the default 5 s cost that run 2.5 s more.
         # A batch wants nothing more from a kernel once the notebook is executed.
         shutdown_wait_time = 1.0
+        batch_kernel = kernel  # read by its provisioner (its parent)
+        forkable = this_python  # the kernel spec is this Python's ipykernel
 
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            kw.setdefault("stdout", subprocess.DEVNULL)
-            kw.setdefault("stderr", subprocess.DEVNULL)
-            if server is not None and this_python and kernel_cmd[1:3] == _LAUNCHER_CMD:
-                _fork_kernel(self, server, kernel_cmd, kw)
-            else:
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-            process = getattr(self.provisioner, "process", None)
-            if process is not None:
-                with _KERNELS_LOCK:
-                    _KERNELS.add(process)
-
-    if not this_python:
-        return QuietKernelManager
-
-    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-
-    class ThisPythonKernelSpecs(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            return KernelSpec(resource_dir=RESOURCES, name=kernel_name, **get_kernel_dict())
-
-    class ThisPythonKernelManager(QuietKernelManager):
         @default("kernel_spec_manager")
         def _default_kernel_spec_manager(self):
-            return ThisPythonKernelSpecs(parent=self)
+            return BatchKernelSpecs(parent=self)
 
-    return ThisPythonKernelManager
+    return BatchKernelManager
+
+
+@dataclass
+class _Kernel:
+    """A run's kernel, as its provisioner started it."""
+
+    log: Path                       # where it writes what it prints outside the notebook
+    server: object = None           # the ForkServer it is forked from, if any
+    process: object = None          # its Popen or ForkedProcess, once started
+    forked: bool = False
+    returncode: int | None = None   # its exit status, once known
+
+    def status(self, wait: float = 1.0) -> int | None:
+        """Its exit status, waiting up to ``wait`` seconds for it to end; None if it runs."""
+        if self.returncode is None and self.process is not None:
+            try:
+                self.returncode = self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+        return self.returncode
 
 
 _LAUNCHER_CMD = ["-m", "ipykernel_launcher"]  # a kernelspec's argv[1:3] a fork can stand for
+# The name the batch's kernel specs give their provisioner (jupyter_client's kernel_provisioner).
+_PROVISIONER = "ringgeo-batch"
 
 
-def _fork_kernel(manager, server, kernel_cmd: list[str], kw: dict) -> None:
-    """Start ``manager``'s kernel as a fork of the batch's fork server.
+def _register_provisioner() -> None:
+    """Make :class:`_BatchProvisioner` known to jupyter_client under :data:`_PROVISIONER`.
 
-    Does what ``LocalProvisioner.launch_kernel`` and ``KernelManager._async_launch_kernel``
-    do for a new process: the provisioner gets a process, its pid and process group,
-    and the manager the connection information.
+    jupyter_client finds a kernel spec's provisioner by name among the entry points of
+    the group ``jupyter_client.kernel_provisioners``, which its factory caches; the
+    batch's provisioner is added to that cache (ringgeo's installed metadata need not
+    declare it).
+    """
+    from importlib.metadata import EntryPoint
+
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    factory = KernelProvisionerFactory.instance()
+    if _PROVISIONER not in factory.provisioners:
+        factory.provisioners[_PROVISIONER] = EntryPoint(
+            _PROVISIONER, f"{__name__}:_BatchProvisioner", KernelProvisionerFactory.GROUP_NAME)
+
+
+def _provisioner_class():
+    """Build :class:`_BatchProvisioner` (jupyter_client is imported only when kernels start)."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class _BatchProvisioner(LocalProvisioner):
+        """jupyter_client's local provisioner, for the kernels of a batch.
+
+        Reads the run's :class:`_Kernel` from its kernel manager (``parent.batch_kernel``):
+        the kernel's standard output and error go to its log; it is forked from the
+        batch's fork server when there is one (else, or when the server cannot fork,
+        it starts as a new process, as ``LocalProvisioner`` starts it); it is registered
+        for Ctrl-C; and its exit status is kept once it has ended.
+        """
+
+        async def launch_kernel(self, cmd, **kwargs):
+            kernel = getattr(self.parent, "batch_kernel", None)
+            if kernel is None:
+                return await super().launch_kernel(cmd, **kwargs)
+            with open(kernel.log, "ab") as log:
+                process = None
+                if kernel.server is not None and getattr(self.parent, "forkable", False) \
+                        and cmd[1:3] == _LAUNCHER_CMD:
+                    process = _fork(kernel.server, cmd, kwargs, kernel.log)
+                if process is None:
+                    kwargs.setdefault("stdout", log)
+                    kwargs.setdefault("stderr", log)
+                    info = await super().launch_kernel(cmd, **kwargs)
+                else:
+                    self.process = process
+                    self.pid = self.pgid = process.pid  # it leads its own session
+                    self.cwd = kwargs.get("cwd") or os.getcwd()
+                    info = self.connection_info
+            kernel.process, kernel.forked = self.process, process is not None
+            with _KERNELS_LOCK:
+                _KERNELS.add(self.process)
+            return info
+
+        async def wait(self):
+            process = self.process
+            status = await super().wait()
+            kernel = getattr(self.parent, "batch_kernel", None)
+            if kernel is not None and process is not None and process is kernel.process:
+                kernel.returncode = process.returncode
+            return status
+
+    return _BatchProvisioner
+
+
+def __getattr__(name: str):
+    if name == "_BatchProvisioner":  # what jupyter_client loads by the provisioner's name
+        cls = globals()[name] = _provisioner_class()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _fork(server, cmd: list[str], kwargs: dict, log: Path):
+    """Fork a kernel running ``cmd`` from ``server``; None when it cannot.
+
+    Hands the kernel what ``LocalProvisioner`` would hand a new process: the
+    environment and working folder jupyter_client asks for, and
+    ``JPY_PARENT_PID`` as jupyter_client's launcher sets it.
     """
     import ipykernel_launcher
 
-    env = dict(kw.get("env") or os.environ)
-    env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
-    cwd = kw.get("cwd") or os.getcwd()
-    process = server.spawn(kernel_cmd[3:], cwd=cwd, env=env, launcher=ipykernel_launcher.__file__)
-    provisioner = manager.provisioner
-    provisioner.process = process
-    provisioner.pid = provisioner.pgid = process.pid  # the kernel leads its own session
-    provisioner.cwd = cwd
-    manager._reconcile_connection_info(provisioner.connection_info)
+    env = dict(kwargs.get("env") or os.environ)
+    env["JPY_PARENT_PID"] = str(os.getpid())
+    try:
+        return server.spawn(cmd[3:], cwd=kwargs.get("cwd") or os.getcwd(), env=env,
+                            launcher=ipykernel_launcher.__file__, log=log)
+    except RuntimeError as err:  # it ended, or runs threads: a new kernel process
+        _LOG.info("kernel started as a new process: %s", err)
+        return None
 
 
 def _notebooks_import_ringgeo(notebooks) -> bool:
@@ -409,19 +505,83 @@ def _kill_kernels() -> int:
     return killed
 
 
+#: Seconds a notebook run may take by default (``ringgeo figures --timeout``).
+DEFAULT_TIMEOUT = 600.0
+
+
+class NotebookTimeoutError(NotebookError):
+    """A notebook run of a batch that did not finish within its time limit (it was stopped).
+
+    Its ``timeout`` attribute is the limit, in seconds; ``exec_count`` the cell
+    it was stopped in; its message names the run and says how to raise the limit.
+    """
+
+
+def _check_timeout(timeout):
+    """``timeout`` as a float of seconds > 0 (None: no limit); else a ParameterError."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        raise ParameterError(
+            f"`timeout` was {timeout!r} but is expected to be a number of seconds > 0: how long "
+            f"each notebook run may take (default {DEFAULT_TIMEOUT:g}; None for no limit).")
+    return float(timeout)
+
+
+class _Clock:
+    """A run's time limit, as nbclient enforces it: each cell may take what is left of it.
+
+    nbclient stops a cell that runs longer than ``timeout_func(cell)`` seconds
+    (``CellTimeoutError``) and then shuts the kernel down, terminating it when it
+    does not end (``shutdown_wait_time``).
+    """
+
+    def __init__(self, seconds: float | None):
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.cell = None  # the cell running last
+
+    def cell_timeout(self, cell) -> int:
+        self.cell = cell
+        return max(1, math.ceil(self.deadline - time.monotonic()))  # nbclient's are whole
+
+
 def _notebook_error(message: str, run: Run, executed: Path, cell_index, exec_count,
-                    ename: str, evalue: str) -> NotebookError:
-    """Return a NotebookError carrying what a caller needs to point at the failure."""
-    error = NotebookError(message)
+                    ename: str, evalue: str, kind: type = NotebookError) -> NotebookError:
+    """Return a NotebookError (or ``kind``) carrying what a caller needs to point at the failure."""
+    error = kind(message)
     error.notebook, error.executed = run.notebook, executed
     error.cell_index, error.exec_count = cell_index, exec_count
     error.ename, error.evalue = ename, evalue
     return error
 
 
+def _kernel_words(kernel: _Kernel, *, died: bool) -> str:
+    """Return what to add to a failed run's message about its kernel: exit status, log."""
+    words = ""
+    if died:
+        status = kernel.status()
+        if status is not None:
+            how = f"was killed by signal {-status}" if status < 0 else \
+                f"exited with status {status}"
+            words = f"; the kernel {how}"
+            try:
+                with open(kernel.log, "a", encoding="utf-8") as log:
+                    log.write(f"[ringgeo] the kernel (pid {kernel.process.pid}) {how}\n")
+            except OSError:
+                pass
+    try:
+        if kernel.log.stat().st_size:
+            words += f"; what the kernel printed is in {kernel.log}"
+    except OSError:
+        pass
+    return words
+
+
 def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_name,
-             server=None) -> RunResult:
+             timeout: float | None = DEFAULT_TIMEOUT, server=None) -> RunResult:
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillException, PapermillExecutionError
 
     parameters = dict(run.parameters)
@@ -431,11 +591,16 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
         parameters["output_name"] = run.name
     executed = build_dir / f"{run.name}.ipynb"
     where = f"notebook {run.notebook.name} ({_where(source, run.index, run.name)})"
+    kernel = _Kernel(log=build_dir / f"{run.name}.log", server=server)
+    kernel.log.write_bytes(b"")  # this run's, not the last one's
     engine = {"kernel_manager_class": _kernel_manager_class(this_python=not kernel_name,
-                                                            server=server)}
+                                                            kernel=kernel)}
     # The kernel talks to this process over loopback TCP; its start-up warning about
     # that, printed once per notebook, only buries the progress bar.
     engine["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
+    clock = _Clock(timeout)
+    if timeout is not None:
+        engine["timeout_func"] = clock.cell_timeout  # nbclient's, per cell
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -450,20 +615,41 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
                      if ln.strip() and not ln.lstrip().startswith("#")), "")
         raise _notebook_error(
             f"{where} failed in cell [{err.exec_count}] (`{_first_line(code, 80)}`): "
-            f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}",
+            f"{err.ename}: {_first_line(err.evalue)}; see the executed notebook {executed}"
+            f"{_kernel_words(kernel, died=False)}",
             run, executed, err.cell_index, err.exec_count, err.ename, err.evalue) from err
+    except CellTimeoutError as err:
+        cell = clock.cell or {}
+        code = next((ln.strip() for ln in str(cell.get("source", "")).splitlines()
+                     if ln.strip() and not ln.lstrip().startswith("#")), "")
+        count = cell.get("execution_count")
+        error = _notebook_error(
+            f"{where} did not finish within its time limit of {timeout:g} s and was stopped "
+            f"in cell [{count}] (`{_first_line(code, 80)}`). If it needs longer, raise the "
+            "limit: ringgeo figures --timeout SECONDS (run_batch(..., timeout=SECONDS))"
+            f"{_kernel_words(kernel, died=False)}",
+            run, executed, None, count, "TimeoutError",
+            f"the run took longer than {timeout:g} s", NotebookTimeoutError)
+        error.timeout = timeout
+        raise error from err
     # the kernel died or did not start (RuntimeError), a cell timed out or a file could
     # not be read or written (OSError), no such kernel (KeyError), an unreadable notebook
     except (PapermillException, RuntimeError, OSError, KeyError, ValueError) as err:
         raise _notebook_error(
-            f"{where} could not run: {type(err).__name__}: {_first_line(err)}",
+            f"{where} could not run: {type(err).__name__}: {_first_line(err)}"
+            f"{_kernel_words(kernel, died=kernel.process is not None)}",
             run, executed, None, None, type(err).__name__, str(err)) from err
+    finally:
+        with contextlib.suppress(OSError):  # nothing printed: no file
+            if not kernel.log.stat().st_size:
+                kernel.log.unlink()
     return RunResult(run.name, run.notebook, executed, parameters, time.perf_counter() - start)
 
 
 def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int = 1,
               progress: bool = True, kernel_name: str | None = None, only=None,
-              warm_cache: bool = False) -> list[RunResult]:
+              warm_cache: bool = False, timeout: float | None = DEFAULT_TIMEOUT
+              ) -> list[RunResult]:
     """Execute a batch of parameterized notebooks with papermill.
 
     Parameters
@@ -491,6 +677,12 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         first kernel, when the notebooks import ringgeo, so the kernels read the
         tables instead of each building them (``ringgeo figures`` does). Forked
         kernels get them from their server, which always does.
+    timeout : float or None, default :data:`DEFAULT_TIMEOUT` (600)
+        Seconds each run may take, counted from its start (its kernel's start
+        has its own limit, papermill's 60 s). A run still executing then is
+        stopped: its cell is abandoned, its kernel shut down (terminated if it
+        does not end), and the batch fails with a :class:`NotebookTimeoutError`.
+        None: no limit.
 
     Returns
     -------
@@ -503,10 +695,15 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
         A bad batch (nothing is run).
     NotebookError
         The first notebook that failed: its name, the cell and the error, and the
-        path of the executed notebook to inspect. Runs not yet started are not run.
+        path of the executed notebook to inspect; when its kernel printed anything
+        outside the notebook (or died: its exit status is given), the path of
+        ``build_dir/<name>.log``, which holds it. Runs not yet started are not run.
+    NotebookTimeoutError
+        A :class:`NotebookError` for a run that took longer than ``timeout``: its
+        message names the run, the cell it was stopped in and the limit.
     ParameterError
-        ``jobs`` is not a whole number >= 1, or ``output_dir`` / ``build_dir``
-        cannot be created or written to.
+        ``jobs`` is not a whole number >= 1, ``timeout`` not a number > 0, or
+        ``output_dir`` / ``build_dir`` cannot be created or written to.
     KeyboardInterrupt
         On Ctrl-C: the running kernels are killed (their connection files go with
         them), the files the interrupted runs wrote are removed, and the exception's
@@ -535,6 +732,7 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"`jobs` was {jobs!r} but is expected to be a whole number >= 1.")
+    timeout = _check_timeout(timeout)
     data.absolute_env()  # kernels (and their server) start in notebooks/ and inherit these
     content, source, root = _read_batch(_default_batch() if batch is None else batch)
     server = _start_server(content, root, only, jobs, kernel_name)
@@ -551,7 +749,7 @@ def run_batch(batch=None, *, output_dir="output", build_dir="build", jobs: int =
     queue = iter(_longest_first(runs, build_dir, jobs))
     try:
         _run_all(queue, len(runs), jobs, progress, results, failures, started,
-                 (source, output_dir, build_dir, kernel_name),
+                 (source, output_dir, build_dir, kernel_name, timeout),
                  kernels=lambda bar: _kernel_source(runs, bar, server, warm_cache=warm_cache))
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(runs, results, started, output_dir,
@@ -671,7 +869,7 @@ def _interrupted(runs, results, started, output_dir: Path, build_dir: Path) -> s
     stopped = [(run, since) for index, (run, since) in started.items() if index not in results]
     removed = 0
     for run, since in stopped:
-        candidates = [build_dir / f"{run.name}.ipynb"]
+        candidates = [build_dir / f"{run.name}.ipynb", build_dir / f"{run.name}.log"]
         candidates += [p for p in output_dir.glob(f"{run.name}*")
                        if p.stem == run.name or p.stem.startswith(run.name + "_")]
         for path in candidates:
@@ -733,11 +931,26 @@ def strip_notebook(nb):
     return nb
 
 
-def refresh_notebook(path, *, kernel_name: str | None = None) -> Path:
+def refresh_notebook(path, *, kernel_name: str | None = None,
+                     timeout: float | None = DEFAULT_TIMEOUT) -> Path:
     """Execute a notebook with its defaults and store it stripped (:func:`strip_notebook`).
 
     Use it after a deliberate change of a number that a ``# NBVAL_CHECK_OUTPUT``
     cell prints: the notebook keeps the new printed outputs and nothing else.
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook, rewritten in place.
+    kernel_name : str, optional
+        As for :func:`run_batch`.
+    timeout : float or None, default :data:`DEFAULT_TIMEOUT`
+        Seconds the run may take, as for :func:`run_batch`.
+
+    Returns
+    -------
+    Path
+        ``path``, absolute.
 
     Raises
     ------
@@ -748,12 +961,13 @@ def refresh_notebook(path, *, kernel_name: str | None = None) -> Path:
 
     import nbformat
 
+    timeout = _check_timeout(timeout)
     path = Path(path).resolve()
     with tempfile.TemporaryDirectory() as tmp:
         # outputs go to a scratch folder; the injected cell is removed below
         declared = tuple(p for p in _declared_parameters(path, str(path)) if p == "output_dir")
         run = Run(1, path.stem, path, {}, declared)
-        result = _execute(run, str(path), Path(tmp), Path(tmp), kernel_name)
+        result = _execute(run, str(path), Path(tmp), Path(tmp), kernel_name, timeout)
         nb = nbformat.read(result.executed, as_version=4)
     dropped = {"papermill-error-cell-tag", "injected-parameters"}
     nb.cells = [c for c in nb.cells if not dropped & set(c.metadata.get("tags", []))]
@@ -794,7 +1008,7 @@ def _figures_command(args) -> int:
     # the parsed-data cache is built once too, before the first kernel (warm_cache)
     results = run_batch(args.batch, output_dir=args.output_dir, build_dir=args.build_dir,
                         jobs=args.jobs, progress=not args.no_progress, warm_cache=True,
-                        kernel_name=args.kernel, only=args.only)
+                        kernel_name=args.kernel, only=args.only, timeout=args.timeout)
     for res in results:
         print(f"ran {res.notebook.name:<26} -> {res.executed}  ({res.seconds:.1f} s)")
     folder = Path(args.output_dir).resolve()
@@ -822,5 +1036,21 @@ def add_cli(subparsers) -> None:
     parser.add_argument("--kernel", metavar="NAME", default=None,
                         help="Jupyter kernel name (default: a kernel of the Python running "
                              "ringgeo)")
+    parser.add_argument("--timeout", metavar="SECONDS", type=_timeout_argument,
+                        default=DEFAULT_TIMEOUT,
+                        help="stop a notebook run that takes longer, and fail (default: "
+                             f"{DEFAULT_TIMEOUT:g})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_figures_command)
+
+
+def _timeout_argument(text: str) -> float:
+    """``--timeout``'s value: a number of seconds > 0 (argparse says what is wrong)."""
+    import argparse
+
+    try:
+        return _check_timeout(float(text))
+    except (ValueError, ParameterError):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds > 0 (how long each notebook run may take), "
+            f"got {text!r}") from None

@@ -8,6 +8,8 @@ import json
 import os
 import pathlib
 import re
+import signal
+import subprocess
 import sys
 import time
 
@@ -117,9 +119,17 @@ def test_each_run_has_its_own_forked_kernel_and_random_numbers(tmp_path, monkeyp
     folder.mkdir()
     make_notebook(folder / "who.ipynb", IDENTITY)
     batch = batch_of(folder, [{"notebook": "who.ipynb", "name": f"r{i}"} for i in range(3)])
+    forked = []
+    spawn = _forkserver.ForkServer.spawn
+    monkeypatch.setattr(_forkserver.ForkServer, "spawn",
+                        lambda self, *a, **kw: forked.append(spawn(self, *a, **kw)) or forked[-1])
     run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch, jobs=2)
     seen = [json.loads(p.read_text()) for p in sorted((tmp_path / "out_fork").glob("r*.json"))]
     assert len(seen) == 3
+    # the server, which loaded numpy (and its BLAS threads), forked each from one thread
+    assert sorted(k.pid for k in forked) == sorted(s["pid"] for s in seen)
+    assert all(k.threads_at_fork == 1 for k in forked)
+    assert all(k.poll() == 0 for k in forked)  # each ended as asked, and said so
     assert len({s["pid"] for s in seen}) == 3  # one kernel a run
     assert {s["ppid"] for s in seen} != {os.getpid()}  # children of the server, not of us
     assert len({s["ppid"] for s in seen}) == 1  # all of one server
@@ -159,13 +169,125 @@ def test_forked_kernels_end_when_asked(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # starts Jupyter kernels
-def test_a_forked_kernel_that_dies_is_reported(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "new-process"])
+def test_a_kernel_that_dies_is_reported_with_its_status_and_log(tmp_path, monkeypatch, fork):
     folder = tmp_path / "nb"
     folder.mkdir()
-    make_notebook(folder / "dies.ipynb", "import os\nos._exit(3)", "print('unreachable')")
+    # what a kernel writes to its standard error outside the notebook (a C library's
+    # message, say) goes to the run's log; ipykernel passes it on from its pipe
+    make_notebook(folder / "dies.ipynb", "import os, time\nos.write(2, b'about to die\\n')\n"
+                  "time.sleep(0.5)\nos._exit(3)", "print('unreachable')")
     batch = batch_of(folder, [{"notebook": "dies.ipynb", "name": "dies"}])
-    with pytest.raises(NotebookError, match=r"dies.ipynb .* could not run: DeadKernelError"):
-        run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+    log = tmp_path / "build_k" / "dies.log"
+    with pytest.raises(NotebookError) as info:
+        run(batch, tmp_path, "k", fork=fork, monkeypatch=monkeypatch)
+    message = str(info.value)
+    assert re.search(r"dies.ipynb .* could not run: DeadKernelError", message)
+    assert "the kernel exited with status 3" in message  # its real status, forked or not
+    assert f"what the kernel printed is in {log}" in message
+    text = log.read_text()
+    assert "about to die" in text and "exited with status 3" in text
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "new-process"])
+def test_a_stuck_kernel_is_stopped_at_the_time_limit(tmp_path, monkeypatch, fork):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "stuck.ipynb", "print('started')", "import time\ntime.sleep(1000)",
+                  "print('unreachable')")
+    batch = batch_of(folder, [{"notebook": "stuck.ipynb", "name": "stuck"}])
+    monkeypatch.setenv(_forkserver.ENV, "1" if fork else "0")
+    start = time.monotonic()
+    with pytest.raises(runner.NotebookTimeoutError) as info:
+        runner.run_batch(batch, output_dir=tmp_path / "out", build_dir=tmp_path / "build",
+                         progress=False, timeout=5)
+    took = time.monotonic() - start
+    message = str(info.value)
+    assert f"notebook stuck.ipynb ({batch}, run 1 ('stuck'))" in message
+    assert "time limit of 5 s" in message and "cell [4] (`import time`)" in message
+    assert "--timeout SECONDS" in message
+    assert isinstance(info.value, NotebookError) and info.value.timeout == 5
+    assert 5 <= took < 25
+
+
+IN_THE_KERNEL = (
+    "import atexit, pathlib, tempfile\n"
+    "folder = tempfile.TemporaryDirectory()  # removed when the kernel ends\n"
+    "out = pathlib.Path(output_dir)\n"
+    "(out / 'tmp.txt').write_text(folder.name)\n"
+    "atexit.register((out / 'atexit.txt').write_text, 'ran')"
+)
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_a_forked_kernel_runs_its_own_exit_handlers(tmp_path, monkeypatch):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    make_notebook(folder / "ends.ipynb", IN_THE_KERNEL)
+    batch = batch_of(folder, [{"notebook": "ends.ipynb", "name": "ends"}])
+    run(batch, tmp_path, "fork", fork=True, monkeypatch=monkeypatch)
+    out = tmp_path / "out_fork"
+    deadline = time.monotonic() + 5
+    while not (out / "atexit.txt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (out / "atexit.txt").read_text() == "ran"
+    assert not pathlib.Path((out / "tmp.txt").read_text()).exists()  # weakref.finalize ran
+
+
+def test_the_server_reports_real_exit_status_and_forks_from_one_thread(tmp_path):
+    """numpy's and scipy's OpenBLAS start thread pools when imported; the server forks
+    from one thread all the same, and hands on each kernel's exit status."""
+    server = _forkserver.ForkServer(["numpy", "scipy.linalg"], dict(os.environ))
+    try:
+        server.ready()
+        log = tmp_path / "k.log"
+        # a kernel that cannot even start (no such folder): status 1, the exception logged
+        kernel = server.spawn(["-f", str(tmp_path / "k.json")], cwd=tmp_path / "nope",
+                              env=dict(os.environ), launcher="ipykernel_launcher.py", log=log)
+        assert kernel.threads_at_fork == 1
+        assert kernel.wait(timeout=10) == 1 and kernel.poll() == 1
+        text = log.read_text()
+        assert "died of an exception" in text and "FileNotFoundError" in text
+        # a kernel that runs until it is killed: minus the signal, as Popen says
+        kernel = server.spawn(["-f", str(tmp_path / "k.json")], cwd=tmp_path,
+                              env=dict(os.environ), launcher="ipykernel_launcher.py", log=log)
+        assert kernel.threads_at_fork == 1
+        with pytest.raises(subprocess.TimeoutExpired):
+            kernel.wait(timeout=0.5)
+        assert kernel.poll() is None
+        kernel.kill()
+        assert kernel.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        server.close()
+
+
+def test_the_server_imports_what_a_kernel_imports_not_the_current_folder(tmp_path, monkeypatch):
+    """Run from a checkout of another ringgeo, the server still loads this one."""
+    (tmp_path / "ringgeo").mkdir()
+    (tmp_path / "ringgeo" / "__init__.py").write_text("raise ImportError('the wrong ringgeo')\n")
+    monkeypatch.chdir(tmp_path)
+    server = _forkserver.ForkServer([], dict(os.environ))
+    try:
+        server.ready()
+        kernel = server.spawn(["-f", str(tmp_path / "k.json")], cwd=tmp_path / "nope",
+                              env=dict(os.environ), launcher="ipykernel_launcher.py")
+        assert kernel.wait(timeout=10) == 1
+    finally:
+        server.close()
+
+
+def test_a_server_running_threads_does_not_fork(tmp_path):
+    (tmp_path / "threaded.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), name='busy', daemon=True).start()\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    server = _forkserver.ForkServer(["threaded"], env)
+    with pytest.raises(RuntimeError, match=r"could not start: RuntimeError: the fork server "
+                                           r"runs 2 OS threads .*busy.* may deadlock"):
+        server.ready()
+    assert server._process.poll() is not None
 
 
 @pytest.mark.slow  # starts Jupyter kernels

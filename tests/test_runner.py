@@ -249,6 +249,37 @@ def test_bad_jobs(tiny, tmp_path):
         run(batch, tmp_path, jobs=0)
 
 
+@pytest.mark.parametrize("timeout", [0, -5, "600", True, float("nan"), float("inf")])
+def test_bad_timeout(tiny, tmp_path, timeout):
+    batch = write_batch(tiny, [{"notebook": "writer.ipynb"}])
+    with pytest.raises(ParameterError, match=r"`timeout` was .* a number of seconds > 0"):
+        run(batch, tmp_path, timeout=timeout)
+    assert not (tmp_path / "build").exists()  # nothing ran
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan"])
+def test_cli_bad_timeout_fails_before_anything_runs(value, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["figures", "--timeout", value, "--batch", "nowhere.yaml"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --timeout: expected a number of seconds > 0" in err and repr(value) in err
+
+
+@pytest.mark.slow  # starts a Jupyter kernel
+def test_cli_timeout_stops_a_long_run(tiny, tmp_path, capsys):
+    batch = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "slow",
+                                "parameters": {"pause": 60.0}}])
+    code = cli.main(["figures", "--batch", str(batch), "--timeout", "3", "--output-dir",
+                     str(tmp_path / "out"), "--build-dir", str(tmp_path / "build"),
+                     "--no-progress", "--kernel", KERNEL])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("ringgeo: error: notebook writer.ipynb")
+    assert "run 1 ('slow')" in err and "time limit of 3 s" in err and "--timeout" in err
+    assert not (tmp_path / "out" / "slow.json").exists()
+
+
 @pytest.mark.slow  # starts a Jupyter kernel
 def test_cli_success_and_failure(tiny, tmp_path, capsys):
     good = write_batch(tiny, [{"notebook": "writer.ipynb", "name": "ok"}], "good.yaml")
