@@ -58,3 +58,12 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+class NotebookTimeoutError(NotebookError):
+    """A notebook run of a batch that did not finish within its time limit (it was stopped).
+
+    Its ``timeout`` attribute is the limit, in seconds; ``exec_count`` the cell
+    it was stopped in; its message names the run and says how to raise the limit
+    (``ringgeo figures --timeout SECONDS``).
+    """

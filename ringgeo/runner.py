@@ -43,7 +43,7 @@ from pathlib import Path
 import yaml
 
 from . import _forkserver, data
-from .exceptions import InputError, NotebookError, ParameterError
+from .exceptions import InputError, NotebookError, NotebookTimeoutError, ParameterError
 from .params import output_name
 
 __all__ = ["Run", "RunResult", "load_batch", "run_batch", "strip_notebook", "refresh_notebook",
@@ -507,14 +507,6 @@ def _kill_kernels() -> int:
 
 #: Seconds a notebook run may take by default (``ringgeo figures --timeout``).
 DEFAULT_TIMEOUT = 600.0
-
-
-class NotebookTimeoutError(NotebookError):
-    """A notebook run of a batch that did not finish within its time limit (it was stopped).
-
-    Its ``timeout`` attribute is the limit, in seconds; ``exec_count`` the cell
-    it was stopped in; its message names the run and says how to raise the limit.
-    """
 
 
 def _check_timeout(timeout):

@@ -449,8 +449,21 @@ def test_real_partner_counts_add_up(real):
     assert (states["police"] + states["sheriffs"] + states["other"] == states["partners"]).all()
     assert states.loc["PR", "partners"] == 0 and row.attrs["excluded"] == []
     counties = real["counties"]
-    placed = partners["county_fips"].map(len).sum()
+    # a municipal department counts where its municipality has residents (an independent
+    # count from the Census parts), a county-level agency in every county it names
+    parts = ringgeo.load_municipality_parts()
+    lived = parts.loc[parts["population"] > 0].groupby("muni_geoid")["county_fips"].agg(set)
+    placed = 0
+    for fips, muni, juris in zip(partners["county_fips"], partners["muni_geoid"],
+                                 partners["jurisdiction_type"]):
+        if juris != "county" and isinstance(muni, str) and muni in lived.index:
+            placed += len([c for c in fips if c in lived[muni]]) or len(lived[muni])
+        else:
+            placed += len(fips)
     assert counties["partners"].sum() == placed >= len(partners)
+    # a county counts no partner that covers nobody there: Pocatello's police is not a
+    # partner of Power County, ID, nor San Antonio's of Comal County, TX
+    assert counties.loc[["16077", "48091"], "partners"].tolist() == [0, 0]
     assert counties.attrs["no_county"] == []
     assert states.attrs["as_of"] == partners.attrs["as_of"]
 

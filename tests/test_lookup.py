@@ -46,36 +46,73 @@ def test_zip_whose_town_is_the_municipality(partners):
     assert "post office Upper Darby" in answer.matched
 
 
+def _largest_share(code: str) -> tuple:
+    """The municipality with the most of a ZIP code area's land, read from the raw files."""
+    zcta = pd.read_csv(ringgeo.data.fetch("us-geo-2020-zctas.csv"), dtype=str)
+    land = float(zcta.loc[zcta["ZCTA5"] == code, "Land Area"].iat[0])
+    subs = pd.read_csv(ringgeo.data.fetch("us-geo-2020-zcta-county-subdivisions.csv"), dtype=str)
+    subs = subs.loc[subs["ZCTA5"] == code]
+    shares = subs["Land Area"].astype(float) / land
+    return subs["County Subdivision GEOID"].iat[int(np.argmax(shares))], float(shares.max())
+
+
 def test_zip_whose_post_office_town_is_not_the_municipality():
-    # Wayne, PA is a mailing town: 19087's addresses lie in Radnor and other townships
+    # Wayne, PA is a mailing town: 19087's land lies in Tredyffrin, Radnor, Upper Merion
     answer = ringgeo.lookup("19087")
-    assert answer.place is None
-    assert any("not a Census municipality" in n for n in answer.notes)
-    nearby = answer.agencies.loc[answer.agencies["role"] == "nearby police"]
-    assert nearby["ori"].iloc[0] == "PA0232600"  # Radnor Township Police Department
-    assert nearby["distance_km"].is_monotonic_increasing
-    assert len(nearby) == lk.NEARBY
+    geoid, share = _largest_share("19087")
+    assert answer.place_geoid == geoid == "4202977344"  # Tredyffrin township
+    assert f"{share:.0%} of its land" in answer.matched
+    assert any("is split" in n and "Radnor township" in n for n in answer.notes)
+    first = answer.agencies.iloc[0]
+    assert first["primary"] and first["ori"] == "PA0151200"
+    assert answer.agencies["distance_km"].isna().all()  # serving agencies have no distance
+
+
+@pytest.mark.parametrize(("code", "geoid", "ori", "partner"), [
+    ("08012", "3400726760", "NJ0041500", True),   # Blackwood: Gloucester Township PD
+    ("12110", "3600117343", "NY0015300", True),   # Latham: Colonie Town PD
+    ("48346", "2612540400", "MI6316300", True),   # Clarkston: Independence, Oakland sheriff
+])
+def test_hamlet_and_cdp_zip_codes_resolve_to_their_town(code, geoid, ori, partner):
+    answer = ringgeo.lookup(code)
+    assert answer.place_geoid == geoid == _largest_share(code)[0]
+    first = answer.agencies.loc[answer.agencies["primary"]]
+    assert first["ori"].tolist() == [ori]
+    assert answer.partner is partner
+    assert answer.to_frame()["primary"].tolist()[0] is True
 
 
 def test_long_island_hamlet_zip_is_served_by_the_county_police(partners):
     answer = ringgeo.lookup("11746")  # Huntington Station, a hamlet of Huntington town
-    assert answer.place is None
+    assert answer.place == "Huntington town"
     county = answer.agencies.loc[answer.agencies["role"] == "county police"]
     assert county["ori"].tolist() == ["NY0510100"]  # Suffolk County Police Department
+    assert county["primary"].tolist() == [True]
     assert bool(county["partner"].iloc[0]) == bool((partners["ori"] == "NY0510100").any())
 
 
 def test_zip_whose_county_is_not_its_towns_main_county():
-    # 30329 is an "Atlanta" ZIP code in DeKalb County; Atlanta's main county is Fulton
-    answer = ringgeo.lookup("30329")
-    assert answer.counties == ("13089",) == (_zip_row("30329")["county_fips"],)
+    # 30322 (Emory University) is an "Atlanta" ZIP code in DeKalb County (Atlanta's main
+    # county is Fulton): the ZIP code's county, not the city's, names the sheriff
+    answer = ringgeo.lookup("30322")
     assert answer.place == "Atlanta city"
-    assert any("not in the main county of Atlanta city (Fulton County (13121))" in n
-               for n in answer.notes)
+    assert answer.counties == (_zip_row("30322")["county_fips"],) == ("13089",)
     roles = answer.agencies.set_index("ori")["role"]
     assert roles["GAAPD0000"] == "municipal police"
+    assert answer.agencies.loc[answer.agencies["primary"], "ori"].tolist() == ["GAAPD0000"]
     assert roles["GA0440000"] == "county sheriff"  # DeKalb's sheriff, not Fulton's
     assert "GA0600000" not in roles.index
+
+
+@pytest.mark.parametrize("code", ["30033", "30329"])
+def test_zip_code_mostly_outside_any_municipality_is_the_county_s(code):
+    # 30033 "Decatur" and 30329 "Atlanta" lie mostly in unincorporated DeKalb County, GA
+    # (30329 covers 29 % Brookhaven, 9 % Atlanta, 4 % Chamblee): DeKalb County Police
+    answer = ringgeo.lookup(code)
+    assert answer.place is None and answer.counties == ("13089",)
+    assert "lies outside every municipality" in answer.matched
+    first = answer.agencies.loc[answer.agencies["primary"]]
+    assert first["ori"].tolist() == ["GA0440200"] and first["role"].tolist() == ["county police"]
 
 
 @pytest.mark.parametrize("query, match", [
@@ -271,7 +308,7 @@ def test_primary_police_note_follows_the_methodology_table():
     table = ringgeo.coverage.primary_police()
     village = table.loc[table["place"] == "3630169"]  # Great Neck village, NY
     assert set(village["primary_agency"].dropna()) == {"Nassau County Police Department"}
-    answer = ringgeo.lookup("11021")  # post office Great Neck
+    answer = ringgeo.lookup("Great Neck, NY")
     assert answer.place_geoid == "3630169"
     note = next(n for n in answer.notes if n.startswith("Primary police of Great Neck village"))
     assert (f"Nassau County Police Department (county police) for "

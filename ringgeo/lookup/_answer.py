@@ -26,6 +26,7 @@ from ._data import (
     geodesic_km,
     haversine_km,
     primary_police_of,
+    remainder_police_of,
     source_paths,
 )
 from ._resolve import parse, place_point
@@ -145,6 +146,7 @@ class Lookup:
         near = self.nearest.copy()
         near.insert(0, "section", "nearest partner")
         near["role"] = [f"nearest {r}" for r in near["rank"]]
+        near["primary"] = False
         near["partner"] = True
         near["status"] = [_status(True, a, self.as_of) for a in near["activated"]]
         near = near.drop(columns="rank")
@@ -253,16 +255,18 @@ def _primary_note(munis: list, paths: tuple) -> list:
 
 
 def _mark_primary(ctx: Context, frame: pd.DataFrame, muni, paths: tuple, lat: float,
-                  lon: float, as_of) -> pd.DataFrame:
+                  lon: float, as_of, *, remainder: str | None = None) -> pd.DataFrame:
     """Mark the municipality's first agency (``primary``), list it first, name contract units.
 
     The first agency is the one that polices the largest part of its residents
     (:func:`ringgeo.coverage.jurisdictions`). A contracting agency or a regional
     department that the place's county does not list is added to the answer. The
     FBI "City" agency of a city that contracts for its police is a ``contract unit``.
+    ``remainder`` (a county GEOID): the place is the county's unincorporated land.
     """
     frame = frame.assign(primary=False)
-    parts = primary_police_of(muni.geoid, paths) if muni is not None else []
+    parts = (primary_police_of(muni.geoid, paths) if muni is not None
+             else remainder_police_of(remainder) if remainder else [])
     parts = [r for r in parts if r[3] > 0] or parts[:1]
     if not parts:
         return frame
@@ -467,7 +471,8 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     agencies, notes = _serving(ctx, place.state, place.munis, place.counties, place.lat,
                                place.lon, as_of, nearby=place.nearby, named=place.named)
     agencies = _mark_primary(ctx, agencies, place.munis[0] if place.munis else None, paths,
-                             place.lat, place.lon, as_of)
+                             place.lat, place.lon, as_of,
+                             remainder=place.counties[0] if place.unincorporated else None)
     if place.kind == "county":
         agencies = _county_partners(ctx, agencies, place, as_of)
     # distances to FBI points (often a county seat) say nothing of who serves a place: only

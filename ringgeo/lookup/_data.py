@@ -269,6 +269,22 @@ def primary_police_of(geoid: str, paths: tuple) -> list:
     return sorted(found, key=lambda r: (-r[3], r[0]))
 
 
+def remainder_police_of(county: str) -> list:
+    """Return ``[(kind, agency, ORI, residents, basis)]`` of a county's unincorporated land.
+
+    The first agency of the county's piece outside every place and minor civil
+    division (:func:`ringgeo.coverage.jurisdictions`); empty when the county has none.
+    """
+    table = primary_pieces()
+    rows = table.loc[(table["county"] == county) & (table["place"] == "")
+                     & (table["mcd"] == "")]
+    return [(kind, None if pd.isna(agency) else agency, None if pd.isna(ori) else ori,
+             int(people), basis)
+            for kind, agency, ori, people, basis in zip(
+                rows["primary"], rows["primary_agency"], rows["primary_ori"],
+                rows["population"], rows["basis"])]
+
+
 @memoized(maxsize=2)
 def boundaries(paths: tuple) -> tuple:
     states, counties = load_states(), load_counties()

@@ -61,6 +61,7 @@ class Place:
     named: str | None = None
     sources: tuple = ()
     nearby: bool = False
+    unincorporated: bool = False  # a ZIP code whose land lies mostly outside municipalities
 
 
 def _dedupe(munis: list, paths: tuple) -> list:
@@ -256,6 +257,8 @@ def _resolve_zip(query: str, code: str, ctx: Context, paths: tuple) -> Place:
 
 #: Municipalities covering less of a ZIP code area's land than this are not listed.
 _MIN_SHARE = 0.01
+_ZIP_SOURCES = ("geonames-us-postal-codes-20200708.zip", "us-geo-2020-zctas.csv",
+                "us-geo-2020-zcta-county-subdivisions.csv", "us-geo-2020-zcta-places.csv")
 _POSTAL_ROUTE = ("A ZIP code is a postal route, not a jurisdiction: an address in it may be "
                  "served by another department (docs/lookup.md).")
 
@@ -269,9 +272,27 @@ def _zip_area(code: str, town: str, state: str, county: str, geo, notes: list):
     single building) or whose area lies outside every municipality falls back to
     GeoNames' post-office town, and a note says so.
     """
-    shares = zip_municipalities(code)
-    shares = shares.loc[shares["muni_geoid"].isin(list(geo.munis))
-                        & (shares["land_share"] >= _MIN_SHARE)]
+    every = zip_municipalities(code)
+    shares = every.loc[every["muni_geoid"].isin(list(geo.munis))
+                       & (every["land_share"] >= _MIN_SHARE)]
+    # land outside every municipality: towns and townships tile their states' land, places
+    # do not nest elsewhere
+    kind = "mcd" if (every["kind"] == "mcd").any() else "place"
+    outside = max(0.0, 1.0 - float(every.loc[every["kind"] == kind, "land_share"].sum()))
+    if len(shares) and outside > float(shares["land_share"].iat[0]):
+        listed = ", ".join(f"{geo.munis[g].name} ({v:.0%})" for g, v in
+                           zip(shares["muni_geoid"], shares["land_share"]))
+        matched = (f"ZIP code {code}: post office {town}, {state} (GeoNames); most of its "
+                   f"Census ZIP code area's land ({outside:.0%}) lies outside every "
+                   f"municipality, in unincorporated {county_label(geo, county)}.")
+        notes += [f"ZIP code {code} also covers {listed} of its land: an address there is "
+                  f"served by that municipality's police.", _POSTAL_ROUTE]
+
+        def unincorporated(query, lat, lon):
+            return Place("zip", matched, state, [], (county,), lat, lon,
+                         f"the ZIP code's GeoNames point ({lat:.4f}, {lon:.4f})", notes,
+                         sources=_ZIP_SOURCES, unincorporated=True)
+        return unincorporated
     if not len(shares):
         notes.append(
             f"ZIP code {code} has no Census ZIP code area (ZCTA) with land in a "
@@ -302,9 +323,7 @@ def _zip_area(code: str, town: str, state: str, county: str, geo, notes: list):
     def place(query, lat, lon):
         return Place("zip", matched, state, [lead], (here_county,), lat, lon,
                      f"the ZIP code's GeoNames point ({lat:.4f}, {lon:.4f})", notes,
-                     sources=("geonames-us-postal-codes-20200708.zip", "us-geo-2020-zctas.csv",
-                              "us-geo-2020-zcta-county-subdivisions.csv",
-                              "us-geo-2020-zcta-places.csv"))
+                     sources=_ZIP_SOURCES)
     return place
 
 
