@@ -234,7 +234,9 @@ def read_aliases(path=None) -> pd.DataFrame:
         "source": (_required, "a source (a URL)"),
         "evidence": (_required, "the evidence the source gives"),
     })
-    _once(table.assign(key=table["alias"].str.casefold()), ["key", "state"], what)
+    folded = table.assign(**{"alias (in any case)": table["alias"].str.casefold()})
+    folded.attrs = table.attrs
+    _once(folded, ["alias (in any case)", "state"], what)
     return table
 
 

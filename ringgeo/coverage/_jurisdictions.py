@@ -180,8 +180,12 @@ def policing(agencies, p: pd.DataFrame, geo: _cells.Geography, *,
     else:
         muni_agency, units, county_agency, kinds = _agency_roles(agencies)
     county_agency, kinds = dict(county_agency), dict(kinds)
-    if not curated:
-        muni_agency = {**{g: (ori, name) for g, (ori, name, _) in units.items()}, **muni_agency}
+    day = _day(p)
+    arrangements = _arrangements(units, county_agency, day) if curated else {}
+    # an FBI contract unit is its municipality's own department where no contract is in
+    # force (before the curated rules; or its contract ended, as Menifee's in July 2020)
+    muni_agency = {**{g: (ori, name) for g, (ori, name, _) in units.items()
+                      if g not in arrangements}, **muni_agency}
     partnered = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")
                       & p["muni"].notna(), "muni"]
     own = frozenset(muni_agency) | frozenset(str(m) for m in partnered)
@@ -197,8 +201,6 @@ def policing(agencies, p: pd.DataFrame, geo: _cells.Geography, *,
             kinds[county] = "sheriff"
     kind = pd.Series(kinds, dtype="object").reindex(geo.counties.index).fillna("state police")
     kind[geo.counties["state"].isin(STATE_POLICE_STATES).to_numpy()] = "state police"
-    day = _day(p)
-    arrangements = _arrangements(units, county_agency, day) if curated else {}
     return Policing(own, muni_agency, kind, county_agency, arrangements, day)
 
 
