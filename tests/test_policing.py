@@ -70,7 +70,8 @@ def test_regional_relation_and_alias_kind_are_checked(tmp_path):
     header = ",".join(_policing.ALIAS_COLUMNS)
     rows = ("JSO,FL0160200,Jacksonville PD,FL,common name,https://x.org,abbreviation\n"
             "jso,FL0999999,Other PD,FL,common name,https://x.org,another agency\n")
-    with pytest.raises(InputError, match="the same alias \\(in any case\\) and state is listed twice"):
+    twice = "the same alias \\(in any case\\) and state is listed twice"
+    with pytest.raises(InputError, match=twice):
         _policing.read_aliases(_write(tmp_path, f"{header}\n{rows}"))
 
 
