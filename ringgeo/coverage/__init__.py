@@ -28,7 +28,7 @@ The tables have a named index and a fixed column order, so
 
 from __future__ import annotations
 
-from ._jurisdictions import BASES, JURISDICTION_COLUMNS, jurisdictions
+from ._jurisdictions import BASES, JURISDICTION_COLUMNS, contract_units, jurisdictions
 from ._stats import (
     AGENCY_COLUMNS,
     COLUMNS,
@@ -47,5 +47,6 @@ from ._stats import (
 
 __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_POLICE_STATES",
            "BASES", "JURISDICTION_COLUMNS", "jurisdictions", "jurisdiction_change",
+           "contract_units",
            "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
            "by_county", "national", "timeline"]

@@ -37,7 +37,7 @@ from . import _cells, _inputs
 from ._inputs import counties_of, prepare, prepare_empty
 
 __all__ = ["STATE_POLICE_STATES", "PRIMARY_KINDS", "BASES", "JURISDICTION_COLUMNS",
-           "jurisdictions", "policing", "cover_dates", "units", "Policing"]
+           "jurisdictions", "contract_units", "policing", "cover_dates", "units", "Policing"]
 
 #: States where the state police, not the sheriff, polices a municipality without
 #: its own department (``docs/methodology.md#who-polices-a-place``): Pennsylvania
@@ -339,6 +339,43 @@ def cover_dates(geo: _cells.Geography, p: pd.DataFrame, when: pd.Series, pol: Po
          by_county["sheriff"]],
         default=_NAT).astype("datetime64[ns]")
     return np.fmin(upper, lower), lower, notes, first
+
+
+def contract_units(as_of=None) -> pd.DataFrame:
+    """Return the FBI "City" agencies that are contract units, and who polices their city.
+
+    A contract unit is the FBI's listing of a city that pays another agency for its
+    police (``Lakewood Police Department``, CA0193500, is the Los Angeles County
+    Sheriff's contract with Lakewood): the ``unit_ori`` of the curated contract table,
+    and the FBI's units whose ORI ends in X. They stay in the agency universe; the
+    lookup and the web map say whose they are.
+
+    Parameters
+    ----------
+    as_of : str or date, optional
+        The date of the contracts (default: the snapshot's, 2020-10-07).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``unit_ori``; columns ``muni_geoid``, ``agency_ori``, ``agency_name``.
+
+    Examples
+    --------
+    >>> units = contract_units()
+    >>> units.loc["CA0193500", "agency_name"]
+    "Los Angeles County Sheriff's Office"
+    """
+    day = f"{pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else EXPORT_DATE
+    _, units, county_agency, _ = _default_roles(
+        (str(data.fetch(AGENCY_FILE)),) + source_paths())
+    rows = []
+    for geoid, (kind, ori, name, _, unit) in _arrangements(units, county_agency, day).items():
+        unit = unit or units.get(geoid, (None,))[0]  # the curated unit, else the FBI's
+        if kind == "contract" and unit:
+            rows.append((unit, geoid, ori, name))
+    table = pd.DataFrame(rows, columns=["unit_ori", "muni_geoid", "agency_ori", "agency_name"])
+    return table.drop_duplicates("unit_ori").set_index("unit_ori").sort_index()
 
 
 @memoized(maxsize=1)

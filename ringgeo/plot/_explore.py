@@ -17,6 +17,7 @@ from .. import geography
 from .._config import memoized
 from .._frames import without_attrs
 from ..agencies import with_partners
+from ..coverage import contract_units
 from ..exceptions import ParameterError
 from ..metrics import METRICS
 from ..partners import load_partners
@@ -114,7 +115,7 @@ def _agency_points(agencies, usps):
     table = pd.DataFrame({
         "agency": _each(frame["agency"], _text),
         "ori": _each(frame["ori"], _text),
-        "type": _each(frame["agency_type"], lambda t: _TYPE_NAMES.get(t, _text(t))),
+        "type": _agency_kinds(frame),
         "place": [", ".join(p for p in (m, c, s) if p) for m, c, s in zip(
             _each(muni, _text), _each(counties, _county_text), frame["state"])],
         "activated": _each(frame["activated"], _date_text),
@@ -123,6 +124,14 @@ def _agency_points(agencies, usps):
         "lon": frame.geometry.x.round(5).to_numpy(), "lat": frame.geometry.y.round(5).to_numpy(),
     }, index=frame.index)
     return table, unlocated
+
+
+def _agency_kinds(frame) -> list:
+    """Each agency's kind in words; an FBI contract unit says whose contract it is."""
+    units = contract_units()["agency_name"].to_dict()
+    kinds = _each(frame["agency_type"], lambda t: _TYPE_NAMES.get(t, _text(t)))
+    return [f"Contract unit: policed by {units[ori]}" if ori in units else kind
+            for ori, kind in zip(frame["ori"], kinds)]
 
 
 def _points_geojson(table) -> dict:
