@@ -47,14 +47,19 @@ METRICS = {
     "sheriffs": Metric("Sheriff partners", "Sheriff's offices with a Ring partnership", ()),
     "pop_covered_min": Metric(
         "Residents covered (lower bound)",
-        "Lower bound of residents living under a partnered agency", _COVERED),
+        "Lower bound of residents living under a partnered agency: residents whose first "
+        "police (their own department, a sheriff their town pays under contract, a regional "
+        "department, else the county's) is a partner; contracts and regional departments "
+        "from ringgeo's sourced tables", _COVERED),
     "pop_covered_max": Metric(
         "Residents covered (upper bound)",
         "Upper bound of residents living under a partnered agency", _COVERED),
     "share_covered_min": Metric(
         "Share of residents covered (lower bound)",
-        "Lower bound of the share of residents living under a partnered agency "
-        "(see the ringgeo methodology)", _COVERED),
+        "Lower bound of the share of residents living under a partnered agency: residents "
+        "whose first police (their own department, a sheriff their town pays under contract, "
+        "a regional department, else the county's) is a partner; contracts and regional "
+        "departments from ringgeo's sourced tables (see the ringgeo methodology)", _COVERED),
     "share_covered_max": Metric(
         "Share of residents covered (upper bound)",
         "Upper bound of the share of residents living under a partnered agency "

@@ -6,6 +6,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import ringgeo
 from ringgeo import lab
 from ringgeo.exceptions import InputError, ParameterError
 
@@ -125,6 +126,18 @@ def test_answer_key_real(real_partners):
     assert 0 < low <= high < 12_671_821
     assert key[6] == pytest.approx(high / 12_671_821)
     assert all(not isinstance(v, np.generic) for v in key.values())
+    # question 8, counted independently: the counties an Illinois county agency names, and
+    # those where an Illinois city department's municipality has residents
+    parts = ringgeo.load_municipality_parts()
+    lived = parts.loc[parts["population"] > 0].groupby("muni_geoid")["county_fips"].agg(set)
+    counted = set()
+    for fips, muni, juris in zip(real_partners["county_fips"], real_partners["muni_geoid"],
+                                 real_partners["jurisdiction_type"]):
+        if juris != "county" and isinstance(muni, str) and muni in lived.index:
+            counted |= ({c for c in fips if c in lived[muni]} or lived[muni])
+        else:
+            counted |= set(fips)
+    assert key[8] == len({c for c in counted if c.startswith("17")}) == 24
 
 
 @pytest.mark.slow

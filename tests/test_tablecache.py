@@ -355,6 +355,12 @@ def test_warm_stores_what_the_notebooks_read(cache):
     assert warm() == names  # already stored: nothing is built again
 
 
+def test_cli_data_cache_warm(cache, capsys):
+    assert cli.main(["data", "cache", "--warm"]) == 0
+    out = capsys.readouterr().out
+    assert "stored 12 table(s)" in out and "12 stored table(s)" in out
+
+
 # ------------------------------------------------------------------ the lookup's tables
 #: One query of each way a lookup resolves (ZIP code whose town is the municipality, a
 #: mailing town, a hamlet, a ZIP code outside its town's main county, a code GeoNames also

@@ -739,7 +739,7 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
                "share_covered_max"]
     table = table[columns]
     table.attrs = {"as_of": partners.attrs.get("as_of"),
-                   "methodology": _METHOD + "#primary-police"}
+                   "methodology": _METHOD + "#who-polices-a-place"}
     return table
 
 

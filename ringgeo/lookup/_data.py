@@ -255,7 +255,7 @@ def primary_police_of(geoid: str, paths: tuple) -> list:
     Largest first.
 
     From :func:`ringgeo.coverage.primary_police` (who polices each piece of a
-    county first, ``docs/methodology.md#primary-police``), grouped by the
+    county first, ``docs/methodology.md#who-polices-a-place``), grouped by the
     place or minor civil division the pieces lie in (:func:`primary_by_municipality`).
     Empty for a GEOID no piece lies in.
     """
