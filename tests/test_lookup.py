@@ -359,3 +359,45 @@ def test_primary_police_of_a_municipality_sums_its_pieces():
             for (kind, agency), people in expected.items())
         assert [r[3] for r in got] == sorted((r[3] for r in got), reverse=True)
     assert primary_police_of("no such GEOID", source_paths()) == []
+
+
+@pytest.mark.parametrize(("query", "ori", "role", "partner"), [
+    ("90713", "CA0190000", "county sheriff", True),       # Lakewood, CA: LASD's contract city
+    ("Lakewood, CA", "CA0190000", "county sheriff", True),
+    ("98074", "WA0170000", "county sheriff", False),      # Sammamish, WA: King County Sheriff
+    ("31401", "GA0250300", "municipal police", True),     # Savannah PD, its predecessor's ORI
+    ("23454", "VA1280000", "municipal police", True),     # Virginia Beach, an independent city
+    ("02445", "MA0110400", "municipal police", False),    # Brookline, MA, a New England town
+])
+def test_first_police_of_contract_cities_and_other_governments(query, ori, role, partner):
+    answer = ringgeo.lookup(query)
+    first = answer.agencies.iloc[0]
+    assert (first["primary"], first["ori"], first["role"]) == (True, ori, role)
+    assert answer.partner is partner
+    assert answer.agencies.loc[answer.agencies["role"] != "nearby police",
+                               "distance_km"].isna().all()
+
+
+def test_contract_unit_is_named_as_such():
+    answer = ringgeo.lookup("90713")
+    unit = answer.agencies.set_index("ori").loc["CA0193500"]  # Lakewood Police Department
+    assert unit["role"] == "contract unit" and not unit["primary"]
+    assert any("contract with another agency" in n for n in answer.notes)
+
+
+@pytest.mark.parametrize(("alias", "ori"), [
+    ("Jacksonville Sheriff's Office", "FL0160200"),
+    ("Las Vegas Metropolitan Police Department", "NV0020100"),
+])
+def test_agency_aliases_resolve(alias, ori):
+    answer = ringgeo.lookup(alias)
+    assert answer.kind == "agency" and "the name readers use" in answer.matched
+    assert answer.agencies.loc[answer.agencies["primary"], "ori"].tolist() == [ori]
+
+
+def test_nearest_partners_say_when_they_share_a_point():
+    answer = ringgeo.lookup("48346", k=5)
+    shared = answer.nearest["shared_point"]
+    assert (shared >= 0).all() and shared.dtype.kind == "i"
+    if (shared > 0).any():
+        assert any("FBI point with other agencies" in n for n in answer.notes)

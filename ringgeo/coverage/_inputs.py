@@ -82,6 +82,9 @@ def prepare(partners) -> pd.DataFrame:
     })
     frame["ori"] = (original["ori"].astype("string").to_numpy() if "ori" in original.columns
                     else pd.array([pd.NA] * len(frame), dtype="string"))
+    frame["agency"] = (original["agency"].astype("string").to_numpy()
+                       if "agency" in original.columns
+                       else pd.array([pd.NA] * len(frame), dtype="string"))
     for column, allowed in (("agency_type", _AGENCY_TYPES),
                             ("jurisdiction_type", _JURISDICTION_TYPES)):
         bad = ~frame[column].isin(allowed)
@@ -103,7 +106,7 @@ def prepare_empty() -> pd.DataFrame:
     """Return a prepared partner table without rows (who polices, without partners)."""
     frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in
                           ("partner_id", "agency_type", "jurisdiction_type", "state", "muni",
-                           "ori")})
+                           "ori", "agency")})
     frame["counties"] = pd.Series([], dtype=object)
     frame["activated"] = pd.Series([], dtype="datetime64[ns]")
     return frame

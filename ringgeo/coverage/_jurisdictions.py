@@ -186,9 +186,14 @@ def policing(agencies, p: pd.DataFrame, geo: _cells.Geography, *,
     # force (before the curated rules; or its contract ended, as Menifee's in July 2020)
     muni_agency = {**{g: (ori, name) for g, (ori, name, _) in units.items()
                       if g not in arrangements}, **muni_agency}
-    partnered = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")
-                      & p["muni"].notna(), "muni"]
-    own = frozenset(muni_agency) | frozenset(str(m) for m in partnered)
+    local = p.loc[(p["jurisdiction_type"] != "county") & (p["agency_type"] == "police")
+                  & p["muni"].notna()]
+    # a partner shows a department the FBI list lacks (founded later, or listed under a
+    # predecessor's name): it names the municipality's department
+    for muni, ori, name in zip(local["muni"], local["ori"], local["agency"]):
+        muni_agency.setdefault(str(muni), (None if pd.isna(ori) else str(ori),
+                                           None if pd.isna(name) else str(name)))
+    own = frozenset(muni_agency)
     # a partner shows a county agency the FBI list lacks (a county police founded later)
     rows = p.loc[p["jurisdiction_type"] == "county"].explode("counties")
     for county, kind in zip(rows["counties"], rows["agency_type"]):

@@ -211,12 +211,23 @@ def post_office_towns(paths: tuple, state: str | None = None) -> dict:
 
 
 def primary_pieces() -> pd.DataFrame:
-    """:func:`ringgeo.coverage.primary_police` without partners (44,713 pieces), cached.
+    """Return who polices each piece first (44,713 pieces), cached.
 
-    Read from the parsed-data cache after the first build (:mod:`ringgeo.tablecache`).
+    :func:`ringgeo.coverage.jurisdictions` of the snapshot's partners (a partner shows a
+    department or a county police the FBI list of 2018 lacks: the Savannah Police
+    Department, the Chatham County Police), without the partner columns: a lookup says
+    each agency's partnership on its own ``as_of``. Read from the parsed-data cache after
+    the first build (:mod:`ringgeo.tablecache`).
     """
-    return tablecache.cached("primary_police", {}, primary_police,
-                             sources=(*SOURCE_FILES, "fbi-agencies-2018.csv"))
+    def build():
+        with warnings.catch_warnings():  # the data's warnings are the partner notebooks'
+            warnings.simplefilter("ignore", UserWarning)
+            table = primary_police(load_partners())
+        return table.drop(columns=["partner", "partner_id", "activated"])
+
+    # the partners are linked with the geography and the agencies: key on every file
+    return tablecache.cached("primary_police", {"partners": "snapshot"}, build,
+                             sources=list(data.registry()))
 
 
 def primary_by_municipality() -> pd.DataFrame:

@@ -400,22 +400,24 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     if ori and ori.group(1).upper() in index.agencies:
         found = [index.agencies[ori.group(1).upper()]]
     states = [state] if state else sorted(index.by_state)
+    alias = ""
+    exact = [a for st in states for a in index.exact.get((st, clean(text).casefold()), [])]
+    if not found and not exact:  # a name readers use: a consolidated agency's, the Atlas'
+        aliases = alias_index(source_paths())
+        oris = sorted({o for st in states for o in aliases.get((st, fold(text)), ())})
+        found = [index.agencies[o] for o in oris if o in index.agencies]
+        if found:
+            alias = f" (the name readers use; the FBI lists {found[0].name})"
     if not found:  # the name as written, or the same role and place (agency_key)
         key = agency_key(text)
+        found = list(exact)
         for st in states:
-            found += index.exact.get((st, clean(text).casefold()), [])
             found += [a for a in index.keyed.get((st, key[1]), [])
                       if a.key[0] == key[0] and (key[2] is None or a.key[2] in (None, key[2]))]
         found = list({a.ori: a for a in found}.values())
         same_kind = [a for a in found if a.key[2] == key[2]]
         if key[2] is not None and same_kind:  # "Springfield Township ...": townships only
             found = same_kind
-    if not found:  # a name readers use: a consolidated agency's, the Atlas' (alias_index)
-        aliases = alias_index(source_paths())
-        oris = sorted({o for st in states for o in aliases.get((st, fold(text)), ())})
-        found = [index.agencies[o] for o in oris if o in index.agencies]
-        if found:
-            alias = f" (the name readers use; the FBI lists {found[0].name})"
     if not found:
         where = f" in {state}" if state else ""
         raise QueryError(f"{query!r}: no agency of that name{where} in the FBI agency list "
@@ -427,7 +429,6 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
                                                   for a in found],
                          "Add the state ('..., PA') or give the ORI.")
     agency = found[0]
-    alias = locals().get("alias", "")
     row = ctx.agencies.loc[ctx.agencies["ori"] == agency.ori].iloc[0]
     munis = ([geo.munis[agency.muni_geoid]]
              if agency.muni_geoid and agency.muni_geoid in geo.munis else [])
