@@ -8,13 +8,13 @@ and the FBI agency corrections (``ringgeo/agency_corrections.csv``, applied by
 
 from __future__ import annotations
 
-import csv
 import pathlib
 from importlib import resources
 
 import pandas as pd
 
 from ._names import clean
+from ._rowchecks import read_csv_table
 from .exceptions import InputError
 
 __all__ = ["read_corrections", "check_corrections", "CORRECTION_FIELDS", "CORRECTION_COLUMNS"]
@@ -66,22 +66,8 @@ def read_corrections(path=None, *, key: str = "partner_id", fields=CORRECTION_FI
     True
     """
     path = pathlib.Path(path) if path is not None else _default_corrections()
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"corrections file {path}: cannot be read ({err}).") from err
-    columns = (key,) + CORRECTION_COLUMNS[1:]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(
-            f"corrections file {path}: missing column(s) {', '.join(missing)}; a corrections "
-            f"table has the columns {', '.join(columns)}.")
-    table = pd.DataFrame(rows, columns=list(columns))
-    return check_corrections(table.assign(line=range(2, len(table) + 2), file=str(path)),
-                              key=key, fields=fields)
+    table = read_csv_table(path, (key,) + CORRECTION_COLUMNS[1:], "corrections file")
+    return check_corrections(table.assign(file=str(path)), key=key, fields=fields)
 
 
 def check_corrections(table: pd.DataFrame, *, key: str = "partner_id",

@@ -28,7 +28,6 @@ after it and its ``until`` (blank: still) is after it.
 
 from __future__ import annotations
 
-import csv
 import pathlib
 import re
 from importlib import resources
@@ -37,6 +36,7 @@ import pandas as pd
 
 from ._config import memoized
 from ._names import clean
+from ._rowchecks import read_csv_table
 from .exceptions import InputError
 
 __all__ = ["CONTRACT_COLUMNS", "REGIONAL_COLUMNS", "ALIAS_COLUMNS", "COUNTY_CHECK_COLUMNS",
@@ -58,6 +58,10 @@ _GEOID = re.compile(r"^(\d{7}|\d{10})$")
 _ORI = re.compile(r"^[A-Z]{2}[0-9A-Z]{7}$")
 _DAY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _RESULTS = ("contracts found", "none found", "not checked")
+_ORI_RULE = (lambda v: bool(_ORI.match(v)), "a 9-character FBI ORI")
+_GEOID_RULE = (lambda v: bool(_GEOID.match(v)),
+               "a 7-digit place or 10-digit county subdivision GEOID")
+_COUNTY_RULE = (lambda v: bool(re.match(r"^\d{5}$", v)), "a 5-digit county GEOID")
 _RELATIONS = ("member", "contract")
 _ALIAS_KINDS = ("consolidated", "renamed", "successor", "common name")
 
@@ -67,22 +71,11 @@ def _packaged(name: str) -> pathlib.Path:
 
 
 def _read(path, columns, what: str) -> pd.DataFrame:
-    path = pathlib.Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{what} {path}: cannot be read ({err}).") from err
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(f"{what} {path}: missing column(s) {', '.join(missing)}; the table "
-                         f"has the columns {', '.join(columns)}.")
-    table = pd.DataFrame([{c: clean(row.get(c)) or "" for c in columns} for row in rows],
-                         columns=list(columns), dtype="str")
-    table["line"] = range(2, len(table) + 2)
-    table.attrs["file"] = str(path)
+    table = read_csv_table(path, columns, what)
+    for column in columns:
+        table[column] = pd.Series([clean(v) or "" for v in table[column]], index=table.index,
+                                  dtype="str")
+    table.attrs["file"] = str(pathlib.Path(path))
     return table
 
 
@@ -102,6 +95,15 @@ def _required(value: str) -> bool:
 
 def _optional_day(value: str) -> bool:
     return not value or bool(_DAY.match(value))
+
+
+#: The checks every dated, sourced row passes (contracts, regional departments).
+_DATED_RULES = {
+    "since": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
+    "until": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
+    "source": (_required, "a source (a URL)"),
+    "evidence": (_required, "the evidence the source gives"),
+}
 
 
 def _once(table: pd.DataFrame, key: list, what: str) -> None:
@@ -143,16 +145,9 @@ def read_contracts(path=None) -> pd.DataFrame:
     what = "contract-policing table"
     table = _read(path or _packaged("contract_policing.csv"), CONTRACT_COLUMNS, what)
     _check(table, what, {
-        "muni_geoid": (lambda v: bool(_GEOID.match(v)),
-                       "a 7-digit place or 10-digit county subdivision GEOID"),
-        "county_fips": (lambda v: bool(re.match(r"^\d{5}$", v)), "a 5-digit county GEOID"),
-        "agency_ori": (lambda v: bool(_ORI.match(v)), "a 9-character FBI ORI"),
+        "muni_geoid": _GEOID_RULE, "county_fips": _COUNTY_RULE, "agency_ori": _ORI_RULE,
         "unit_ori": (lambda v: not v or bool(_ORI.match(v)), "blank or a 9-character FBI ORI"),
-        "since": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
-        "until": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
-        "source": (_required, "a source (a URL)"),
-        "evidence": (_required, "the evidence the source gives"),
-    })
+        **_DATED_RULES})
     _once(table, ["muni_geoid", "since"], what)
     return table
 
@@ -187,15 +182,9 @@ def read_regional(path=None) -> pd.DataFrame:
     what = "regional-police table"
     table = _read(path or _packaged("regional_police.csv"), REGIONAL_COLUMNS, what)
     _check(table, what, {
-        "agency_ori": (lambda v: bool(_ORI.match(v)), "a 9-character FBI ORI"),
-        "member_geoid": (lambda v: bool(_GEOID.match(v)),
-                         "a 7-digit place or 10-digit county subdivision GEOID"),
+        "agency_ori": _ORI_RULE, "member_geoid": _GEOID_RULE,
         "relation": (lambda v: v in _RELATIONS, f"one of {', '.join(_RELATIONS)}"),
-        "since": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
-        "until": (_optional_day, "blank, a year, YYYY-MM or a date YYYY-MM-DD"),
-        "source": (_required, "a source (a URL)"),
-        "evidence": (_required, "the evidence the source gives"),
-    })
+        **_DATED_RULES})
     _once(table, ["agency_ori", "member_geoid"], what)
     return table
 
@@ -229,7 +218,7 @@ def read_aliases(path=None) -> pd.DataFrame:
     table = _read(path or _packaged("agency_aliases.csv"), ALIAS_COLUMNS, what)
     _check(table, what, {
         "alias": (_required, "a name"),
-        "ori": (lambda v: bool(_ORI.match(v)), "a 9-character FBI ORI"),
+        "ori": _ORI_RULE,
         "kind": (lambda v: v in _ALIAS_KINDS, f"one of {', '.join(_ALIAS_KINDS)}"),
         "source": (_required, "a source (a URL)"),
         "evidence": (_required, "the evidence the source gives"),
@@ -268,7 +257,7 @@ def read_contract_counties(path=None) -> pd.DataFrame:
     what = "contract-county table"
     table = _read(path or _packaged("contract_counties.csv"), COUNTY_CHECK_COLUMNS, what)
     _check(table, what, {
-        "county_fips": (lambda v: bool(re.match(r"^\d{5}$", v)), "a 5-digit county GEOID"),
+        "county_fips": _COUNTY_RULE,
         "result": (lambda v: v in _RESULTS, f"one of {', '.join(_RESULTS)}"),
     })
     _once(table, ["county_fips"], what)

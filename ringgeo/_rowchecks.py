@@ -11,6 +11,9 @@ fix it.
 
 from __future__ import annotations
 
+import csv
+import pathlib
+
 import pandas as pd
 
 from .exceptions import InputError
@@ -61,3 +64,52 @@ def coordinates(frame: pd.DataFrame, where: str, *, blank_ok: bool) -> None:
                        + ("; fix the coordinate or leave it blank." if blank_ok else "."),
                        where)
         frame[field] = values.astype("float64")
+
+
+def read_csv_table(path, columns, what: str) -> pd.DataFrame:
+    r"""Read a small curated CSV (UTF-8, header row) as strings, with each row's line number.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    columns : sequence of str
+        The columns the table must have (others are ignored).
+    what : str
+        The table's name in error messages ("corrections file").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``columns`` as read (a missing cell is ``None``), plus ``line`` (the line
+        number in the file, header = 1).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or lacks a column; the message names the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "t.csv"
+    ...     _ = path.write_text("a,b\n1,2\n", "utf-8")
+    ...     read_csv_table(path, ["a"], "table")[["a", "line"]].values.tolist()
+    [['1', 2]]
+    """
+    path = pathlib.Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise InputError(f"{what} {path}: cannot be read ({err}).") from err
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(f"{what} {path}: missing column(s) {', '.join(missing)}; the table "
+                         f"has the columns {', '.join(columns)}.")
+    table = pd.DataFrame(rows, columns=list(columns))
+    table["line"] = range(2, len(table) + 2)
+    return table

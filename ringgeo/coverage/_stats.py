@@ -719,25 +719,33 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
     places, mcds, counties, _, _ = units(p, geo, when, pol)
     _, before = _cells.cover_dates(geo, places, mcds, counties["any"])
     upper, after, _, _ = cover_dates(geo, p, when, pol)
-    state_of = geo.counties["state"]
-    sums = {name: _cells.covered_by_county(geo, ~np.isnat(dates)).groupby(state_of).sum()
-            for name, dates in (("before", before), ("after", after), ("max", upper))}
-    index = pd.Index(sorted(STATES_AND_DC), name="state")
-    table = pd.DataFrame({
-        "population": geo.states["population"].reindex(index),
-        "pop_covered_min_before": sums["before"].reindex(index),
-        "pop_covered_min": sums["after"].reindex(index),
-        "pop_covered_max": sums["max"].reindex(index),
-    }).astype("Int64")
-    table.loc["US"] = table.sum()
+    table = _state_sums(geo, {"pop_covered_min_before": before, "pop_covered_min": after,
+                              "pop_covered_max": upper})
     table["change_min"] = table["pop_covered_min"] - table["pop_covered_min_before"]
-    for col in ("min_before", "min", "max"):
-        table[f"share_covered_{col}"] = (table[f"pop_covered_{col}"].astype("float64")
-                                         / table["population"].astype("float64"))
     columns = ["population", "pop_covered_min_before", "pop_covered_min", "change_min",
                "pop_covered_max", "share_covered_min_before", "share_covered_min",
                "share_covered_max"]
-    table = table[columns]
+    return _comparison(table[columns], partners)
+
+
+def _state_sums(geo, covered: dict) -> pd.DataFrame:
+    """Return the covered population of each state (50 and DC) and the US, with shares.
+
+    ``covered`` maps a column name (``pop_covered_...``) to the cells' cover dates.
+    """
+    state_of = geo.counties["state"]
+    index = pd.Index(sorted(STATES_AND_DC), name="state")
+    table = pd.DataFrame({"population": geo.states["population"].reindex(index), **{
+        name: _cells.covered_by_county(geo, ~np.isnat(dates)).groupby(state_of).sum()
+        .reindex(index) for name, dates in covered.items()}}).astype("Int64")
+    table.loc["US"] = table.sum()
+    for name in covered:
+        table[name.replace("pop_", "share_")] = (table[name].astype("float64")
+                                                 / table["population"].astype("float64"))
+    return table
+
+
+def _comparison(table: pd.DataFrame, partners) -> pd.DataFrame:
     table.attrs = {"as_of": partners.attrs.get("as_of"),
                    "methodology": _METHOD + "#who-polices-a-place"}
     return table
@@ -782,29 +790,17 @@ def jurisdiction_change(partners, *, geography=None, agencies=None) -> pd.DataFr
     geo = geography_cells(geography)
     p, _ = _only_51(p, "comparison")
     when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
-    state_of = geo.counties["state"]
-    sums = {}
+    covered = {}
     for name, curated in (("_before", False), ("", True)):
         upper, lower, _, _ = cover_dates(geo, p, when,
                                          policing(agencies, p, geo, curated=curated))
-        for bound, dates in (("min", lower), ("max", upper)):
-            sums[f"pop_covered_{bound}{name}"] = _cells.covered_by_county(
-                geo, ~np.isnat(dates)).groupby(state_of).sum()
-    index = pd.Index(sorted(STATES_AND_DC), name="state")
-    table = pd.DataFrame({"population": geo.states["population"].reindex(index),
-                          **{k: v.reindex(index) for k, v in sums.items()}}).astype("Int64")
-    table.loc["US"] = table.sum()
+        covered.update({f"pop_covered_min{name}": lower, f"pop_covered_max{name}": upper})
+    table = _state_sums(geo, covered)
     for bound in ("min", "max"):
         table[f"change_{bound}"] = (table[f"pop_covered_{bound}"]
                                     - table[f"pop_covered_{bound}_before"])
-    for col in ("min_before", "min", "max_before", "max"):
-        table[f"share_covered_{col}"] = (table[f"pop_covered_{col}"].astype("float64")
-                                         / table["population"].astype("float64"))
     columns = ["population", "pop_covered_min_before", "pop_covered_min", "change_min",
                "pop_covered_max_before", "pop_covered_max", "change_max",
                "share_covered_min_before", "share_covered_min", "share_covered_max_before",
                "share_covered_max"]
-    table = table[columns]
-    table.attrs = {"as_of": partners.attrs.get("as_of"),
-                   "methodology": _METHOD + "#who-polices-a-place"}
-    return table
+    return _comparison(table[columns], partners)
