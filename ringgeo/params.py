@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ._cleaning import FIRST_YEAR
+from ._config import OUTPUT_DIR_ENV, env_path
 from .classes import SCHEMES
-from .data import OUTPUT_DIR_ENV, env_path
 from .exceptions import ParameterError
 from .metrics import METRICS  # the columns a map or ranking can show
 from .partners import SNAPSHOT_DATES, as_timestamp
