@@ -297,3 +297,14 @@ def test_map_in_headless_chromium_without_network(tmp_path):
     assert refused == [], f"requests that would have left the machine: {refused}"
     assert errors == [], f"browser console errors: {errors}"
     assert any("leaflet.js" in u for u in served)
+
+
+def test_contract_units_say_whose_contract_they_are():
+    from ringgeo.plot import _explore
+
+    # Lakewood Police Department (CA0193500) is the Los Angeles County Sheriff's contract;
+    # Bigcity's police is a department of its own
+    frame = pd.DataFrame({"ori": ["CA0193500", "XX0000000"], "agency_type": ["police"] * 2})
+    kinds = _explore._agency_kinds(frame)
+    assert kinds == ["Contract unit: policed by Los Angeles County Sheriff's Office",
+                     "Police department"]
