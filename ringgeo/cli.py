@@ -14,6 +14,9 @@
 
 Each sub-command lives beside the code it drives; this module only parses
 arguments and turns ringgeo errors into a one-line message and exit code 1.
+Output piped into a reader that stops early (``ringgeo lookup 19082 | head -1``)
+ends the command quietly, with exit code 141 as a shell gives a process killed by
+SIGPIPE (what ``grep`` or ``cat`` would do), and no traceback.
 """
 
 from __future__ import annotations
@@ -61,15 +64,44 @@ def _data_command(args) -> int:
 def main(argv=None) -> int:
     """Run the ``ringgeo`` command; return its exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)  # --help and --version print here
+    except BrokenPipeError:
+        return _broken_pipe()
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except RinggeoError as err:
         print(f"ringgeo: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as err:  # Ctrl-C: one line, no traceback
         print(f"ringgeo: {err or 'interrupted'}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output closed it (`| head -1`): stop quietly
+        return _broken_pipe()
+
+
+#: The exit code of a command whose output pipe was closed (128 + SIGPIPE, as a shell reports).
+BROKEN_PIPE = 141
+
+
+def _broken_pipe() -> int:
+    """Return :data:`BROKEN_PIPE` after pointing standard output at the null device.
+
+    Python flushes ``sys.stdout`` again at exit; on the closed pipe that would print
+    "Exception ignored ... BrokenPipeError". The recipe of the Python documentation
+    (``signal`` module, "Note on SIGPIPE"): point the file descriptor at ``os.devnull``.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's capture)
+        pass
+    return BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -296,27 +296,64 @@ def write_student_copy(dest, *, notebook=None, overwrite: bool = False) -> Path:
     Raises
     ------
     InputError
-        ``dest`` exists (and not ``overwrite``), is the teacher copy itself, or
-        the teacher copy is missing or not a lab notebook.
+        ``dest`` exists (and not ``overwrite``), is a folder, is the teacher copy
+        itself, or cannot be written (a folder on its path is a file, no permission);
+        the teacher copy is missing, not a notebook, or not a lab notebook.
     """
-    import nbformat
-
     source = Path(notebook) if notebook is not None else default_notebook()
     dest = Path(dest)
     if not source.is_file():
-        raise InputError(f"the lab notebook {source} does not exist: pass the teacher copy "
+        what = "is a folder" if source.is_dir() else "does not exist"
+        raise InputError(f"the lab notebook {source} {what}: pass the teacher copy "
                          "(notebooks/05_classroom_lab.ipynb).")
     if dest.suffix != ".ipynb":
         raise InputError(f"{dest} is not a notebook file name: end it with .ipynb.")
+    if dest.is_dir():
+        raise InputError(f"{dest} is a folder, not a notebook file: give a file name "
+                         f"(e.g. {dest / 'lab.ipynb'}); --force never replaces a folder.")
     if dest.exists() and dest.resolve() == source.resolve():
         raise InputError(f"{dest} is the teacher copy: write the student copy elsewhere.")
     if dest.exists() and not overwrite:
         raise InputError(f"{dest} already exists (a student's work?): choose another name "
                          "or pass --force to replace it.")
-    nb = student_copy(nbformat.read(source, as_version=4))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, dest)
+    try:
+        nb = student_copy(_read_notebook(source))
+    except InputError as err:
+        if str(source) in str(err):
+            raise
+        raise InputError(f"{source}: {err}") from None
+    _write_notebook(nb, dest)
     return dest
+
+
+def _read_notebook(path: Path):
+    """Return the notebook at ``path``; one that cannot be read is an InputError."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except OSError as err:
+        raise InputError(f"cannot read the lab notebook {path}: {err.strerror or err}.") from None
+    except Exception as err:  # nbformat: not JSON, not a notebook, an unknown version
+        reason = " ".join(str(err).split())[:200]
+        raise InputError(f"{path} is not a Jupyter notebook ({type(err).__name__}: {reason}): "
+                         "pass the teacher copy (notebooks/05_classroom_lab.ipynb).") from None
+
+
+def _write_notebook(nb, dest: Path) -> None:
+    """Write ``nb`` to ``dest``, creating its folder; what stops it is an InputError."""
+    import nbformat
+
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, dest)
+    except OSError as err:
+        blocker = next((p for p in [dest.parent, *dest.parent.parents]
+                        if p.exists() and not p.is_dir()), None)
+        reason = (f"{blocker} is a file, not a folder" if blocker is not None
+                  else err.strerror or str(err))
+        raise InputError(f"cannot write the student copy to {dest}: {reason}. Give a path in "
+                         "a folder you can write to.") from None
 
 
 def _cli(args) -> int:

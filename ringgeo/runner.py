@@ -23,6 +23,7 @@ died); runs not yet started are not executed.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as _dt
 import json
@@ -92,6 +93,133 @@ def _refuse_unknown(where: str, given, allowed, unknown_as: str, allowed_as: str
                          f"{allowed_as}: {', '.join(allowed) or 'nothing'}.")
 
 
+class _BatchValueError(Exception):
+    """A batch file's text that YAML would read as something else than written (or not at all)."""
+
+    def __init__(self, node, message: str):
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+        self.message = message
+
+
+# YAML 1.1 (PyYAML) reads these plain scalars as numbers unlike what they look like: a leading
+# zero makes an octal number (02134 -> 1116), colons a base-60 one (1:30 -> 90)
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+class _BatchLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` for batch files: what it would read silently wrong is an error.
+
+    Refused, with the line: a key given twice in one mapping (PyYAML keeps the last),
+    aliases (``*name``: a few lines of them can expand into billions of values), unquoted
+    numbers YAML reads unlike they look (``02134`` octal, ``1:30`` base 60) and unquoted
+    dates that are no day of the calendar (``2019-02-30``). Valid unquoted dates stay dates
+    (the runner passes them on as ISO strings: :func:`_json_value`).
+    """
+
+    def compose_node(self, parent, index):
+        """Refuse an alias (``*name``) before it is resolved."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _BatchValueError(event, f"the alias *{event.anchor} (YAML anchors and "
+                                          "aliases are not allowed in a batch file): write "
+                                          "the value out in full where it is used.")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        """Refuse a key that a mapping already has (PyYAML would keep the last value)."""
+        if isinstance(node, yaml.MappingNode):
+            seen = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # <<: {...}, merged by PyYAML
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # unhashable: the constructor says so, with the line
+                    continue
+                if first is not key_node:
+                    raise _BatchValueError(
+                        key_node, f"the key {key!r} is given twice in one mapping (lines "
+                                  f"{first.start_mark.line + 1} and "
+                                  f"{key_node.start_mark.line + 1}); YAML would keep only "
+                                  "the last: keep one of them.")
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node, deep=False):
+        """Construct ``node``; an unquoted value YAML would change, or cannot read, is an error."""
+        if isinstance(node, yaml.ScalarNode) and node.style is None:
+            text = node.value
+            if node.tag == "tag:yaml.org,2002:int" and _OCTAL.fullmatch(text):
+                raise _BatchValueError(node, (
+                    f"{text} without quotes is the octal number {self.construct_yaml_int(node)} "
+                    f"for YAML (a leading zero), not {text}: write it in quotes, '{text}', to "
+                    "pass it as written (a ZIP code is text)."))
+            if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") \
+                    and _SEXAGESIMAL.fullmatch(text):
+                number = (self.construct_yaml_int(node) if node.tag.endswith("int")
+                          else self.construct_yaml_float(node))
+                raise _BatchValueError(node, (
+                    f"{text} without quotes is the base-60 number {number} for YAML (the "
+                    f"colons), not {text}: write it in quotes, '{text}', to pass it as "
+                    "written."))
+        try:
+            return super().construct_object(node, deep=deep)
+        except (_BatchValueError, yaml.YAMLError):
+            raise
+        except Exception as err:  # any value the constructor cannot build (e.g. 2019-02-30)
+            if node.tag == "tag:yaml.org,2002:timestamp" and node.style is None:
+                raise _BatchValueError(node, (
+                    f"{node.value} without quotes is a date for YAML, and no day of the "
+                    f"calendar ({err}): correct the date, or write it in quotes, "
+                    f"'{node.value}', to pass it as text.")) from None
+            raise _BatchValueError(node, f"cannot read {_shown(node)}: {err}.") from None
+
+
+def _shown(node) -> str:
+    return repr(node.value) if isinstance(node, yaml.ScalarNode) else f"this {node.id}"
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _batch_text(path: Path) -> str:
+    """Return the text of a batch file: UTF-8, or UTF-8/16/32 with a byte-order mark."""
+    raw = path.read_bytes()
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in raw:  # UTF-16 without a byte-order mark?
+        even, odd = raw[0::2].count(0), raw[1::2].count(0)
+        if len(raw) % 2 == 0 and max(even, odd) >= len(raw) // 4 and min(even, odd) == 0:
+            encoding = "utf-16-le" if odd else "utf-16-be"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        hint = (" (UTF-16 without a byte-order mark?)" if b"\x00" in raw[:200] else "")
+        line = raw[:err.start].count(b"\n") + 1
+        raise InputError(f"{path}, line {line}: not "
+                         f"{encoding.upper()} text{hint}: {err.reason} at byte {err.start}; "
+                         "save the batch file as UTF-8.") from None
+
+
+def _yaml_error(path: Path, text: str, err: yaml.YAMLError) -> InputError:
+    """Return the parser's error as one line naming the file and the line."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+    if isinstance(err, yaml.MarkedYAMLError):
+        what = ", ".join(filter(None, (err.context, err.problem)))
+    elif isinstance(err, yaml.reader.ReaderError) and isinstance(err.character, int):
+        line = text[:err.position].count("\n") + 1
+        return InputError(f"{path}, line {line}: the character U+{err.character:04X} is not "
+                          "allowed in a YAML file (a control character): remove it.")
+    else:
+        what = str(err)
+    what = " ".join(what.split())
+    return InputError(f"{where}: not valid YAML: {what}.")
+
+
 def _read_batch(batch) -> tuple[dict, str, Path]:
     """Return (mapping, label for messages, folder notebooks are relative to)."""
     if isinstance(batch, dict):
@@ -101,9 +229,18 @@ def _read_batch(batch) -> tuple[dict, str, Path]:
         raise InputError(f"batch file {str(path)!r} not found: run from the project's root "
                          f"(where {DEFAULT_BATCH} is) or pass --batch FILE.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = _batch_text(path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the batch file: {err.strerror or err}.") from None
+    try:
+        data = yaml.load(text, Loader=_BatchLoader)  # a SafeLoader, stricter
+    except _BatchValueError as err:
+        raise InputError(f"{path}, line {err.line}: {err.message}") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML: {err}") from None
+        raise _yaml_error(path, text, err) from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to read (thousands of brackets?): "
+                         "a batch file is a list of runs.") from None
     return data, str(path), path.resolve().parent
 
 
@@ -126,8 +263,9 @@ def load_batch(batch=None) -> list[Run]:
     Parameters
     ----------
     batch : str, Path or dict, optional
-        A YAML file (read with ``yaml.safe_load``; default ``notebooks/runs.yaml``
-        of the current folder, else of the ringgeo checkout) or the same structure as a
+        A YAML file (read as ``yaml.safe_load`` reads it, more strictly: see Raises;
+        default ``notebooks/runs.yaml`` of the current folder, else of the ringgeo
+        checkout; UTF-8, or UTF-16/32 with a byte-order mark) or the same structure as a
         dict: ``{"runs": [{"notebook": ..., "parameters": {...}, "name": ...}]}``.
         Notebook paths are relative to the batch file's folder (to the current
         folder for a dict).
@@ -142,7 +280,11 @@ def load_batch(batch=None) -> list[Run]:
     ------
     InputError
         Naming the batch file and run: a missing or unknown notebook, an unknown
-        key, a parameter the notebook does not declare, a duplicate name.
+        key, a parameter the notebook does not declare, a duplicate name. Naming the
+        file and line: text that is not YAML, or that YAML would read unlike it is
+        written (a key given twice in one mapping, an alias ``*name``, an unquoted
+        ``02134`` or ``1:30``, an unquoted impossible date such as ``2019-02-30``);
+        a file that is not UTF-8 (nor UTF-16/32 with a byte-order mark).
 
     Examples
     --------

@@ -14,6 +14,7 @@ on the row. Grouped as the issue lists them:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import pathlib
@@ -600,3 +601,229 @@ def test_non_ascii_run_name_keeps_its_letters(tmp_path):
     batch = write(tmp_path / "runs.yaml", "runs:\n  - {notebook: nb.ipynb, name: Mapa_Bogotá}\n"
                   "  - {notebook: nb.ipynb, name: Mapa_Medellín}\n")
     assert [run.name for run in runner.load_batch(batch)] == ["mapa_bogota", "mapa_medellin"]
+
+
+# ============================================================ 7. what still got past (issue 26)
+def batch_of(tmp_path, parameters: str, head: str = "", code: str = "query = None\n"
+             "as_of = None\nk = 5\nbins = None\noutput_dir = 'x'") -> pathlib.Path:
+    """A batch of one run of a crafted notebook, with ``parameters`` as written (YAML)."""
+    make_notebook(tmp_path / "nb.ipynb", code)
+    return write(tmp_path / "runs.yaml", head + "runs:\n  - notebook: nb.ipynb\n    name: one\n"
+                 "    parameters:\n" + parameters)
+
+
+@pytest.mark.parametrize("parameters, head, pattern", [
+    # a key given twice: PyYAML would keep the last one, silently
+    ("      query: '19082'\n    parameters:\n      query: '08054'\n", "",
+     r"line 6: the key 'parameters' is given twice in one mapping \(lines 4 and 6\); YAML "
+     r"would keep only the last: keep one of them\."),
+    ("      query: '19082'\n      k: 3\n      query: '08054'\n", "",
+     r"line 7: the key 'query' is given twice in one mapping \(lines 5 and 7\)"),
+    ("      k: 3\n", "runs: []\n", r"line 2: the key 'runs' is given twice .*\(lines 1 and 2\)"),
+    # aliases: refused before they are expanded
+    ("      bins: *b\n", "b: &b [1, 2]\n", r"line 6: the alias \*b \(YAML anchors and aliases "
+     r"are not allowed in a batch file\): write the value out in full where it is used\."),
+    # values YAML reads unlike they are written
+    ("      query: 02134\n", "", r"line 5: 02134 without quotes is the octal number 1116 for "
+     r"YAML \(a leading zero\), not 02134: write it in quotes, '02134', to pass it as written"),
+    ("      bins: [0, 010]\n", "", r"line 5: 010 without quotes is the octal number 8"),
+    ("      query: 1:30\n", "", r"line 5: 1:30 without quotes is the base-60 number 90 for "
+     r"YAML \(the colons\), not 1:30: write it in quotes, '1:30'"),
+    ("      query: 1:30.5\n", "", r"line 5: 1:30.5 without quotes is the base-60 number 90.5"),
+    ("      as_of: 2019-02-30\n", "", r"line 5: 2019-02-30 without quotes is a date for YAML, "
+     r"and no day of the calendar \(day is out of range for month\): correct the date, or "
+     r"write it in quotes, '2019-02-30', to pass it as text\."),
+    ("      as_of: 2019-13-01\n", "", r"line 5: 2019-13-01 without quotes is a date for YAML, "
+     r"and no day of the calendar \(month must be in 1\.\.12\)"),
+    # whatever else the parser raises: the file, the line, one sentence
+    ("      query: [\n", "",
+     r"line 6: not valid YAML: while parsing a flow node, expected the node content"),
+    ("\t  query: x\n", "", r"line 5: not valid YAML: .*found character '\\t'"),
+    ("      query: a\x07b\n", "", r"line 5: the character U\+0007 is not allowed in a YAML "
+     r"file \(a control character\): remove it\."),
+    ("      query: !!python/object/apply:os.system [echo]\n", "",
+     r"line 5: not valid YAML: could not determine a constructor for the tag "
+     r"'tag:yaml\.org,2002:python/object/apply:os\.system'"),
+    ("      query: " + "[" * 3000 + "]" * 3000 + "\n", "",
+     r"nested too deeply to read"),
+])
+def test_batch_file_values_yaml_would_change_are_refused_with_the_line(tmp_path, parameters,
+                                                                      head, pattern):
+    batch = batch_of(tmp_path, parameters, head)
+    with pytest.raises(InputError, match=rf"^{re.escape(str(batch))}(, |: ){pattern}") as err:
+        runner.load_batch(batch)
+    assert "\n" not in str(err.value)
+
+
+def test_billion_laughs_batch_is_refused_at_the_first_alias(tmp_path):
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    batch = batch_of(tmp_path, "      query: '19082'\n", head="\n".join(lines) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"runs\.yaml, line 2: the alias \*a0 \(YAML anchors"):
+        runner.load_batch(batch)
+    assert time.perf_counter() - start < 1  # 10**9 strings were never built
+
+
+def test_batch_values_that_survive_yaml_pass_as_written(tmp_path):
+    # 08054 is no octal number (8): YAML keeps it as text; quoted values are text; a valid
+    # unquoted date is the date, passed on as ISO text; an anchor no alias uses is harmless
+    batch = batch_of(tmp_path, "      query: 08054\n      as_of: 2019-12-31\n"
+                               "      bins: [0.5, '1:30', '02134', 1_000]\n      k: &k 3\n")
+    [run] = runner.load_batch(batch)
+    assert run.parameters == {"query": "08054", "as_of": "2019-12-31",
+                              "bins": [0.5, "1:30", "02134", 1000], "k": 3}
+
+
+@pytest.mark.parametrize("encoding, bom", [
+    ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+    ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", codecs.BOM_UTF32_LE),
+    ("utf-16-le", b""), ("utf-16-be", b""),
+])
+def test_batch_file_with_a_bom_or_in_utf16_is_read(tmp_path, encoding, bom):
+    batch = batch_of(tmp_path, "      query: Peña Blanca, NM\n")
+    batch.write_bytes(bom + batch.read_text(encoding="utf-8").encode(encoding))
+    [run] = runner.load_batch(batch)
+    assert run.name == "one" and run.parameters == {"query": "Peña Blanca, NM"}
+
+
+def test_batch_file_in_latin1_is_refused_clearly(tmp_path):
+    batch = batch_of(tmp_path, "      query: Peña Blanca, NM\n")
+    batch.write_bytes(batch.read_text(encoding="utf-8").encode("latin-1"))
+    with pytest.raises(InputError, match=r"runs\.yaml, line 5: not UTF-8 text: invalid "
+                                         r"continuation byte at byte \d+; save the batch file "
+                                         r"as UTF-8\."):
+        runner.load_batch(batch)
+
+
+def test_batch_yaml_error_is_one_line_on_the_command_line(tmp_path, capsys):
+    batch = batch_of(tmp_path, "      query: 02134\n")
+    assert cli.main(["figures", "--batch", str(batch), "--no-progress",
+                     "--output-dir", str(tmp_path / "out"),
+                     "--build-dir", str(tmp_path / "build")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ringgeo: error: {batch}, line 5: 02134 without quotes")
+    assert err.count("\n") == 1 and not (tmp_path / "build").exists()
+
+
+def lab_error(capsys, *args) -> str:
+    assert cli.main(["lab", *map(str, args)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("ringgeo: error: ")
+    return captured.err.removeprefix("ringgeo: error: ").strip()
+
+
+def test_lab_student_copy_under_a_file_is_one_line(tmp_path, capsys):
+    blocker = write(tmp_path / "blocker", "a file")
+    for dest in (blocker / "lab.ipynb", blocker / "class" / "lab.ipynb"):
+        assert lab_error(capsys, "--student", dest) == (
+            f"cannot write the student copy to {dest}: {blocker} is a file, not a folder. "
+            "Give a path in a folder you can write to.")
+
+
+def test_lab_student_copy_to_an_unwritable_place_is_one_line(tmp_path, capsys, monkeypatch):
+    # tests run as root, who writes anywhere: stand in for a read-only folder
+    def refuse(nb, fp, **kwargs):
+        raise PermissionError(13, "Permission denied", str(fp))
+
+    monkeypatch.setattr(nbformat, "write", refuse)
+    dest = tmp_path / "lab.ipynb"
+    assert lab_error(capsys, "--student", dest) == (
+        f"cannot write the student copy to {dest}: Permission denied. Give a path in a folder "
+        "you can write to.")
+
+
+def test_lab_student_copy_onto_a_folder_is_refused_even_with_force(tmp_path, capsys):
+    folder = tmp_path / "class.ipynb"
+    folder.mkdir()
+    (folder / "work.txt").write_text("a student's work")
+    for force in ([], ["--force"]):
+        assert lab_error(capsys, "--student", folder, *force).startswith(
+            f"{folder} is a folder, not a notebook file: give a file name")
+    assert (folder / "work.txt").read_text() == "a student's work"
+
+
+@pytest.mark.parametrize("content, pattern", [
+    (b"not json\n", r"is not a Jupyter notebook \(NotJSONError: "),
+    (b"[]", r"is not a Jupyter notebook \(AttributeError: "),
+    (b"{}", r"is not a Jupyter notebook \(ValidationError: "),
+    (b"\xff\xfe\x00binary", r"is not a Jupyter notebook \(UnicodeDecodeError: "),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}',
+     r"the lab notebook has no `solutions` line in its parameters cell"),
+])
+def test_lab_notebook_that_is_not_a_lab_notebook_is_one_line(tmp_path, capsys, content,
+                                                             pattern):
+    teacher = write(tmp_path / "teacher.ipynb", content)
+    message = lab_error(capsys, "--student", tmp_path / "out.ipynb", "--notebook", teacher)
+    assert re.match(rf"{re.escape(str(teacher))}:? {pattern}", message)
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_lab_notebook_that_is_a_folder_is_one_line(tmp_path, capsys):
+    assert lab_error(capsys, "--student", tmp_path / "out.ipynb", "--notebook", tmp_path) == (
+        f"the lab notebook {tmp_path} is a folder: pass the teacher copy "
+        "(notebooks/05_classroom_lab.ipynb).")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    # `ringgeo data info | head -1`: the reader is gone before ringgeo writes
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ringgeo.cli", "data", "info"],
+                              stdout=write_end, stderr=subprocess.PIPE, check=False,
+                              cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr.decode() == ""  # no traceback, no "Exception ignored"
+    assert done.returncode == cli.BROKEN_PIPE == 141
+
+
+def test_broken_pipe_inside_a_command_is_quiet(monkeypatch, capsys):
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = cli.build_parser()
+    parser._subparsers._group_actions[0].choices["data"].set_defaults(func=closed)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main(["data", "info"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("query, pattern", [
+    (19082, r"query 19082 is a number \(int\): ZIP codes are text, so pass lookup\('19082'\); "
+            r"a number loses a ZIP code's leading zeros \(08054 becomes 8054\)"),
+    (8054, r"query 8054 is a number \(int\): ZIP codes are text, so pass lookup\('08054'\)"),
+    (19082.0, r"query 19082.0 is a number \(float\): ZIP codes are text, so pass "
+              r"lookup\('19082'\)"),
+    (np.int64(19082), r"query np\.int64\(19082\) is a number \(int64\): ZIP codes are "
+                      r"text, so pass lookup\('19082'\)"),
+    (np.float64(8054.0), r"query np\.float64\(8054\.0\) is a number \(float64\): ZIP codes "
+                         r"are text, so pass lookup\('08054'\)"),
+    (np.array(["19082"]), r"query is a numpy array of 1 value\(s\): lookup answers one query "
+                          r"at a time: pass one text, lookup\('19082'\), or a \(lat, lon\) "
+                          r"tuple; for several, loop"),
+    (np.array([39.96, -75.27]), r"query is a numpy array of 2 value\(s\): .*\(a point: "
+                                r"lookup\(tuple\(values\)\)\)"),
+    (pd.Series(["19082", "08054"]), r"query is a Series of 2 value\(s\)"),
+    (["19082"], r"query is a list of 1 value\(s\)"),
+    (b"19082", r"query b'19082' is bytes: pass text, lookup\('19082'\)"),
+    (None, r"query None is no query: expected a 5-digit ZIP code, 'City, ST', 'X County, "
+           r"ST', an agency name or a \(lat, lon\) pair; a ZIP code as text: "
+           r"lookup\('19082'\)\."),
+    (True, r"query True is no query"),
+    ({"zip": "19082"}, r"query \{'zip': '19082'\} is a dict: expected a 5-digit ZIP code"),
+    ("  ", r"query '  ' is empty: expected a 5-digit ZIP code"),
+    (1908234, r"query 1908234 is a number \(int\): expected a 5-digit ZIP code"),
+])
+def test_lookup_says_the_type_of_the_query_is_the_problem(query, pattern):
+    import ringgeo
+    from ringgeo.exceptions import QueryError
+    from ringgeo.lookup import _resolve
+
+    with pytest.raises(QueryError, match=f"^{pattern}"):
+        ringgeo.lookup(query)
+    if not isinstance(query, str):  # refused before any table is read
+        with pytest.raises(QueryError, match=f"^{pattern}"):
+            _resolve.check_query(query)

@@ -4,6 +4,7 @@ Each command's deeper behaviour is tested beside its module (test_data, test_par
 test_runner, test_lab); here every command is run once the way a user types it.
 """
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -144,3 +145,16 @@ def test_console_script_is_installed():
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and done.stdout.startswith("ringgeo ")
+
+
+def test_lookup_into_a_closed_pipe_exits_quietly(mirror_dir, tmp_path):
+    # `ringgeo lookup 19082 | head -1`, with head gone before the answer is printed
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ringgeo.cli", *COMMANDS["lookup"]],
+                              stdout=write_end, stderr=subprocess.PIPE, check=False,
+                              cwd=tmp_path, timeout=300)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr.decode()) == (cli.BROKEN_PIPE, "")

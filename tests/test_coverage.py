@@ -237,6 +237,57 @@ def test_tables_shape_order_and_puerto_rico(geo, agencies):
     assert row.at["US", "population"] == 3600 and row.at["US", "partners"] == 3
 
 
+# counts of people and of agencies: whole numbers, so an integer dtype (Int64 where a
+# population can be missing), never float (issue 26: 123,959,758.0)
+PEOPLE = ("population", "pop_covered_min", "pop_covered_max", "pop_covered_min_before",
+          "pop_covered_max_before", "change_min", "change_max")
+AGENCY_COUNTS = ("partners", "police", "sheriffs", "other", "new_partners", "agencies",
+                 "agencies_partnered", "police_agencies", "sheriff_agencies",
+                 "partners_changed")
+
+
+def assert_integer_counts(table, expected):
+    counts = [col for col in table.columns if col in PEOPLE + AGENCY_COUNTS]
+    assert counts == [col for col in table.columns if col in expected]  # all are checked
+    floats = {col: str(table[col].dtype) for col in counts
+              if not pd.api.types.is_integer_dtype(table[col])}
+    assert floats == {}
+    shares = [col for col in table.columns if col.startswith(("share_", "partners_per"))]
+    assert all(table[col].dtype == "float64" for col in shares)
+
+
+def test_every_count_is_an_integer_dtype(geo, agencies):
+    partners = make([BIGCITY, ALPHA_SHERIFF, SMALLTOWN], as_of="2020-10-07")
+    kw = {"geography": geo, "agencies": agencies}
+    table_counts = ("partners", "police", "sheriffs", "population", "pop_covered_min",
+                    "pop_covered_max", "other", "agencies", "agencies_partnered",
+                    "police_agencies", "sheriff_agencies")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SMALLTOWN has no activation date
+        for table in (coverage.by_state(partners, **kw), coverage.by_county(partners, **kw),
+                      coverage.national(partners, **kw)):
+            assert_integer_counts(table, table_counts)
+        line_counts = ("partners", "new_partners", "pop_covered_min", "pop_covered_max")
+        for by in (None, "state"):
+            assert_integer_counts(coverage.timeline(partners, by=by, **kw), line_counts)
+        assert_integer_counts(coverage.timeline(make([SMALLTOWN]), **kw), line_counts)
+    assert_integer_counts(coverage.jurisdiction_change(partners, **kw), PEOPLE)
+    assert_integer_counts(coverage.lower_bound_change(partners, **kw),
+                          ("population", "pop_covered_min_before", "pop_covered_min",
+                           "change_min", "pop_covered_max"))
+
+
+def test_real_counts_are_integer_dtypes(real_partners):
+    row = coverage.national(real_partners)
+    assert_integer_counts(row, tuple(c for c in row.columns if c in PEOPLE + AGENCY_COUNTS))
+    assert str(row.at["US", "pop_covered_min"]) == str(int(row.at["US", "pop_covered_min"]))
+    for table in (coverage.jurisdiction_change(real_partners),
+                  coverage.lower_bound_change(real_partners),
+                  coverage.agency_rule_effects(real_partners)):
+        assert_integer_counts(table, tuple(c for c in table.columns
+                                           if c in PEOPLE + AGENCY_COUNTS))
+
+
 def test_csv_export_round_trips(geo, agencies, tmp_path):
     table = coverage.by_state(make([BIGCITY, ALPHA_SHERIFF]), geography=geo, agencies=agencies)
     path = tmp_path / "states.csv"

@@ -385,7 +385,10 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
         One row, index ``"US"`` (index name ``area``), the columns of
         :func:`by_state` (``partners`` ... ``other``). ``attrs`` as
         :func:`by_state`, plus ``excluded`` (ids of partners outside the 50
-        states and DC).
+        states and DC). Counts of people and agencies are integer columns (``Int64``,
+        ``int64``), as in every coverage table: read one with ``row.at["US", column]``,
+        as a whole row (``row.iloc[0]``) mixes them with the shares and pandas then
+        makes every value of it a float.
 
     Raises
     ------

@@ -29,7 +29,7 @@ from ._data import (
     remainder_police_of,
     source_paths,
 )
-from ._resolve import parse, place_point
+from ._resolve import check_query, parse, place_point
 
 __all__ = ["AGENCY_COLUMNS", "NEAREST_COLUMNS", "NEARBY", "ROLES", "Lookup", "lookup"]
 
@@ -438,7 +438,8 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     Raises
     ------
     QueryError
-        (a :class:`ringgeo.exceptions.ParameterError`) The query is malformed,
+        (a :class:`ringgeo.exceptions.ParameterError`) The query is not text or a
+        pair (``lookup(19082)``: ZIP codes are text, an int loses leading zeros), is malformed,
         matches nothing (an unknown ZIP code, a point outside the United
         States), or matches several places or agencies: the message lists
         the candidates and says how to choose.
@@ -459,6 +460,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     ...
     ringgeo.exceptions.QueryError: 'Springfield' is ambiguous: ...
     """
+    check_query(query)  # before any table is read: lookup(19082) is refused at once
     as_of = params.validate_as_of(as_of)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= 50:
         raise ParameterError(f"`k` was {k!r} but is expected to be a whole number from 0 "

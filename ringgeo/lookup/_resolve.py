@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .._agencymatch import agency_key
@@ -446,17 +447,60 @@ def _resolve_agency(query, text: str, state: str | None, ctx: Context) -> Place:
     return place
 
 
+_EXPECTED = ("expected a 5-digit ZIP code, 'City, ST', 'X County, ST', an agency name or a "
+             "(lat, lon) pair; a ZIP code as text: lookup('19082').")
+
+
+def check_query(query) -> None:
+    """Refuse a query of a type :func:`parse` cannot read, saying what to pass instead.
+
+    A ZIP code is text: the int 8054 was ``08054`` before its leading zero was lost,
+    so a number is refused (with the text it may have been), never padded silently.
+    Only :class:`str` and a ``(lat, lon)`` tuple or list pass.
+
+    Raises
+    ------
+    QueryError
+        Naming the type and the call to make instead.
+    """
+    if isinstance(query, str) or (isinstance(query, (tuple, list)) and len(query) == 2):
+        return
+    kind = "numpy array" if isinstance(query, np.ndarray) else type(query).__name__
+    if isinstance(query, bool) or query is None:
+        raise QueryError(f"query {query!r} is no query: {_EXPECTED}")
+    if isinstance(query, (int, float, np.integer, np.floating)):
+        number = float(query)
+        if not (number.is_integer() and 0 <= number < 100_000):
+            raise QueryError(f"query {query!r} is a number ({kind}): {_EXPECTED}")
+        raise QueryError(f"query {query!r} is a number ({kind}): ZIP codes are text, so pass "
+                         f"lookup('{int(number):05d}'); a number loses a ZIP code's leading "
+                         "zeros (08054 becomes 8054). A point is a (lat, lon) pair.")
+    if isinstance(query, bytes):
+        raise QueryError(f"query {query!r} is bytes: pass text, "
+                         f"lookup({query.decode('utf-8', 'replace')!r}).")
+    if isinstance(query, (np.ndarray, pd.Series, pd.Index, tuple, list)):
+        size = int(np.size(query))
+        point = (" (a point: lookup(tuple(values)))"
+                 if size == 2 and np.ndim(query) == 1 and pd.api.types.is_numeric_dtype(
+                     np.asarray(query)) else "")
+        raise QueryError(f"query is a {kind} of {size} value(s): lookup answers one query "
+                         f"at a time: pass one text, lookup('19082'), or a (lat, lon) tuple"
+                         f"{point}; for several, loop: [lookup(q) for q in queries], each "
+                         "ZIP code as text.")
+    raise QueryError(f"query {query!r} is a {kind}: {_EXPECTED}")
+
+
 def parse(query, ctx: Context, paths: tuple) -> Place:
     """Read a query: a (lat, lon) pair, a code (ZIP code, point, ORI) or a name."""
-    if isinstance(query, (tuple, list)) and len(query) == 2:
+    check_query(query)
+    if isinstance(query, (tuple, list)):
         try:
             lat, lon = float(query[0]), float(query[1])
         except (TypeError, ValueError):
             raise QueryError(f"point {query!r}: expected two numbers (lat, lon).") from None
         return _resolve_point(query, lat, lon, paths)
-    if not isinstance(query, str) or not query.strip():
-        raise QueryError(f"query {query!r}: expected a 5-digit ZIP code, 'City, ST', "
-                          f"'X County, ST', an agency name or a (lat, lon) pair.")
+    if not query.strip():
+        raise QueryError(f"query {query!r} is empty: {_EXPECTED}")
     text = " ".join(query.split())
     place = _parse_code(query, text, ctx, paths)
     return place if place is not None else _parse_name(query, text, ctx, paths)
