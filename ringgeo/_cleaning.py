@@ -115,6 +115,42 @@ def _types_from_name(agency: str) -> tuple[str, str]:
     return "other", "other"
 
 
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def formula_like(value) -> bool:
+    """Whether a spreadsheet opening a CSV holding ``value`` may run it as a formula.
+
+    A value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (the
+    characters of OWASP's "CSV injection" rule), except a run of dashes ("-", "--": a
+    blank). Such values are kept as read and flagged ``formula-like``.
+
+    Examples
+    --------
+    >>> formula_like('=HYPERLINK("http://x", "Police")'), formula_like("-"), formula_like("A")
+    (True, False, False)
+    """
+    text = "" if value is None else str(value)
+    return bool(text) and text[0] in _FORMULA_START and bool(text.strip("- \t\r"))
+
+
+def _formula_fields(out: dict, rec: dict) -> list[tuple[str, str]]:
+    """(field, value) of the record's formula-like values: as cleaned, and as read."""
+    found = []
+    for field in ("partner_id", "agency", "city"):
+        if formula_like(out.get(field)):
+            found.append((field, out[field]))
+    found += [("county_names", name) for name in out["county_names"] if formula_like(name)]
+    for field in ("agency", "agency_type", "jurisdiction_type", "city", "state", "county",
+                  "activated"):
+        raw = rec.get(field)
+        names = out["county_names"]
+        cleaned = out.get(field) if field != "county" else names[0] if len(names) == 1 else None
+        if formula_like(raw) and raw != cleaned:
+            found.append((field + "_raw", raw))
+    return found
+
+
 def dup_key(agency: str, state) -> str:
     name = agency.casefold().replace("\u2019", "'").replace("&", " and ")
     return f"{re.sub(r'[^a-z0-9]+', ' ', name).strip()}|{state}"
@@ -180,6 +216,11 @@ def clean_record(rec: dict, meta: dict, ordinal: int, prefix: str) -> tuple[dict
     out["activated_raw"] = raw_date
     out["activated"], date_flags = _clean_date(raw_date, meta.get("latest_date"))
     flags.extend(date_flags)
+    out["formula_like"] = _formula_fields(out, rec)
+    flags.extend((field, f"formula-like: {value!r} starts with {value[0]!r}, which a "
+                         f"spreadsheet opening a CSV of it may run as a formula; kept as read "
+                         f"(neutralize it when writing a CSV)")
+                 for field, value in out["formula_like"])
     return out, flags
 
 

@@ -14,6 +14,9 @@ One module reads the environment, so a reader finds every switch here:
 ``RINGGEO_FORK_KERNELS``
     ``0`` starts every notebook kernel as a new process, ``1`` forks them for any
     batch (``ringgeo figures``, Linux only).
+``RINGGEO_MAX_FILE_MB``
+    the largest partner file :func:`ringgeo.read_partners` reads, in MiB (default 256;
+    the Atlas export is 3 MiB): a larger file is refused before it is read.
 
 The in-memory caches of the package (tables read once per process) are made with
 :func:`memoized`; :func:`clear_caches` empties every one of them, for tests and for a
@@ -30,7 +33,8 @@ import pathlib
 
 __all__ = [
     "DATA_DIR_ENV", "CACHE_DIR_ENV", "OUTPUT_DIR_ENV", "PARSED_CACHE_ENV", "FORK_KERNELS_ENV",
-    "env_switch", "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
+    "MAX_FILE_MB_ENV", "env_switch", "env_megabytes", "env_path", "absolute_env", "memoized",
+    "on_clear", "clear_caches",
 ]
 
 #: Environment variable naming a local mirror folder of the source files.
@@ -43,6 +47,8 @@ OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
 PARSED_CACHE_ENV = "RINGGEO_PARSED_CACHE"
 #: Environment variable switching forked notebook kernels off (``0``) or always on (``1``).
 FORK_KERNELS_ENV = "RINGGEO_FORK_KERNELS"
+#: Environment variable raising (or lowering) the largest partner file read, in MiB.
+MAX_FILE_MB_ENV = "RINGGEO_MAX_FILE_MB"
 _PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
 
 #: The words an on/off environment variable may take (:func:`env_switch`), any case.
@@ -73,6 +79,47 @@ def env_switch(variable: str) -> bool | None:
     """
     value = os.environ.get(variable, "").strip().lower()
     return True if value in _ON else False if value in _OFF else None
+
+
+def env_megabytes(variable: str, default: int) -> int:
+    """Read a size in MiB from an environment variable; return it in bytes.
+
+    Parameters
+    ----------
+    variable : str
+        The variable's name.
+    default : int
+        The size in bytes when the variable is unset or empty.
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    ValueError
+        The value is not a positive number (the caller turns it into its own error).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["RINGGEO_EXAMPLE_MB"] = "1.5"
+    >>> env_megabytes("RINGGEO_EXAMPLE_MB", 0), env_megabytes("RINGGEO_NOT_SET", 7)
+    (1572864, 7)
+    >>> del os.environ["RINGGEO_EXAMPLE_MB"]
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = float("nan")
+    if not megabytes > 0 or megabytes == float("inf"):
+        raise ValueError(f"{variable}={value!r} is not a size in MiB: give a positive "
+                         f"number (e.g. {variable}=512) or unset it")
+    return int(megabytes * 2**20)
 
 
 def env_path(variable: str) -> pathlib.Path | None:

@@ -48,7 +48,8 @@ _RAW_ORDER = ["agency", "agency_type", "jurisdiction_type", "city", "state", "co
 
 # flag fields/reasons that change values: worth a warning (blanks and duplicates are not)
 _SERIOUS = {"unparseable date", "not a US state", "encoding loss", "shifted fields",
-            "unknown type", "implausible date", "excel serial", "blank agency"}
+            "unknown type", "implausible date", "excel serial", "blank agency", "cut short",
+            "mixed encoding"}
 
 
 def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
@@ -68,6 +69,8 @@ def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
         "kept": len(frame),
         "excluded_by_as_of": {"as_of": None, "count": 0, "undated": 0, "after": 0},
         "flagged": flagged, "dropped": dropped, "duplicates": duplicates,
+        "formula_like": [{"row": r["row"], "partner_id": r["partner_id"], "field": field,
+                          "value": value} for r in rows for field, value in r["formula_like"]],
         "notes": list(meta["notes"]),
     }
     frame.attrs.update(source=label, as_of=None, quality=quality)
@@ -100,7 +103,8 @@ def _find_duplicates(rows: list[dict]) -> tuple[list, list]:
         if len(group) > 1 and group[0]["agency"]:
             duplicates.append({"agency": group[0]["agency"], "state": group[0]["state"],
                                "rows": [g["row"] for g in group],
-                               "partner_ids": [g["partner_id"] for g in group]})
+                               "partner_ids": [g["partner_id"] for g in group],
+                               "rule": "same name"})
             for g in group:
                 others = [f"{o['partner_id']} (row {o['row']})" for o in group if o is not g]
                 flagged.append({"row": g["row"], "partner_id": g["partner_id"],
@@ -172,11 +176,28 @@ def _fresh_copy(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _as_path(path) -> pathlib.Path:
+    """Return ``path`` as a Path; a ParameterError for anything else (None, a number, "")."""
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise ParameterError(
+            f"path was {path!r} ({type(path).__name__}), but is expected to be the path of a "
+            f"partner file, as a str or pathlib.Path (e.g. read_partners('partners.csv'))."
+        ) from None
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text.strip():
+        raise ParameterError(f"path {path!r} is empty: give the path of a partner file "
+                             f"(e.g. read_partners('partners.csv')).")
+    return pathlib.Path(text).expanduser()
+
+
 def _read(path, label: str | None) -> pd.DataFrame:
-    path = pathlib.Path(path).expanduser()
+    path = _as_path(path)
     try:
         info = path.stat()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL character in the path
         info = None
     if info is None or not stat.S_ISREG(info.st_mode):
         _readers.read_records(path)  # raises the InputError that explains the problem
@@ -211,9 +232,13 @@ def read_partners(path) -> pd.DataFrame:
 
     Raises
     ------
+    ParameterError
+        ``path`` is not a path (``None``, a number, an empty string).
     InputError
-        The file does not exist, is empty, is not in a known format, or lacks
-        a required column; the message names the file and what would fix it.
+        The file does not exist, is not a regular file (a folder, a named pipe,
+        a device), is larger than ``RINGGEO_MAX_FILE_MB`` MiB (default 256), is
+        empty, is not in a known format, or lacks a required column; the message
+        names the file and what would fix it.
 
     Warns
     -----
@@ -411,7 +436,48 @@ def _load_partners(source, as_of, link) -> pd.DataFrame:
     linked = linking.link_partners(frame)
     for key, value in frame.attrs.items():
         linked.attrs.setdefault(key, value)
+    _same_agency(linked)
     return linked
+
+
+def _same_agency(frame: pd.DataFrame) -> None:
+    """Flag rows linked to the same FBI agency (``ori``) in the same state as duplicates.
+
+    The rule: two or more rows whose ``ori`` and ``state`` are equal name one agency,
+    whatever their names ("Oviedo Police Department", "Oviedo City Police Department").
+    A group that is already a same-name duplicate only gains its ``ori``; any other group
+    is added to ``duplicates`` (``rule: "same FBI agency"``) and each of its rows flagged
+    ``duplicate`` on the field ``ori``. Kept, never dropped.
+    """
+    quality = frame.attrs.get("quality")
+    if not isinstance(quality, dict) or "ori" not in frame:
+        return
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for row, pid, agency, state, ori in zip(frame["row"].tolist(), frame["partner_id"].tolist(),
+                                            frame["agency"].tolist(), frame["state"].tolist(),
+                                            frame["ori"].tolist()):
+        if isinstance(ori, str) and isinstance(state, str):
+            groups.setdefault((ori, state), []).append((row, pid, agency))
+    by_ids = {frozenset(d["partner_ids"]): d for d in quality.get("duplicates", [])}
+    added = []
+    for (ori, state), group in groups.items():
+        if len(group) < 2:
+            continue
+        ids = [pid for _, pid, _ in group]
+        if frozenset(ids) in by_ids:
+            by_ids[frozenset(ids)]["ori"] = ori
+            continue
+        quality.setdefault("duplicates", []).append(
+            {"agency": group[0][2], "state": state, "rows": [r for r, _, _ in group],
+             "partner_ids": ids, "rule": "same FBI agency", "ori": ori})
+        for i, (row, pid, _) in enumerate(group):
+            others = ", ".join(f"{o} (row {r}: {a!r})" for j, (r, o, a) in enumerate(group)
+                               if j != i)
+            added.append({"row": row, "partner_id": pid, "field": "ori",
+                          "reason": f"duplicate: same FBI agency ({ori}) in {state} as "
+                                    f"{others}; kept: check whether they are one partnership"})
+    if added:
+        quality["flagged"] = sorted(quality.get("flagged", []) + added, key=lambda f: f["row"])
 
 
 # --------------------------------------------------------------------- quality report
@@ -444,7 +510,17 @@ def quality_report(frame, *, kind: str = "dict"):
         ``as_of`` is given, ``undated_included``),
         ``flagged`` (list of ``{row, partner_id, field, reason}``), ``dropped``
         (list of ``{row, partner_id, reason}``), ``duplicates`` (``{agency, state, rows,
-        partner_ids}``) and ``notes``; the linking step may add ``links``.
+        partner_ids, rule}``, ``rule`` being ``"same name"`` or, once linked, ``"same FBI
+        agency"``, with the ``ori``), ``formula_like`` (``{row, partner_id, field,
+        value}``: values a spreadsheet may run as formulas) and ``notes``; the linking
+        step adds ``links``.
+
+        The report describes the file the table was read from. For a table with
+        fewer or more rows than the report kept (a filtered subset, ``frame[mask]``),
+        the dict returned is a copy with a ``subset`` entry (``rows``, ``file_rows``,
+        ``statement``) and a warning: its counts still describe the file, while
+        ``flagged``, ``duplicates`` and ``formula_like`` list only the table's
+        partner ids.
 
     Raises
     ------
@@ -467,6 +543,9 @@ def quality_report(frame, *, kind: str = "dict"):
             "some operations (e.g. concat, merge). Call quality_report on the table that "
             "load_partners or read_partners returned."
         )
+    if isinstance(frame, pd.DataFrame) and len(frame) != report.get("kept", len(frame)):
+        report = _subset_report(frame, report)
+        warn(report["subset"]["statement"])
     if kind == "dict":
         return report
     if kind == "flags":
@@ -481,13 +560,41 @@ def quality_report(frame, *, kind: str = "dict"):
                          f"'flags'.")
 
 
+def _subset_report(frame: pd.DataFrame, report: dict) -> dict:
+    """Return a copy of the report for a table other than the one it was made with."""
+    ids = set(frame["partner_id"].tolist()) if "partner_id" in frame else None
+
+    def mine(pid) -> bool:
+        return ids is None or pid in ids
+
+    out = dict(report)
+    out["flagged"] = [f for f in report.get("flagged", []) if mine(f.get("partner_id"))]
+    out["duplicates"] = [d for d in report.get("duplicates", [])
+                         if ids is None or ids & set(d["partner_ids"])]
+    out["formula_like"] = [f for f in report.get("formula_like", [])
+                           if mine(f.get("partner_id"))]
+    restricted = ("flagged, duplicates and formula_like list only this table's partner ids"
+                  if ids is not None else "the table has no partner_id column, so every list "
+                  "is the file's too")
+    out["subset"] = {
+        "rows": len(frame), "file_rows": report.get("kept"),
+        "statement": (f"this table has {len(frame):,} rows but its quality report kept "
+                      f"{report.get('kept'):,} (a filtered or changed table): the report's "
+                      f"counts (rows_read, partner_rows, kept, dropped, excluded_by_as_of, "
+                      f"links) describe the file {report.get('file')}, not this table; "
+                      f"{restricted}."),
+    }
+    return out
+
+
 def _flag_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
 def _summary_text(q: dict) -> str:
     ex = q["excluded_by_as_of"]
-    lines = [
+    lines = [f"subset:           {q['subset']['statement']}"] if "subset" in q else []
+    lines += [
         f"file:             {q['file']} ({q['format']}, {q['encoding']})",
         f"rows read:        {q['rows_read']:,}",
         f"  partner rows:   {q['partner_rows']:,}",
@@ -508,8 +615,12 @@ def _summary_text(q: dict) -> str:
     lines += [f"  {n:5,}  {field}: {reason}" for (field, reason), n in
               sorted(kinds.items(), key=lambda kv: -kv[1])]
     for dup in q["duplicates"]:
-        lines.append(f"  duplicate: {dup['agency']} ({dup['state']}): "
+        same = f", same FBI agency {dup['ori']}" if dup.get("rule") == "same FBI agency" else ""
+        lines.append(f"  duplicate: {dup['agency']} ({dup['state']}{same}): "
                      f"{', '.join(dup['partner_ids'])}")
+    if q.get("formula_like"):
+        lines.append(f"formula-like:     {len(q['formula_like']):,} value(s) a spreadsheet may "
+                     f"run as formulas (quality_report(frame)['formula_like'])")
     lines += [f"dropped: row {d['row']}: {d['reason']}" for d in q["dropped"]]
     lines += [f"note: {note}" for note in q["notes"]]
     links = q.get("links")

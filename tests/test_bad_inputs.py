@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 import zipfile
@@ -827,3 +828,271 @@ def test_lookup_says_the_type_of_the_query_is_the_problem(query, pattern):
     if not isinstance(query, str):  # refused before any table is read
         with pytest.raises(QueryError, match=f"^{pattern}"):
             _resolve.check_query(query)
+
+
+# ------------------------------------------------------------ 7b. partner files (issue 26)
+def read_in_thread(path, seconds=10):
+    """Read ``path`` in a daemon thread; return the exception raised (fail if it hangs)."""
+    outcome = {}
+
+    def target():
+        try:
+            partners.read_partners(path)
+        except Exception as err:  # noqa: BLE001 (returned to the test)
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"reading {path} hangs"
+    return outcome.get("error")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "partners.csv"
+    os.mkfifo(fifo)
+    try:
+        err = read_in_thread(fifo)
+    finally:  # unblock a reader that did open it, so the thread ends
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert isinstance(err, InputError)
+    assert re.search(r"partners\.csv is a named pipe \(FIFO\).*not a regular file.*Save the "
+                     r"data to a file", str(err))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_endless_device_is_refused_without_reading():
+    err = read_in_thread("/dev/zero")
+    assert isinstance(err, InputError) and "/dev/zero is a character device" in str(err)
+
+
+def test_huge_file_is_refused_before_reading_and_says_how_to_override(tmp_path, monkeypatch):
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as out:
+        out.truncate(300 * 2**20)  # sparse: 300 MiB that take no room on disk
+    start = time.process_time()
+    with pytest.raises(InputError, match=r"huge\.csv is 300\.0 MiB, more than the 256 MiB "
+                                         r".*set RINGGEO_MAX_FILE_MB to a size in MiB"):
+        partners.read_partners(path)
+    assert time.process_time() - start < 1
+    small = write(tmp_path / "small.csv", PLAIN_HEADER + "Aurora Police,Aurora,IL,3/22/2019\n"
+                  * 40)
+    monkeypatch.setenv("RINGGEO_MAX_FILE_MB", "0.001")  # 1 KiB
+    with pytest.raises(InputError, match=r"small\.csv is 0\.0 MiB, more than the 0 MiB"):
+        partners.read_partners(small)
+    monkeypatch.setenv("RINGGEO_MAX_FILE_MB", "lots")
+    with pytest.raises(ParameterError, match=r"RINGGEO_MAX_FILE_MB='lots' is not a size in MiB"):
+        partners.read_partners(small)
+    monkeypatch.setenv("RINGGEO_MAX_FILE_MB", "1")
+    assert len(quiet_read(small)) == 40
+
+
+@pytest.mark.parametrize("path, words", [
+    (None, r"path was None \(NoneType\), but is expected to be the path of a partner file"),
+    (42, r"path was 42 \(int\)"), ("", r"path '' is empty"), ("  ", r"path '  ' is empty"),
+])
+def test_read_partners_of_a_non_path_is_a_parameter_error(path, words):
+    with pytest.raises(ParameterError, match=words):
+        partners.read_partners(path)
+
+
+def zipped(path: pathlib.Path, members: dict, encrypted: bool = False) -> pathlib.Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    if encrypted:  # set the "encrypted" bit where zipfile reads it: local and central headers
+        raw = bytearray(path.read_bytes())
+        for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            raw[raw.find(signature) + offset] |= 1
+        path.write_bytes(bytes(raw))
+    return path
+
+
+def test_encrypted_kmz_is_refused(tmp_path):
+    path = zipped(tmp_path / "locked.kmz", {"doc.kml": kml(placemark())}, encrypted=True)
+    with pytest.raises(InputError, match=r"doc\.kml inside the KMZ is encrypted "
+                                         r"\(password-protected\)"):
+        partners.read_partners(path)
+
+
+def test_kmz_of_several_kml_files_without_doc_kml_is_refused_naming_them(tmp_path):
+    path = zipped(tmp_path / "two.kmz", {"north.kml": kml(placemark()),
+                                         "south.kml": kml(placemark("Elgin Police"))})
+    with pytest.raises(InputError, match=r"without doc\.kml .* holds 2 KML files: north\.kml, "
+                                         r"south\.kml\. ringgeo does not guess"):
+        partners.read_partners(path)
+    one = quiet_read(zipped(tmp_path / "one.kmz", {"layer.kml": kml(placemark())}))
+    assert one["agency"].tolist() == ["Aurora Police Department"]
+    main = quiet_read(zipped(tmp_path / "main.kmz", {"doc.kml": kml(placemark()),
+                                                     "extra.kml": kml(placemark("X"))}))
+    assert main["agency"].tolist() == ["Aurora Police Department"]
+    assert any("other KML file(s) (extra.kml), not read" in note
+               for note in partners.quality_report(main)["notes"])
+
+
+def test_kml_name_keeps_the_text_before_a_nested_element(tmp_path):
+    frame = quiet_read(write(tmp_path / "nested.kml", kml(
+        placemark(name="Aurora <b>Police</b> Department",
+                  description="<div>Active Date: 3/22/2019<br/>City: <i>North</i> Aurora</div>"))))
+    assert frame.loc[0, "agency"] == "Aurora Police Department"
+    assert frame.loc[0, "city"] == "North Aurora"
+    assert frame.loc[0, "activated"] == pd.Timestamp("2019-03-22")
+
+
+def test_entity_declared_outside_the_file_is_refused_not_dropped(tmp_path):
+    path = write(tmp_path / "dtd.kml", kml(placemark(name="Aurora &dept;"),
+                                          doctype='<!DOCTYPE kml SYSTEM "kml.dtd">\n'))
+    with pytest.raises(InputError, match=r"uses the entity '&dept;' at line 4, which is "
+                                         r"declared outside the file"):
+        partners.read_partners(path)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-8"])
+def test_kml_in_utf16_or_after_blank_lines_is_read(tmp_path, codec):
+    text = kml(placemark(name="Peña Police", address="Española, NM")).decode()
+    if codec.startswith("utf-16"):
+        text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    content = ("\r\n" * 300 + text).encode(codec)  # 600 bytes and more before the "<"
+    frame = quiet_read(write(tmp_path / "map.kml", content))
+    assert frame[["agency", "city", "state"]].values.tolist() == [
+        ["Peña Police", "Española", "NM"]]
+    assert frame.loc[0, "row"] == 303  # the <Placemark> line of the file, blank lines counted
+
+
+def test_atlas_cut_inside_its_last_record_is_refused(tmp_path):
+    header = ("AOSNUMBER,City,County,State,Agency,Type of LEA,Summary,Type of Juris,"
+              "Technology,Link 1 Date\n")
+    ring = "AOS1,Aurora,Kane,IL,Aurora Police Department,Police,,Municipal,{},3/22/2019\n"
+    path = write(tmp_path / "cut.csv", header + ring.format("Ring/Neighbors Partnership")
+                 + "AOS2,Elgin,Kane,IL,Elgin Police Department,Pol")
+    with pytest.raises(InputError, match=r"record starting at line 3 has 6 field\(s\), ending "
+                                         r"before the 'Technology' column.*the file ends "
+                                         r"inside this record.*cut short"):
+        partners.read_partners(path)
+    quoted = write(tmp_path / "quoted.csv", header + ring.format("Ring/Neighbors Partnership")
+                   + 'AOS2,Elgin,Kane,IL,Elgin Police Department,Police,"A summary')
+    with pytest.raises(InputError, match=r"record starting at line 3: the file ends inside a "
+                                         r"quoted field .* cut short"):
+        partners.read_partners(quoted)
+
+
+def test_plain_csv_cut_inside_its_last_record_is_flagged(tmp_path):
+    path = write(tmp_path / "cut.csv", PLAIN_HEADER + "Aurora Police,Aurora,IL,3/22/2019\n"
+                 "Elgin Police,Elg")
+    with pytest.warns(UserWarning, match="could not be read as written"):
+        frame = partners.read_partners(path)
+    assert frame["agency"].tolist() == ["Aurora Police", "Elgin Police"]
+    assert flags_of(frame)[(3, "row")].startswith("cut short: the file ends inside this record")
+
+
+def test_mixed_utf8_and_cp1252_rows_are_each_decoded_and_flagged(tmp_path):
+    content = (PLAIN_HEADER + "Peña Police,Aurora,IL,3/22/2019\n").encode("utf-8") + (
+        "Cañon City Police,Cañon City,CO,3/22/2019\n").encode("cp1252")
+    with pytest.warns(UserWarning, match="mixed encoding"):
+        frame = partners.read_partners(write(tmp_path / "mixed.csv", content))
+    assert frame["agency"].tolist() == ["Peña Police", "Cañon City Police"]
+    q = partners.quality_report(frame)
+    assert q["encoding"] == "utf-8 and cp1252"
+    assert flags_of(frame)[(3, "agency")].startswith(
+        "mixed encoding: line 3 is not UTF-8 like the rest of the file, so it was read as "
+        "cp1252, giving 'Cañon City Police'")
+    assert not any(row == 2 for row, _ in flags_of(frame))
+
+
+@pytest.mark.parametrize("extra", ["notes a|b|c|d|e|f", "notes a;b;c;d;e;f",
+                                   '"Agency|Name;Alias|Other|More|Most"'])
+def test_header_holding_pipes_or_semicolons_is_still_comma_delimited(tmp_path, extra):
+    path = write(tmp_path / "list.csv", f"agency,city,state,activated,{extra}\n"
+                 "Aurora Police,Aurora,IL,3/22/2019,x\n")
+    frame = quiet_read(path)
+    assert frame[["agency", "city", "state"]].values.tolist() == [["Aurora Police", "Aurora",
+                                                                   "IL"]]
+
+
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_utf32_is_read(tmp_path, codec):
+    text = PLAIN_HEADER + "Peña Police,Española,NM,3/22/2019\n"
+    frame = quiet_read(write(tmp_path / "u32.csv", text.encode(codec)))
+    assert frame.loc[0, "agency"] == "Peña Police" and frame.loc[0, "city"] == "Española"
+
+
+def test_nul_in_a_name_and_nul_padding_name_their_cause(tmp_path):
+    one = write(tmp_path / "nul.csv", PLAIN_HEADER + "Aur\0ora Police,Aurora,IL,3/22/2019\n")
+    with pytest.raises(InputError, match=r"line 2 holds a NUL character \(byte 0\) in "
+                                         r"'Aur\\x00ora Police") as err:
+        partners.read_partners(one)
+    assert "binary" not in str(err.value)
+    padded = write(tmp_path / "padded.csv", (PLAIN_HEADER + "Aurora Police,Aurora,IL,"
+                                             "3/22/2019\n").encode() + b"\0" * 4096)
+    with pytest.raises(InputError, match=r"ends with 4,096 NUL bytes after its text \(from "
+                                         r"line 3\): zero padding"):
+        partners.read_partners(padded)
+
+
+@pytest.mark.parametrize("page", [
+    "<!DOCTYPE html>\n<html><head><title>Atlas of Surveillance</title></head></html>",
+    '\n\n<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+    "<html>\n<body><table><tr><td>Agency</td></tr></table></body></html>",
+])
+def test_saved_web_page_is_named_as_such(tmp_path, page):
+    with pytest.raises(InputError, match=r"atlas\.csv is an HTML page \(a web page saved "
+                                         r"from the browser\).*CSV export") as err:
+        partners.read_partners(write(tmp_path / "atlas.csv", page))
+    assert "re-export the map as KML" not in str(err.value)
+
+
+def test_formula_like_values_are_kept_and_listed(tmp_path):
+    path = write(tmp_path / "formula.csv", "agency,city,state,activated,county\n"
+                 '"=HYPERLINK(""http://x"",""Police"")",+Aurora,IL,3/22/2019,-2+3\n'
+                 "@SUM(A1),Elgin,IL,=1+1,-\n"
+                 "Joliet Police,Joliet,IL,3/22/2019,Will\n")
+    frame = quiet_read(path)
+    assert frame.loc[0, "agency"] == '=HYPERLINK("http://x","Police")'  # kept as read
+    assert frame.loc[0, "city"] == "+Aurora" and frame.loc[1, "agency"] == "@SUM(A1)"
+    found = {(f["partner_id"], f["field"], f["value"])
+             for f in partners.quality_report(frame)["formula_like"]}
+    assert found == {("CSV-0001", "agency", '=HYPERLINK("http://x","Police")'),
+                     ("CSV-0001", "city", "+Aurora"), ("CSV-0001", "county_names", "-2+3"),
+                     ("CSV-0002", "agency", "@SUM(A1)"), ("CSV-0002", "activated_raw", "=1+1")}
+    assert flags_of(frame)[(2, "city")].startswith("formula-like: '+Aurora' starts with '+'")
+
+
+def test_quality_report_of_a_subset_says_it_describes_the_file(tmp_path):
+    path = write(tmp_path / "list.csv", PLAIN_HEADER + "Aurora Police,Aurora,IL,\n"
+                 "Elgin Police,Elgin,IL,3/22/2019\nJoliet Police,Joliet,IL,\n")
+    frame = quiet_read(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert partners.quality_report(frame) is frame.attrs["quality"]  # the whole table
+    subset = frame[frame["partner_id"] == "CSV-0001"]
+    with pytest.warns(UserWarning, match=r"this table has 1 rows but its quality report kept 3 "
+                                         r"\(a filtered or changed table\).*describe the file"):
+        q = partners.quality_report(subset)
+    assert q["kept"] == 3 and q["subset"]["rows"] == 1 and q["subset"]["file_rows"] == 3
+    assert {f["partner_id"] for f in q["flagged"]} == {"CSV-0001"}
+    assert len(frame.attrs["quality"]["flagged"]) == 2  # the file's report is unchanged
+    with pytest.warns(UserWarning):
+        assert partners.quality_report(subset, kind="text").startswith("subset:")
+
+
+def test_name_variants_of_one_fbi_agency_are_duplicates(tmp_path):
+    path = write(tmp_path / "oviedo.csv", PLAIN_HEADER
+                 + "Oviedo Police Department,Oviedo,FL,3/22/2019\n"
+                 + "Oviedo City Police Department,Oviedo,FL,4/22/2019\n"
+                 + "Aurora Police Department,Aurora,IL,3/22/2019\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = partners.load_partners(path)
+    assert frame["ori"].tolist()[:2] == ["FL0590400", "FL0590400"]
+    q = partners.quality_report(frame)
+    assert q["duplicates"] == [{"agency": "Oviedo Police Department", "state": "FL",
+                                "rows": [2, 3], "partner_ids": ["CSV-0001", "CSV-0002"],
+                                "rule": "same FBI agency", "ori": "FL0590400"}]
+    assert flags_of(frame)[(3, "ori")].startswith(
+        "duplicate: same FBI agency (FL0590400) in FL as CSV-0001 (row 2: 'Oviedo Police "
+        "Department')")
+    assert len(frame) == 3  # flagged, kept
