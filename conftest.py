@@ -4,9 +4,10 @@ Tests never touch the network: when ``RINGGEO_DATA_DIR`` is unset and the
 ``../shared/data`` mirror sits beside the checkout, that folder is used.
 
 Everything a test run writes to a temporary folder (pytest's ``tmp_path``,
-``tempfile`` in doctests, the notebooks' outputs, kernels' scratch files) goes
-into one session folder that is removed when the run ends, so the suite leaves
-nothing behind in the system's temporary directory.
+``tempfile`` in doctests, the notebooks' outputs, kernels' scratch files, the
+parsed-data cache unless a cache folder is set) goes into one session folder
+that is removed when the run ends, so the suite leaves nothing behind in the
+system's temporary directory nor in the user's cache folder.
 """
 
 import os
@@ -31,6 +32,13 @@ os.environ["TMPDIR"] = str(_SESSION_TMP)
 # temporary folder rather than the checkout's output/.
 if not os.environ.get("RINGGEO_OUTPUT_DIR"):
     os.environ["RINGGEO_OUTPUT_DIR"] = str(_SESSION_TMP / "output")
+
+# The parsed-data cache (about 25 tables of a full run) goes to the session folder too,
+# not into the user's cache folder, unless RINGGEO_CACHE_DIR or RINGGEO_TABLE_CACHE_DIR
+# says where (a developer who wants it kept between runs sets one). The downloaded source
+# files are still read from RINGGEO_DATA_DIR or, without a mirror, the user's cache folder.
+if not os.environ.get("RINGGEO_CACHE_DIR") and not os.environ.get("RINGGEO_TABLE_CACHE_DIR"):
+    os.environ["RINGGEO_TABLE_CACHE_DIR"] = str(_SESSION_TMP / "tables")
 
 # A relative folder (the README's `export RINGGEO_DATA_DIR=../shared/data`) is made
 # absolute before any notebook kernel starts in notebooks/ and inherits it.

@@ -7,6 +7,9 @@ One module reads the environment, so a reader finds every switch here:
     see :func:`ringgeo.data.fetch`.
 ``RINGGEO_CACHE_DIR``
     the download cache and the parsed-data cache (default: the user's cache folder).
+``RINGGEO_TABLE_CACHE_DIR``
+    the parsed-data cache alone (default: ``<RINGGEO_CACHE_DIR>/tables``); the test
+    suite points it at its temporary folder.
 ``RINGGEO_OUTPUT_DIR``
     the notebooks' default output folder (:func:`ringgeo.params.validate_output_dir`).
 ``RINGGEO_PARSED_CACHE``
@@ -17,6 +20,11 @@ One module reads the environment, so a reader finds every switch here:
 ``RINGGEO_MAX_FILE_MB``
     the largest partner file :func:`ringgeo.read_partners` reads, in MiB (default 256;
     the Atlas export is 3 MiB): a larger file is refused before it is read.
+``RINGGEO_RAW_CSV``
+    ``1`` writes text cells as they are in every CSV the package writes; by default a
+    cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+    leading apostrophe, so a spreadsheet does not run it as a formula
+    (:func:`ringgeo.tables.safe_csv`).
 
 The in-memory caches of the package (tables read once per process) are made with
 :func:`memoized`; :func:`clear_caches` empties every one of them, for tests and for a
@@ -32,15 +40,17 @@ import os
 import pathlib
 
 __all__ = [
-    "DATA_DIR_ENV", "CACHE_DIR_ENV", "OUTPUT_DIR_ENV", "PARSED_CACHE_ENV", "FORK_KERNELS_ENV",
-    "MAX_FILE_MB_ENV", "env_switch", "env_megabytes", "env_path", "absolute_env", "memoized",
-    "on_clear", "clear_caches",
+    "DATA_DIR_ENV", "CACHE_DIR_ENV", "TABLE_CACHE_DIR_ENV", "OUTPUT_DIR_ENV", "PARSED_CACHE_ENV",
+    "FORK_KERNELS_ENV", "RAW_CSV_ENV", "MAX_FILE_MB_ENV", "env_switch", "env_megabytes",
+    "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
 ]
 
 #: Environment variable naming a local mirror folder of the source files.
 DATA_DIR_ENV = "RINGGEO_DATA_DIR"
 #: Environment variable overriding the download cache folder.
 CACHE_DIR_ENV = "RINGGEO_CACHE_DIR"
+#: Environment variable moving the parsed-data cache alone (see ringgeo.tablecache).
+TABLE_CACHE_DIR_ENV = "RINGGEO_TABLE_CACHE_DIR"
 #: Environment variable naming the notebooks' default output folder (see ringgeo.params).
 OUTPUT_DIR_ENV = "RINGGEO_OUTPUT_DIR"
 #: Environment variable switching the parsed-data cache off (``0``).
@@ -49,7 +59,9 @@ PARSED_CACHE_ENV = "RINGGEO_PARSED_CACHE"
 FORK_KERNELS_ENV = "RINGGEO_FORK_KERNELS"
 #: Environment variable raising (or lowering) the largest partner file read, in MiB.
 MAX_FILE_MB_ENV = "RINGGEO_MAX_FILE_MB"
-_PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, OUTPUT_DIR_ENV)
+#: Environment variable switching off the formula guard of written CSV files (``1``).
+RAW_CSV_ENV = "RINGGEO_RAW_CSV"
+_PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, TABLE_CACHE_DIR_ENV, OUTPUT_DIR_ENV)
 
 #: The words an on/off environment variable may take (:func:`env_switch`), any case.
 _ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -162,7 +174,7 @@ def env_path(variable: str) -> pathlib.Path | None:
 
 
 def absolute_env() -> dict[str, str]:
-    """Rewrite ``RINGGEO_DATA_DIR``, ``_CACHE_DIR`` and ``_OUTPUT_DIR`` as absolute paths.
+    """Rewrite the ``RINGGEO_*_DIR`` variables (data, cache, table cache, output) as absolute paths.
 
     Notebook kernels start in ``notebooks/`` and inherit the environment: a
     relative folder given on the command line (``export RINGGEO_DATA_DIR=../shared/data``

@@ -391,6 +391,13 @@ _KERNELS: set = set()
 _KERNELS_LOCK = threading.Lock()
 
 
+def _curve_available() -> bool:
+    """Whether pyzmq can encrypt the kernel's sockets (libzmq built with CurveZMQ)."""
+    import zmq
+
+    return bool(zmq.has("curve"))
+
+
 def _kernel_manager_class(this_python: bool = True, kernel: "_Kernel | None" = None):
     """Return a kernel manager class for a run's kernel.
 
@@ -432,6 +439,11 @@ def _kernel_manager_class(this_python: bool = True, kernel: "_Kernel | None" = N
         shutdown_wait_time = 1.0
         batch_kernel = kernel  # read by its provisioner (its parent)
         forkable = this_python  # the kernel spec is this Python's ipykernel
+        # CurveZMQ keys for a kernel whose spec says it takes them (ipykernel 7.4 and later;
+        # jupyter_client 8.10 and later, else the setting is ignored): this process and the
+        # kernel talk over loopback TCP, and without keys ipykernel logs "Kernel is running
+        # over TCP without encryption" at every start. "auto" leaves other kernels as they are.
+        transport_encryption = "auto" if _curve_available() else "disabled"
 
         @default("kernel_spec_manager")
         def _default_kernel_spec_manager(self):
@@ -729,9 +741,6 @@ def _execute(run: Run, source: str, output_dir: Path, build_dir: Path, kernel_na
     kernel.log.write_bytes(b"")  # this run's, not the last one's
     engine = {"kernel_manager_class": _kernel_manager_class(this_python=not kernel_name,
                                                             kernel=kernel)}
-    # The kernel talks to this process over loopback TCP; its start-up warning about
-    # that, printed once per notebook, only buries the progress bar.
-    engine["extra_arguments"] = ["--IPKernelApp.log_level=ERROR"]
     clock = _Clock(timeout)
     if timeout is not None:
         engine["timeout_func"] = clock.cell_timeout  # nbclient's, per cell

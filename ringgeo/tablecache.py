@@ -8,7 +8,7 @@ fastparquet, which leaves pandas' string storage alone: with pyarrow installed,
 pandas 3 stores every ``str`` column in pyarrow, which changes results such as
 tuple aggregations and slows ``isin``) in ``<cache folder>/tables``
 (:func:`ringgeo.data.cache_dir`, set by ``RINGGEO_CACHE_DIR``; never the data mirror,
-which may be read-only). A later
+which may be read-only), or in ``RINGGEO_TABLE_CACHE_DIR`` when that is set. A later
 call, in any process, reads the file instead of building the table again.
 
 It never serves a stale table. A file is named by the sha256 of everything the
@@ -66,7 +66,14 @@ import warnings
 from typing import Callable
 
 from . import data
-from ._config import PARSED_CACHE_ENV, env_switch, memoized, on_clear
+from ._config import (
+    PARSED_CACHE_ENV,
+    TABLE_CACHE_DIR_ENV,
+    env_path,
+    env_switch,
+    memoized,
+    on_clear,
+)
 from ._frames import without_attrs
 from ._version import __version__
 
@@ -102,8 +109,12 @@ def enabled() -> bool:
 
 
 def folder() -> pathlib.Path:
-    """Return the folder of the stored tables: ``<ringgeo.data.cache_dir()>/tables``."""
-    return data.cache_dir() / "tables"
+    """Return the folder of the stored tables.
+
+    ``RINGGEO_TABLE_CACHE_DIR`` if set, otherwise ``<ringgeo.data.cache_dir()>/tables``.
+    """
+    override = env_path(TABLE_CACHE_DIR_ENV)
+    return override if override is not None else data.cache_dir() / "tables"
 
 
 # ------------------------------------------------------------------ the key

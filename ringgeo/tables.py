@@ -6,23 +6,29 @@ The notebooks call these functions and write what they return:
   state and year of activation;
 - :func:`ranked`: ``table1`` (notebook 03), a coverage table ranked by one
   metric, with the published columns in the published order;
-- :func:`map_title`: the default headline of a map (notebook 02).
+- :func:`map_title`: the default headline of a map (notebook 02);
+- :func:`write_csv`: every CSV file the package writes (the notebooks' tables,
+  ``ringgeo lookup --csv``), through :func:`safe_csv`: a text cell a
+  spreadsheet would run as a formula gets a leading apostrophe.
 
 Their columns are documented in the README ("Output tables").
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from . import params
+from ._config import RAW_CSV_ENV, env_switch
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
 from .metrics import METRICS
 from .states import state_name
 
 __all__ = ["UNKNOWN_YEAR", "TABLE1_COLUMNS", "TABLE1_DECIMALS", "partners_by_state_year",
-           "ranked", "map_title"]
+           "ranked", "map_title", "FORMULA_STARTS", "safe_csv", "write_csv"]
 
 #: Column of :func:`partners_by_state_year` counting partnerships without an
 #: activation date.
@@ -197,3 +203,111 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
     else:
         where = "by county" if state is None else f"by county, {state_name(state)}"
     return f"{METRICS[metric].label}, {where}"
+
+
+# ------------------------------------------------------------------ CSV files
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP,
+#: "CSV Injection"): a text cell starting with one of them is written after an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A plain number written as text (``-3.5``, ``+1e3``): a spreadsheet reads it as that
+#: number, never as a formula, so it is left alone.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _neutral(value):
+    if (isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and not _PLAIN_NUMBER.match(value)):
+        return "'" + value
+    return value
+
+
+def _neutral_values(values: pd.Index | pd.Series):
+    if isinstance(values, pd.MultiIndex):
+        return values.set_levels([_neutral_values(level) for level in values.levels])
+    if not (pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)
+            or isinstance(values.dtype, pd.CategoricalDtype)):
+        return values  # numbers, dates, booleans: never a formula
+    return values.map(_neutral) if isinstance(values, pd.Index) else \
+        values.astype(object).map(_neutral)
+
+
+def safe_csv(frame: pd.DataFrame, raw: bool | None = None) -> pd.DataFrame:
+    """Return ``frame`` with every text cell a spreadsheet would run as a formula made inert.
+
+    A text cell (values, index labels and column names) starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, as OWASP's
+    guidance on CSV injection advises: a partner file's agency named
+    ``=HYPERLINK(...)`` is shown as text by Excel or LibreOffice, not run. Numbers
+    are never changed, neither in number columns nor written as text (``-3.5``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table to write.
+    raw : bool, optional
+        True returns ``frame`` unchanged. Default: ``RINGGEO_RAW_CSV`` (``1`` for raw
+        values), else False.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the guarded cells (``frame`` itself is left alone), or ``frame``
+        when nothing needs a guard or ``raw`` is on.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"agency": ["=1+2", "-Aurora", "Aurora"],
+    ...                       "text_number": ["-3.5", "@x", "+1"], "x": [-3.5, 0.0, 1.0]})
+    >>> safe_csv(frame)
+         agency text_number    x
+    0     '=1+2        -3.5 -3.5
+    1  '-Aurora         '@x  0.0
+    2    Aurora          +1  1.0
+    >>> safe_csv(frame, raw=True) is frame
+    True
+    """
+    if raw is None:
+        raw = bool(env_switch(RAW_CSV_ENV))
+    if raw:
+        return frame
+    out = frame.copy(deep=False)
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        guarded = _neutral_values(column)
+        if guarded is not column:
+            out.isetitem(position, guarded.to_numpy(dtype=object))
+    out.index = _neutral_values(out.index)
+    out.columns = _neutral_values(out.columns)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path_or_buf, *, raw: bool | None = None, **kwargs) -> None:
+    """Write ``frame`` as CSV with its formula-like text cells guarded (:func:`safe_csv`).
+
+    The one way ringgeo writes a CSV file: the notebooks' tables and
+    ``ringgeo lookup --csv`` go through it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path_or_buf : str, path or file-like
+        Where to write, as :meth:`pandas.DataFrame.to_csv` takes it.
+    raw : bool, optional
+        True writes text cells as they are; default: ``RINGGEO_RAW_CSV``.
+    **kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv` (``index=False``, ...).
+
+    Examples
+    --------
+    >>> import io
+    >>> import pandas as pd
+    >>> out = io.StringIO()
+    >>> write_csv(pd.DataFrame({"name": ["=cmd()"], "n": [-1]}), out, index=False)
+    >>> print(out.getvalue().strip())
+    name,n
+    '=cmd(),-1
+    """
+    safe_csv(frame, raw=raw).to_csv(path_or_buf, **kwargs)

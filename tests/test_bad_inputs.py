@@ -9,7 +9,9 @@ on the row. Grouped as the issue lists them:
 3. silent wrong results (odd dates, blank agency, ``as_of``, YAML dates);
 4. errors that say what happened (encodings, long fields, cache, folders, Ctrl-C);
 5. one set of validators for the notebooks and the plot API;
-6. noise (progress bars, kernel chatter, temp folders, file names).
+6. noise (progress bars, kernel chatter, temp folders, file names);
+7. issue 26: formula cells in written CSV files, repeated partner ids, a clone
+   folder named ``ringgeo`` beside the working folder.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pooch
 import pytest
+import test_coverage  # the crafted coverage fixtures (tests/ is on sys.path under pytest)
 import yaml
 
 from ringgeo import _cleaning, _readers, cli, data, params, partners, plot, runner
@@ -92,15 +95,16 @@ def test_relative_data_dir_is_resolved_against_the_current_folder(mirror_dir, tm
     assert path.is_absolute()
 
 
-def test_absolute_env_rewrites_the_three_folders(tmp_path, monkeypatch):
+def test_absolute_env_rewrites_the_four_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PWD", raising=False)
     for name, value in (("RINGGEO_DATA_DIR", "../shared/data"), ("RINGGEO_CACHE_DIR", "c"),
-                        ("RINGGEO_OUTPUT_DIR", "~/out")):
+                        ("RINGGEO_TABLE_CACHE_DIR", "t"), ("RINGGEO_OUTPUT_DIR", "~/out")):
         monkeypatch.setenv(name, value)
     resolved = data.absolute_env()
     assert resolved == {"RINGGEO_DATA_DIR": str(tmp_path.parent / "shared" / "data"),
                         "RINGGEO_CACHE_DIR": str(tmp_path / "c"),
+                        "RINGGEO_TABLE_CACHE_DIR": str(tmp_path / "t"),
                         "RINGGEO_OUTPUT_DIR": str(pathlib.Path.home() / "out")}
     assert all(os.environ[k] == v for k, v in resolved.items())
 
@@ -582,11 +586,36 @@ def test_two_jobs_print_no_kernel_interrupt_lines(tmp_path, capfd):
     assert captured.err == ""
 
 
+@pytest.mark.parametrize("fork", ["0", "1"])
+def test_kernels_start_without_the_unencrypted_tcp_warning(tmp_path, capfd, monkeypatch, fork):
+    # ipykernel 7.4 logs "Kernel is running over TCP without encryption" at every start
+    # unless the manager hands it CurveZMQ keys; the runner does, for new and forked kernels
+    monkeypatch.setenv("RINGGEO_FORK_KERNELS", fork)
+    make_notebook(tmp_path / "nb.ipynb", "output_dir = 'x'", "print('ran')")
+    batch = write(tmp_path / "runs.yaml", "runs:\n  - {notebook: nb.ipynb, name: quiet}\n")
+    runner.run_batch(batch, output_dir=tmp_path / "out", build_dir=tmp_path / "build",
+                     progress=False)
+    captured = capfd.readouterr()
+    log = tmp_path / "build" / "quiet.log"
+    printed = captured.err + captured.out + (log.read_text() if log.exists() else "")
+    assert "without encryption" not in printed and captured.err == ""
+
+
 def test_tests_write_temporary_files_in_the_session_folder():
     # the root conftest points tempfile (and the kernels' TMPDIR) at a folder it removes
     here = pathlib.Path(tempfile.gettempdir())
     assert here.name.startswith("ringgeo-pytest-") and os.environ["TMPDIR"] == str(here)
     assert pathlib.Path(os.environ["RINGGEO_OUTPUT_DIR"]).is_relative_to(here)
+
+
+def test_tests_write_parsed_tables_in_the_session_folder():
+    # not into the user's cache folder (platformdirs') when no cache folder is set
+    from ringgeo import tablecache
+
+    if os.environ.get("RINGGEO_CACHE_DIR"):
+        pytest.skip("RINGGEO_CACHE_DIR is set: the parsed-data cache goes where it says")
+    here = pathlib.Path(tempfile.gettempdir())
+    assert tablecache.folder() == here / "tables"
 
 
 @pytest.mark.parametrize("name, stem", [
@@ -1096,3 +1125,172 @@ def test_name_variants_of_one_fbi_agency_are_duplicates(tmp_path):
         "duplicate: same FBI agency (FL0590400) in FL as CSV-0001 (row 2: 'Oviedo Police "
         "Department')")
     assert len(frame) == 3  # flagged, kept
+
+
+# ----------------------------------------------- 7c. written files, repeated ids (issue 26)
+# ============================================================ 7. hostile cells, repeated ids
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+3", "@SUM(A1)", "\tTab", "\rCR",
+            "=1", "-cmd|' /C calc'!A0"]
+
+
+def test_formula_cells_get_an_apostrophe_and_numbers_stay():
+    from ringgeo import tables
+
+    frame = pd.DataFrame({
+        "agency": FORMULAS,
+        "city": pd.array(["Aurora", None, "a=b", "-3.5", "+12", "1e-3", "-.5", "-"],
+                         dtype="string"),
+        "x": [-3.5, -1.0, 0.0, 2.0, -0.25, 1e-9, -7.0, 3.0],
+        "n": pd.array([-3, None, 0, 1, 2, 3, 4, 5], dtype="Int64"),
+        "kind": pd.Categorical(["=a", "b", "=a", "b", "b", "b", "b", "@c"]),
+    })
+    before = frame.copy()
+    safe = tables.safe_csv(frame)
+    assert safe["agency"].tolist() == ["'" + f for f in FORMULAS]
+    # text that is a plain number, text with "=" inside, and a blank stay as they are
+    city = safe["city"].tolist()
+    assert pd.isna(city[1]) and city[:1] + city[2:7] == ["Aurora", "a=b", "-3.5", "+12", "1e-3",
+                                                         "-.5"]
+    assert safe["city"].iloc[7] == "'-"
+    assert safe["kind"].tolist() == ["'=a", "b", "'=a", "b", "b", "b", "b", "'@c"]
+    pd.testing.assert_series_equal(safe["x"], frame["x"])
+    pd.testing.assert_series_equal(safe["n"], frame["n"])
+    pd.testing.assert_frame_equal(frame, before)  # the caller's table is left alone
+
+
+def test_formula_index_labels_and_headers_are_guarded(tmp_path):
+    import csv
+
+    from ringgeo import tables
+
+    frame = pd.DataFrame({"=col": [1.5, -2.0]}, index=pd.Index(["@home", "IL"], name="state"))
+    path = tmp_path / "t.csv"
+    tables.write_csv(frame, path)
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows == [["state", "'=col"], ["'@home", "1.5"], ["IL", "-2.0"]]
+    two = frame.set_index(pd.MultiIndex.from_tuples([("+a", 1), ("b", -2)], names=["k", "i"]))
+    assert tables.safe_csv(two).index.tolist() == [("'+a", 1), ("b", -2)]
+
+
+def test_raw_csv_switch_writes_values_as_they_are(tmp_path, monkeypatch):
+    from ringgeo import tables
+
+    frame = pd.DataFrame({"agency": ["=1+2"], "x": [-3.5]})
+    monkeypatch.setenv("RINGGEO_RAW_CSV", "1")
+    tables.write_csv(frame, tmp_path / "raw.csv", index=False)
+    assert (tmp_path / "raw.csv").read_text().splitlines() == ["agency,x", "=1+2,-3.5"]
+    # the parameter wins over the variable
+    tables.write_csv(frame, tmp_path / "safe.csv", index=False, raw=False)
+    assert (tmp_path / "safe.csv").read_text().splitlines()[1] == "'=1+2,-3.5"
+    monkeypatch.delenv("RINGGEO_RAW_CSV")
+    tables.write_csv(frame, tmp_path / "default.csv", index=False)
+    assert (tmp_path / "default.csv").read_text().splitlines()[1] == "'=1+2,-3.5"
+
+
+def test_lookup_csv_output_guards_formula_cells(capsys, monkeypatch):
+    import importlib
+    import types
+
+    lookup_module = importlib.import_module("ringgeo.lookup")
+    frame = pd.DataFrame({"section": ["serves"], "agency": ["=HYPERLINK(\"http://x\")"],
+                          "state": ["@PA"], "activated": [pd.Timestamp("2019-06-28")],
+                          "distance_km": [-0.5]})
+    answer = types.SimpleNamespace(to_frame=lambda: frame.copy(), credit="GeoNames")
+    monkeypatch.setattr(lookup_module, "lookup", lambda *args, **kwargs: answer)
+    assert cli.main(["lookup", "19082", "--csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "serves,\"'=HYPERLINK(\"\"http://x\"\")\",'@PA,2019-06-28,-0.5"
+    monkeypatch.setenv("RINGGEO_RAW_CSV", "1")
+    assert cli.main(["lookup", "19082", "--csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("serves,\"=HYPERLINK(")
+
+
+def test_every_csv_the_package_writes_goes_through_the_guard():
+    root = pathlib.Path(__file__).resolve().parent.parent
+    files = [p for p in (root / "ringgeo").rglob("*.py") if p.name != "tables.py"]
+    files += sorted((root / "notebooks").glob("*.ipynb"))
+    writers = [f"{p.relative_to(root)}" for p in files
+               if re.search(r"\.to_csv\(", p.read_text(encoding="utf-8"))]
+    assert writers == []  # ringgeo.tables.write_csv, never DataFrame.to_csv
+
+
+# the crafted Census cells and agencies of test_coverage.py, as fixtures here too
+geo = test_coverage.geo
+agencies = test_coverage.agencies
+
+
+def _coverage_case():
+    sheriff = ("S1", "sheriff", "county", "TX", ["48001"], None, "2019-03-02")
+    return test_coverage.make, test_coverage.BIGCITY, sheriff
+
+
+def test_repeated_partner_rows_count_once_with_a_warning(geo, agencies):
+    from ringgeo import coverage
+
+    make, bigcity, sheriff = _coverage_case()
+    once = coverage.by_state(make([bigcity, sheriff]), geography=geo, agencies=agencies)
+    with pytest.warns(UserWarning, match=r"^2 partner_id\(s\) appear on more than one identical "
+                                         r"row, each counted once: P1, S1\.$"):
+        twice = coverage.by_state(make([bigcity, sheriff, bigcity, sheriff, sheriff]),
+                                  geography=geo, agencies=agencies)
+    pd.testing.assert_frame_equal(twice, once)
+    assert twice.loc["TX", "partners"] == 2
+    with pytest.warns(UserWarning, match="P1"):
+        national = coverage.national(make([bigcity, bigcity]), geography=geo, agencies=agencies)
+    assert national.loc["US", "partners"] == 1
+    with pytest.warns(UserWarning, match="P1"):
+        line = coverage.timeline(make([bigcity, bigcity]), freq="Y", geography=geo,
+                                 agencies=agencies)
+    assert line["partners"].iloc[-1] == 1
+
+
+def test_one_partner_id_on_different_records_is_an_error(geo, agencies):
+    from ringgeo import coverage
+
+    make, bigcity, sheriff = _coverage_case()
+    moved = ("P1", "police", "municipal", "TX", ["48001"], "4800200", "2019-01-15")
+    other = ("S1", "sheriff", "county", "TX", ["48003"], None, "2019-03-02")
+    with pytest.raises(InputError, match=r"^2 partner_id\(s\) name different records: P1, S1\. "
+                                         r"Each partnership needs its own partner_id"):
+        coverage.by_county(make([bigcity, sheriff, moved, other]), geography=geo,
+                           agencies=agencies)
+
+
+def _installed_from_this_checkout() -> bool:
+    import importlib.metadata
+    import json
+    import urllib.parse
+    import urllib.request
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for dist in importlib.metadata.distributions(name="ringgeo"):  # not the checkout's egg-info
+        url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+        if url.startswith("file:"):
+            path = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+            return pathlib.Path(path).resolve() == root
+    return False
+
+
+def test_a_clone_folder_named_ringgeo_does_not_shadow_the_install(tmp_path):
+    # `git clone` makes a folder `ringgeo/` holding `ringgeo/` (the package) and `data/`; a
+    # python started beside it found that folder first, as a namespace package, when the
+    # editable install was an import hook: "cannot import name 'OUTPUT_DIR_ENV' from
+    # 'ringgeo.data' (unknown location)". The install now puts the checkout on sys.path
+    # (pyproject.toml: package-dir), where the real package wins over a namespace folder.
+    if not _installed_from_this_checkout():
+        pytest.skip("ringgeo is not installed (pip install -e .) from this checkout")
+    clone = tmp_path / "ringgeo"
+    (clone / "ringgeo").mkdir(parents=True)
+    (clone / "data").mkdir()
+    write(clone / "ringgeo" / "data.py", "OUTPUT_DIR_ENV = 'not the installed one'\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # as a user runs it
+    done = subprocess.run(
+        [sys.executable, "-c", "import ringgeo.data, ringgeo; "
+                               "print(ringgeo.__file__); print(ringgeo.data.OUTPUT_DIR_ENV)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    where, variable = done.stdout.split()
+    root = pathlib.Path(__file__).resolve().parent.parent
+    assert pathlib.Path(where) == root / "ringgeo" / "__init__.py"
+    assert variable == "RINGGEO_OUTPUT_DIR"
+

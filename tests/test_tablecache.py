@@ -33,6 +33,7 @@ AS_OF_DATES = ("2018-12-31", "2019-08-28", "2020-10-07")
 def cache(tmp_path, monkeypatch):
     """An empty cache folder, switched on, with no table held in the process."""
     monkeypatch.setenv("RINGGEO_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("RINGGEO_TABLE_CACHE_DIR", raising=False)  # the suite's (conftest)
     monkeypatch.delenv(tablecache.ENV, raising=False)
     tablecache._MEMO.clear()
     yield tmp_path / "tables"

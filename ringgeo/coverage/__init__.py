@@ -23,7 +23,9 @@ Every measure is defined in ``docs/methodology.md``; in short:
   2019 total.
 
 The tables have a named index and a fixed column order, so
-``table.to_csv(path)`` writes a clean file for a newsroom.
+``ringgeo.tables.write_csv(table, path)`` writes a clean file for a newsroom (a
+text cell a spreadsheet would run as a formula is guarded; see
+:func:`ringgeo.tables.safe_csv`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import geography as geo
 from .._config import memoized
 from .._rowchecks import require_columns
-from ..exceptions import InputError, ParameterError
+from ..exceptions import InputError, ParameterError, warn
 from ..geography import source_paths
 from . import _cells
 
@@ -98,8 +98,44 @@ def prepare(partners) -> pd.DataFrame:
     if bad.any():
         raise InputError(f"partner {frame.loc[bad, 'partner_id'].iloc[0]}: field state is "
                          f"blank; every partner needs a USPS state code.")
+    frame = _once_per_id(frame)
     frame.attrs["as_of"] = as_of
     return frame
+
+
+#: What a record of the prepared table is, for telling a repeated row from a conflict.
+_RECORD = ("agency_type", "jurisdiction_type", "state", "counties", "muni", "activated", "ori",
+           "agency")
+
+
+def _once_per_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per ``partner_id`` (docs/methodology.md#counting-partners).
+
+    A row repeated whole (the same partnership pasted or concatenated twice) counts
+    once, with a warning naming the ids; one id on records that differ is an
+    :class:`InputError` naming them, since which record is right cannot be told.
+    """
+    ids = frame["partner_id"]
+    repeated = ids.duplicated(keep=False) & ids.notna()
+    if not repeated.any():
+        return frame
+    rows = frame.loc[repeated, ["partner_id", *_RECORD]].astype(str).drop_duplicates()
+    conflicting = sorted(set(rows.loc[rows["partner_id"].duplicated(), "partner_id"]))
+    if conflicting:
+        raise InputError(
+            f"{len(conflicting)} partner_id(s) name different records: "
+            f"{_listed(conflicting)}. Each partnership needs its own partner_id; fix or drop "
+            f"the repeated rows before computing coverage.")
+    names = sorted(set(ids[repeated]))
+    warn(f"{len(names)} partner_id(s) appear on more than one identical row, each counted "
+         f"once: {_listed(names)}.")
+    keep = ~ids.duplicated() | ids.isna()
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def _listed(ids: list, most: int = 10) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def prepare_empty() -> pd.DataFrame:

@@ -40,6 +40,7 @@ import types
 import pandas as pd
 
 from ..exceptions import QueryError
+from ..tables import write_csv
 from ._answer import AGENCY_COLUMNS, NEARBY, NEAREST_COLUMNS, ROLES, Lookup, lookup
 
 __all__ = [
@@ -72,7 +73,7 @@ def _cli(args) -> int:
         frame = result.to_frame()
         frame["activated"] = [("" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}")
                               for v in frame["activated"]]
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        write_csv(frame, sys.stdout, index=False, lineterminator="\n")
         sys.stdout.write(f"# Sources: {result.credit}\n")
     else:
         print(repr(result))
