@@ -41,7 +41,7 @@ from .exceptions import InputError
 
 __all__ = ["CONTRACT_COLUMNS", "REGIONAL_COLUMNS", "ALIAS_COLUMNS", "COUNTY_CHECK_COLUMNS",
            "read_contracts", "read_regional", "read_aliases", "read_contract_counties",
-           "in_force", "contracts_in_force", "regional_in_force"]
+           "in_force", "contracts_in_force", "regional_in_force", "contract_geoids"]
 
 #: Columns of ``contract_policing.csv``.
 CONTRACT_COLUMNS = ("muni_geoid", "muni_name", "state", "county_fips", "agency_ori",
@@ -305,6 +305,12 @@ def contracts_in_force(day: str) -> pd.DataFrame:
     """Return the package's contract rows in force on ``day`` (cached per day)."""
     table = read_contracts()
     return table.loc[in_force(table, day)].reset_index(drop=True)
+
+
+@memoized(maxsize=1)
+def contract_geoids() -> frozenset:
+    """Return the municipalities the package's contract table names, on any date (cached)."""
+    return frozenset(read_contracts()["muni_geoid"])
 
 
 @memoized(maxsize=1)

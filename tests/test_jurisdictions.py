@@ -91,7 +91,8 @@ def curated(monkeypatch):
 
     monkeypatch.setattr(_policing, "contracts_in_force", in_force("contracts"))
     monkeypatch.setattr(_policing, "regional_in_force", in_force("regional"))
-    monkeypatch.setattr(_policing, "read_contracts", lambda: tables["contracts"])
+    monkeypatch.setattr(_policing, "contract_geoids",
+                        lambda: frozenset(tables["contracts"]["muni_geoid"]))
 
     def use(**given):
         tables.update(given)

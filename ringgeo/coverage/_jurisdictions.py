@@ -135,7 +135,7 @@ def _arrangements(units: dict, county_agency: dict, day: str) -> dict:
     from an FBI contract unit: the table knows when its contract began and ended.
     """
     found = {}
-    curated = set(_policing.read_contracts()["muni_geoid"])
+    curated = _policing.contract_geoids()
     for geoid, (unit, _, counties) in units.items():
         if geoid in curated:
             continue
