@@ -296,8 +296,8 @@ def load_demographics() -> pd.DataFrame:
     (3221, 3143)
     >>> int(demo.loc[~demo["puerto_rico"], "population_2020"].sum())
     331449281
-    >>> demo.loc["09005", ["rucc", "rucc_fips"]].tolist()  # Litchfield, CT
-    [4, '09160']
+    >>> int(demo.at["09005", "rucc"]), demo.at["09005", "rucc_fips"]  # Litchfield, CT
+    (4, '09160')
     """
     paths = [str(data.fetch(name)) for name in SOURCE_FILES]
     return tablecache.cached("demographics", {}, lambda: read_demographics(*paths),

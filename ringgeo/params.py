@@ -467,8 +467,8 @@ def validate_base(base) -> str:
     --------
     >>> validate_base(2020)
     '2020'
-    >>> validate_base("2010")
+    >>> validate_base("2010")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ringgeo.exceptions.ParameterError: base was '2010' but is expected to be one of '2019' ...
+    ringgeo.exceptions.ParameterError: base was '2010' but is expected to be one of '2019', '2020' ...
     """
     return check_base(base)
