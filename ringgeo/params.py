@@ -469,6 +469,6 @@ def validate_base(base) -> str:
     '2020'
     >>> validate_base("2010")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ringgeo.exceptions.ParameterError: base was '2010' but is expected to be one of '2019', '2020' ...
+    ringgeo.exceptions.ParameterError: base was '2010' but is expected to be one of '2019', ...
     """
     return check_base(base)

@@ -47,7 +47,7 @@ def check_base(base) -> str:
     '2020'
     >>> check_base("2021")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ringgeo.exceptions.ParameterError: base was '2021' but is expected to be one of '2019', '2020' ...
+    ringgeo.exceptions.ParameterError: base was '2021' but is expected to be one of '2019', ...
     """
     text = str(base) if isinstance(base, (str, int)) and not isinstance(base, bool) else None
     if text not in POPULATION_BASES:
