@@ -31,8 +31,10 @@ _EXPORTS = {
     "load_mcd_place_overlaps": "geography",
     "link_partners": "linking",
     "load_agencies": "agencies",
+    "load_demographics": "demographics",
 }
-_SUBMODULES = ("data", "states", "partners", "geography", "linking", "agencies", "postal",
+_SUBMODULES = ("data", "states", "partners", "geography", "demographics", "linking",
+               "agencies", "postal",
                "lookup", "coverage", "plot",
                "runner", "params", "exceptions", "cli", "tables", "lab")
 

@@ -24,6 +24,7 @@ import numpy as np
 from ._cleaning import FIRST_YEAR
 from ._config import OUTPUT_DIR_ENV, env_path
 from .classes import SCHEMES
+from .coverage._inputs import check_base
 from .exceptions import ParameterError
 from .metrics import METRICS  # the columns a map or ranking can show
 from .partners import SNAPSHOT_DATES, as_timestamp
@@ -457,3 +458,17 @@ def validate_top(top) -> int:
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ParameterError(f"`top` was {top!r} but is expected to be a whole number >= 1.")
     return top
+
+
+def validate_base(base) -> str:
+    """Return the population base, ``"2019"`` or ``"2020"`` (see :func:`ringgeo.coverage.by_state`).
+
+    Examples
+    --------
+    >>> validate_base(2020)
+    '2020'
+    >>> validate_base("2010")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ringgeo.exceptions.ParameterError: base was '2010' but is expected to be one of '2019', ...
+    """
+    return check_base(base)

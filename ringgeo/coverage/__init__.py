@@ -6,7 +6,9 @@ Four tables, all built on the *linked* partner table
 * :func:`by_state` and :func:`by_county`: partners, partners per 100,000
   residents, and the population covered by a partnered agency, as a range;
 * :func:`national`: the same measures for the 50 states and DC in one row;
-* :func:`timeline`: cumulative partners and covered population over time.
+* :func:`timeline`: cumulative partners and covered population over time;
+* :func:`composition`, :func:`rates`, :func:`partnership_model`: who lives under a
+  partnered police (race, ethnicity, poverty, urban/rural; county level).
 
 Every measure is defined in ``docs/methodology.md``; in short:
 
@@ -30,6 +32,19 @@ text cell a spreadsheet would run as a formula is guarded; see
 
 from __future__ import annotations
 
+from ._composition import (
+    COMPOSITION_COLUMNS,
+    GROUPS,
+    MODEL_TERMS,
+    RATE_CLASSES,
+    RATE_COLUMNS,
+    composition,
+    county_table,
+    partnership_model,
+    rates,
+    wilson,
+)
+from ._inputs import POPULATION_BASES
 from ._jurisdictions import BASES, JURISDICTION_COLUMNS, contract_units, jurisdictions
 from ._stats import (
     AGENCY_COLUMNS,
@@ -51,4 +66,6 @@ __all__ = ["COLUMNS", "AGENCY_COLUMNS", "FREQUENCIES", "PRIMARY_KINDS", "STATE_P
            "BASES", "JURISDICTION_COLUMNS", "jurisdictions", "jurisdiction_change",
            "contract_units",
            "agency_rule_effects", "primary_police", "lower_bound_change", "by_state",
-           "by_county", "national", "timeline"]
+           "by_county", "national", "timeline", "POPULATION_BASES", "GROUPS",
+           "COMPOSITION_COLUMNS", "RATE_CLASSES", "RATE_COLUMNS", "MODEL_TERMS", "composition",
+           "county_table", "rates", "partnership_model", "wilson"]

@@ -115,6 +115,7 @@ def _cells(co: pd.DataFrame, parts: pd.DataFrame, overlaps: pd.DataFrame) -> pd.
     ], ignore_index=True)
     cells = pd.concat([cells, _county_remainders(cells, co)], ignore_index=True)
     cells["incorporated"] = cells["incorporated"].astype(bool)
+    cells["pop"] = cells["pop"].astype("float64")  # float already, unless a table was empty
     for col in ("county", "place", "mcd"):
         cells[col] = cells[col].astype("string")
     return cells

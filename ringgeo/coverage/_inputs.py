@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import data, demographics
 from .. import geography as geo
 from .._config import memoized
 from .._rowchecks import require_columns
@@ -17,7 +18,8 @@ from ..exceptions import InputError, ParameterError, warn
 from ..geography import source_paths
 from . import _cells
 
-__all__ = ["REQUIRED", "GEOGRAPHY_KEYS", "geography", "counties_of", "prepare", "prepare_empty"]
+__all__ = ["REQUIRED", "GEOGRAPHY_KEYS", "POPULATION_BASES", "DEMOGRAPHICS_KEY", "check_base",
+           "geography", "demographics_of", "in_2020", "counties_of", "prepare", "prepare_empty"]
 
 #: Columns of the linked partner table that coverage reads.
 REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_fips",
@@ -28,23 +30,101 @@ _JURISDICTION_TYPES = ("municipal", "county", "regional", "other")
 GEOGRAPHY_KEYS = ("states", "counties", "municipality_parts", "mcd_place_overlaps")
 
 
-def geography(geography) -> _cells.Geography:
-    """Return the Census cells: of the registry's tables (None) or of crafted ``geography``."""
+#: Allowed ``base`` values of the coverage functions: the population the counts are in
+#: (``docs/methodology.md#population-vintages``).
+POPULATION_BASES = ("2019", "2020")
+#: Optional key of a crafted ``geography=`` dict: a :func:`ringgeo.load_demographics`
+#: table (``population_2020`` and the shares), for ``base="2020"`` and the composition.
+DEMOGRAPHICS_KEY = "demographics"
+
+
+def check_base(base) -> str:
+    """Return ``base`` as text, or raise a ParameterError listing the allowed values.
+
+    Examples
+    --------
+    >>> check_base(2020)
+    '2020'
+    >>> check_base("2021")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ringgeo.exceptions.ParameterError: base was '2021' but is expected to be one of '2019', ...
+    """
+    text = str(base) if isinstance(base, (str, int)) and not isinstance(base, bool) else None
+    if text not in POPULATION_BASES:
+        raise ParameterError(
+            f"base was {base!r} but is expected to be one of "
+            f"{', '.join(map(repr, POPULATION_BASES))} (July 1, 2019 estimates, or the "
+            f"April 1, 2020 census count).")
+    return text
+
+
+def geography(geography, base="2019") -> _cells.Geography:
+    """Return the Census cells: of the registry's tables (None) or of crafted ``geography``.
+
+    ``base="2020"`` puts the counties in their 2020 census count (P1, through
+    :func:`ringgeo.demographics.load_demographics` or the crafted table's
+    ``demographics``) and each state in the sum of its counties; the cells are
+    rescaled to it as they are to the 2019 estimates.
+    """
+    base = check_base(base)
     if geography is None:
-        return _default_geography(source_paths())
-    if not isinstance(geography, dict) or set(geography) != set(GEOGRAPHY_KEYS):
+        return _default_geography(source_paths(), base)
+    keys = set(geography) - {DEMOGRAPHICS_KEY} if isinstance(geography, dict) else None
+    if keys != set(GEOGRAPHY_KEYS):
         found = sorted(geography) if isinstance(geography, dict) else type(geography).__name__
         raise ParameterError(
             f"geography must be None (load the Census tables) or a dict with exactly the "
-            f"keys {', '.join(GEOGRAPHY_KEYS)}; got {found}."
+            f"keys {', '.join(GEOGRAPHY_KEYS)} (and optionally {DEMOGRAPHICS_KEY}); got "
+            f"{found}."
         )
-    return _cells.build(*(geography[key] for key in GEOGRAPHY_KEYS))
+    tables = [geography[key] for key in GEOGRAPHY_KEYS]
+    if base == "2020":
+        tables[0], tables[1] = in_2020(tables[0], tables[1], demographics_of(geography))
+    return _cells.build(*tables)
 
 
-@memoized(maxsize=2)
-def _default_geography(paths: tuple) -> _cells.Geography:  # key: the files read
+def demographics_of(geography) -> pd.DataFrame:
+    """Return the demographics on 2019 county codes: a crafted table's, else the registry's."""
+    if isinstance(geography, dict) and geography.get(DEMOGRAPHICS_KEY) is not None:
+        demo = geography[DEMOGRAPHICS_KEY]
+        require_columns(demo, ("population_2020",), "geography table 'demographics'",
+                        "pass the output of ringgeo.load_demographics().")
+    else:
+        demo = _registry_demographics(tuple(str(data.fetch(n)) for n in
+                                            demographics.SOURCE_FILES))
+    return demographics.on_2019_counties(demo)
 
-    return _cells.build(geo.load_states(), geo.load_counties(),
+
+@memoized(maxsize=1)
+def _registry_demographics(paths: tuple) -> pd.DataFrame:  # key: the files read
+    return demographics.load_demographics()
+
+
+def in_2020(states, counties, demo) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the states and counties tables with ``population`` the 2020 census count.
+
+    A county missing from ``demo`` gets a missing population (as Puerto Rico has in
+    2019 terms); a state's population is the sum of its counties'.
+    """
+    counties = pd.DataFrame(counties).copy()
+    geoid = counties["GEOID"].astype("string")
+    counties["population"] = pd.array(
+        geoid.map(demo["population_2020"].astype("Int64")).to_numpy(), dtype="Int64")
+    by_state = counties.groupby(counties["state"].astype("string"))["population"].sum(
+        min_count=1)
+    states = pd.DataFrame(states).copy()
+    states["population"] = pd.array(
+        states["state"].astype("string").map(by_state).to_numpy(), dtype="Int64")
+    return states, counties
+
+
+@memoized(maxsize=3)
+def _default_geography(paths: tuple, base: str = "2019") -> _cells.Geography:
+    # key: the files read and the population base
+    states, counties = geo.load_states(), geo.load_counties()
+    if base == "2020":
+        states, counties = in_2020(states, counties, demographics_of(None))
+    return _cells.build(states, counties,
                         geo.load_municipality_parts(), geo.load_mcd_place_overlaps())
 
 

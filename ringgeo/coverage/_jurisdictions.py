@@ -398,7 +398,8 @@ def _type_of(kind: str, ori, county: str, pol: Policing) -> str | None:
             "sheriff": "sheriff"}.get(kind)
 
 
-def jurisdictions(partners=None, *, geography=None, agencies=None) -> pd.DataFrame:
+def jurisdictions(partners=None, *, geography=None, agencies=None,
+                  base="2019") -> pd.DataFrame:
     """Return who polices each piece of every county first, why, and whether it partnered.
 
     One row per piece of a county that lies in at most one incorporated place and
@@ -425,23 +426,25 @@ def jurisdictions(partners=None, *, geography=None, agencies=None) -> pd.DataFra
         Census tables, as for :func:`ringgeo.coverage.by_state`.
     agencies : geopandas.GeoDataFrame, optional
         The FBI agency universe (:func:`ringgeo.load_agencies`, the default).
+    base : {"2019", "2020"}, default "2019"
+        The terms of ``population``, as for :func:`ringgeo.coverage.by_state`.
 
     Returns
     -------
     pandas.DataFrame
         One row per piece, sorted by county, place and MCD, columns
         :data:`JURISDICTION_COLUMNS`: ``county`` (GEOID), ``state``, ``county_name``,
-        ``place`` and ``mcd`` (GEOIDs, ``""`` when none), ``municipality`` (name of
-        the place or else the MCD), ``population`` (Int64, July 1, 2019 terms,
-        rounded per piece), ``primary`` (:data:`PRIMARY_KINDS`), ``basis``
-        (:data:`BASES`), ``primary_geoid`` (the municipality whose department or
-        arrangement it is), ``primary_ori``, ``primary_agency`` (NA for the state
-        police or a department the FBI list lacks), ``primary_type`` (``police``,
-        ``sheriff``, ``county_police``; NA for the state police), ``evidence`` (the
-        curated row's evidence and source, or the FBI contract unit, for contracts and
-        regional departments); with ``partners`` also ``partner`` (bool),
-        ``partner_id`` (ids joined by ", ") and ``activated`` (earliest activation
-        of a partner that covers the piece this way).
+        ``place`` and ``mcd`` (GEOIDs, ``""`` when none), ``municipality`` (name of the
+        place or else the MCD), ``population`` (Int64, July 1, 2019 terms, or 2020 census
+        terms with ``base="2020"``; rounded per piece), ``primary`` (:data:`PRIMARY_KINDS`),
+        ``basis`` (:data:`BASES`), ``primary_geoid`` (the municipality whose department or
+        arrangement it is), ``primary_ori``, ``primary_agency`` (NA for the state police or
+        a department the FBI list lacks), ``primary_type`` (``police``, ``sheriff``,
+        ``county_police``; NA for the state police), ``evidence`` (the curated row's
+        evidence and source, or the FBI contract unit, for contracts and regional
+        departments); with ``partners`` also ``partner`` (bool), ``partner_id`` (ids joined
+        by ", ") and ``activated`` (earliest activation of a partner that covers the piece
+        this way).
 
     Examples
     --------
@@ -451,7 +454,7 @@ def jurisdictions(partners=None, *, geography=None, agencies=None) -> pd.DataFra
     >>> lakewood["basis"], lakewood["primary_agency"], bool(lakewood["partner"])
     ('contract with another agency', "Los Angeles County Sheriff's Office", True)
     """
-    geo = _inputs.geography(geography)
+    geo = _inputs.geography(geography, base)
     p = prepare(partners) if partners is not None else prepare_empty()
     pol = policing(agencies, p, geo)
     first = assign(geo, pol)

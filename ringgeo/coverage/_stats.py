@@ -218,7 +218,8 @@ def _only_51(p: pd.DataFrame, what: str):
     return p.loc[inside], excluded
 
 
-def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def by_state(partners, *, geography=None, agencies=None,
+             base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by state.
 
     A partner counts in the state of its ``state`` field, once
@@ -241,6 +242,14 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     agencies : geopandas.GeoDataFrame, optional
         The FBI agency universe (:func:`ringgeo.load_agencies`, the default)
         for the agency-share columns.
+    base : {"2019", "2020"}, default "2019"
+        The population the table is in: ``"2019"``, the July 1, 2019 estimates
+        (vintage 2019, the standard figures: the year the partnerships were made);
+        ``"2020"``, the April 1, 2020 census count of each county (P1,
+        :func:`ringgeo.load_demographics`), states the sum of their counties,
+        Puerto Rico included (its covered population stays missing: it has no
+        municipal pieces). The pieces of a county are rescaled to its total either
+        way (``docs/methodology.md#population-vintages``).
 
     Returns
     -------
@@ -282,9 +291,14 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     328239523
     >>> bool((table["pop_covered_min"] <= table["pop_covered_max"]).all())
     True
+    >>> census = by_state(partners, base="2020")
+    >>> int(census.drop("PR")["population"].sum())  # the 2020 census count of the 51
+    331449281
+
+    With ``base="2020"`` every people count of the table is in 2020 census terms.
     """
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     index = geo.states.index.union(pd.Index(p["state"].unique(), dtype="string")).sort_values()
     index.name = "state"
     extra = sorted(set(index) - set(geo.states.index))
@@ -303,7 +317,8 @@ def by_state(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     return _attrs(table, partners, notes)
 
 
-def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def by_county(partners, *, geography=None, agencies=None,
+              base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by county.
 
     A partner naming several counties (``county_fips`` holds them all) counts
@@ -316,7 +331,7 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    partners, geography, agencies
+    partners, geography, agencies, base
         As for :func:`by_state`; an agency in several counties counts in each.
 
     Returns
@@ -346,7 +361,7 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     True
     """
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     p = p.assign(counties=_counties_with_residents(p, geo))
     exploded = p.explode("counties")
     placed = _listed(exploded["counties"], geo.counties.index)
@@ -365,7 +380,8 @@ def by_county(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     return _attrs(table, partners, notes, no_county=lost)
 
 
-def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def national(partners, *, geography=None, agencies=None,
+             base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 and covered population for the nation.
 
     "The nation" is the 50 states and the District of Columbia (328,239,523
@@ -376,7 +392,7 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    partners, geography, agencies
+    partners, geography, agencies, base
         As for :func:`by_state`.
 
     Returns
@@ -403,7 +419,7 @@ def national(partners, *, geography=None, agencies=None) -> pd.DataFrame:
     (['US'], 328239523, 1501)
     """
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     p, excluded = _only_51(p, "national figures")
     cmin, cmax, notes = _county_coverage(p, geo, policing(agencies, p, geo))
     counties51 = geo.counties["state"].isin(STATES_AND_DC)
@@ -441,7 +457,7 @@ def _cumulative(geo, dates, start, freq, periods, states):
 
 
 def timeline(partners, freq: str = "M", by: str | None = None, *,
-             geography=None, agencies=None) -> pd.DataFrame:
+             geography=None, agencies=None, base="2019") -> pd.DataFrame:
     """Cumulative partners and covered population over time, from activation dates.
 
     Each period is labelled by its last day; a partner counts from the period
@@ -504,7 +520,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
     if by not in _BY:
         raise ParameterError(f"by was {by!r} but is expected to be one of None, 'state'.")
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     excluded = []
     if by is None:
         p, excluded = _only_51(p, "national timeline")
@@ -564,7 +580,8 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
 
 
 # ------------------------------------------------------------------ agency rules
-def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def agency_rule_effects(partners, *, geography=None, agencies=None,
+                        base="2019") -> pd.DataFrame:
     """How each agency-identity rule of the linker moved the national covered population.
 
     :func:`ringgeo.link_partners` applies the rules of
@@ -642,7 +659,7 @@ def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFr
                                    dtype=object if col == "county_fips" else "string")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            row = national(frame, geography=geography, agencies=agencies)
+            row = national(frame, geography=geography, agencies=agencies, base=base)
         rows.append({"rule": rule, "partners_changed": len(changes.get(rule, []))
                      if rule != "none" else 0,
                      "pop_covered_min": int(row["pop_covered_min"].iat[0]),
@@ -654,7 +671,8 @@ def agency_rule_effects(partners, *, geography=None, agencies=None) -> pd.DataFr
 
 
 # ------------------------------------------------------------------ primary police table
-def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFrame:
+def primary_police(partners=None, *, geography=None, agencies=None,
+                   base="2019") -> pd.DataFrame:
     """Return who polices each piece of every county first, and whether that agency partnered.
 
     The same table as :func:`ringgeo.coverage.jurisdictions` (this name is kept
@@ -688,10 +706,11 @@ def primary_police(partners=None, *, geography=None, agencies=None) -> pd.DataFr
     >>> sorted(mercer["primary"].unique())
     ['municipal']
     """
-    return jurisdictions(partners, geography=geography, agencies=agencies)
+    return jurisdictions(partners, geography=geography, agencies=agencies, base=base)
 
 
-def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def lower_bound_change(partners, *, geography=None, agencies=None,
+                       base="2019") -> pd.DataFrame:
     """Return each state's covered population under the primary-police rule and the rule before it.
 
     Before (ringgeo up to the agency layer): a partnered sheriff or county police
@@ -715,7 +734,7 @@ def lower_bound_change(partners, *, geography=None, agencies=None) -> pd.DataFra
     True
     """
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     p, _ = _only_51(p, "comparison")
     when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
     pol = policing(agencies, p, geo)
@@ -754,7 +773,8 @@ def _comparison(table: pd.DataFrame, partners) -> pd.DataFrame:
     return table
 
 
-def jurisdiction_change(partners, *, geography=None, agencies=None) -> pd.DataFrame:
+def jurisdiction_change(partners, *, geography=None, agencies=None,
+                        base="2019") -> pd.DataFrame:
     """Return each state's covered population before and after the jurisdiction rules.
 
     Before: every FBI "City" police was its municipality's own department, and
@@ -790,7 +810,7 @@ def jurisdiction_change(partners, *, geography=None, agencies=None) -> pd.DataFr
     True
     """
     p = prepare(partners)
-    geo = geography_cells(geography)
+    geo = geography_cells(geography, base)
     p, _ = _only_51(p, "comparison")
     when = pd.Series(p["activated"], index=p.index).fillna(_UNDATED)
     covered = {}
