@@ -15,6 +15,7 @@ import textwrap
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .. import geography, params
@@ -35,7 +36,7 @@ from ._figure import (
     titled_axes,
 )
 
-__all__ = ["choropleth", "map_data", "describe_map", "CMAP", "NO_DATA_COLOR"]
+__all__ = ["choropleth", "map_data", "describe_map", "outline_areas", "CMAP", "NO_DATA_COLOR"]
 
 #: Colour map: ColorBrewer YlOrRd, a sequential ramp that reads in grey and
 #: for colour-blind readers.
@@ -294,6 +295,7 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
         ax.legend(handles=handles, title=name, frameon=False, fontsize=FONT["legend"],
                   title_fontsize=FONT["legend_title"], alignment="left", handlelength=1.6,
                   handleheight=1.1, **legend_kw)
+        ax._ringgeo_legend = legend_kw  # where the legend goes, for outline_areas
     if as_of is None:
         as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
     draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
@@ -391,3 +393,57 @@ def _dc_callout(ax, table, colours):
             markeredgewidth=0.5, linestyle="none")
     ax.annotate("D.C.", xy=(x, y), xytext=(8, 0), textcoords="offset points", va="center",
                 fontsize=FONT["legend"], color="#262626")
+
+
+def outline_areas(ax, geoids, *, level: str = "county", state=None, label: str,
+                  color: str = "#08306b", linewidth: float = 0.9):
+    """Outline some areas of a map drawn by :func:`choropleth` and name them in its legend.
+
+    For example the counties where a Ring partner is the first police of some residents,
+    over a map of a demographic measure.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes :func:`choropleth` returned (same ``level`` and ``state``).
+    geoids : iterable of str
+        County GEOIDs (or state USPS codes) to outline; those not on the map are ignored.
+    level : {"county", "state"}, default "county"
+    state : str, optional
+        The state of a one-state map.
+    label : str
+        The legend entry.
+    color : colour, default dark blue
+    linewidth : float, default 0.9
+
+    Returns
+    -------
+    int
+        How many areas were outlined.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> frame = pd.DataFrame({"v": {"10001": 1.0, "10003": 2.0, "10005": 3.0}})
+    >>> fig, ax = choropleth(frame, "v", level="county", state="DE")
+    >>> outline_areas(ax, ["10003"], state="DE", label="a county")
+    1
+    >>> plt.close(fig)
+    """
+    usps = validate_state(state) if state is not None else None
+    frame = _geometry(level, usps)
+    key = frame["GEOID"] if level == "county" else frame["state"]
+    chosen = frame.loc[key.isin({str(g) for g in geoids})]
+    if len(chosen):
+        draw_lines(ax, chosen.boundary, color=color, linewidth=linewidth, autolim=False)
+    legend = ax.get_legend()
+    if legend is not None:
+        handles = list(legend.legend_handles) + [
+            Line2D([], [], color=color, linewidth=linewidth * 1.6, label=label)]
+        labels = [t.get_text() for t in legend.get_texts()] + [label]
+        ax.legend(handles=handles, labels=labels, title=legend.get_title().get_text(),
+                  frameon=False, fontsize=FONT["legend"], title_fontsize=FONT["legend_title"],
+                  alignment="left", handlelength=1.6, handleheight=1.1,
+                  **getattr(ax, "_ringgeo_legend", {}))
+    return len(chosen)
+
