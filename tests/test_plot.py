@@ -622,3 +622,27 @@ def test_share_columns_default_to_percent_labels():
     other = plot.map_data(frame.rename(columns={"share_covered_max": "ratio"}), "ratio",
                           level="state", scheme="user_defined", bins=[0.2, 0.4, 1.0])
     assert "over 0.4 to 1.0" in set(other["label"])
+
+
+def test_outline_areas_marks_counties_and_names_them_in_the_legend():
+    frame = pd.DataFrame({"v": {"10001": 1.0, "10003": 2.0, "10005": 3.0}})
+    fig, ax = plot.choropleth(frame, "v", level="county", state="DE")
+    before = [t.get_text() for t in ax.get_legend().get_texts()]
+    lines = len(ax.collections)
+    assert plot.outline_areas(ax, ["10003", "99999"], state="DE", label="partnered") == 1
+    after = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert after == before + ["partnered"] and len(ax.collections) == lines + 1
+    plt.close(fig)
+
+
+def test_composition_chart_refuses_an_area_the_table_lacks():
+    rows = pd.MultiIndex.from_product([["US"], ["all", "covered_min", "covered_max",
+                                                "not_covered"]], names=["state", "group"])
+    table = pd.DataFrame(0.5, index=rows, columns=["share_white", "share_black", "share_asian",
+                                                   "share_hispanic", "share_poverty150",
+                                                   "share_metro"])
+    with pytest.raises(ParameterError, match="`area` was 'NJ' but the table has the rows 'US'"):
+        plot.composition_chart(table, "NJ")
+    fig, ax = plot.composition_chart(table)
+    assert plot.alt_text(fig)[0] == "Who lives under a Ring-partnered police, the United States"
+    plt.close(fig)

@@ -351,7 +351,7 @@ def test_the_notebooks_are_committed():
     assert [p.name for p in COMMITTED] == [
         "01_partners_overview.ipynb", "02_coverage_map.ipynb", "03_per_capita_tables.ipynb",
         "04_growth_timeline.ipynb", "05_classroom_lab.ipynb", "06_lookup.ipynb",
-        "07_explore_map.ipynb"]
+        "07_explore_map.ipynb", "08_who_is_covered.ipynb"]
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)
