@@ -254,19 +254,23 @@ def test_composition_matches_national(partners):
     assert us.at["all", "population"] == 331_449_281
 
 
-def test_independent_recompute_of_a_state(partners, mirror_dir):
-    """New Jersey's covered-min share Black, from the raw P1 file and the jurisdictions."""
+@pytest.mark.parametrize("state", ["NJ", "CA", "GA", "MI"])
+def test_independent_recompute_of_a_state(partners, mirror_dir, state):
+    """A state's covered-min shares Black (P1) and Hispanic (SVI), from the raw files."""
     with open(mirror_dir / "census-2020-pl-p1-county.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))[1:]
     black = {r["GEO_ID"][-5:]: int(r["P1_004N"]) / int(r["P1_001N"]) for r in rows}
+    with open(mirror_dir / "cdc-svi-2020-county.csv", encoding="utf-8-sig") as handle:
+        hispanic = {r["FIPS"].zfill(5): float(r["EP_HISP"]) / 100 for r in csv.DictReader(handle)}
     pieces = coverage.jurisdictions(partners, base="2020")
-    nj = pieces.loc[(pieces["state"] == "NJ") & pieces["partner"]]
-    covered = nj.groupby("county")["population"].sum().astype(float)
-    expected = sum(covered[c] * black[c] for c in covered.index) / covered.sum()
+    here = pieces.loc[(pieces["state"] == state) & pieces["partner"]]
+    covered = here.groupby("county")["population"].sum().astype(float)
     table = coverage.composition(partners, by="state")
-    assert table.at[("NJ", "covered_min"), "share_black"] == pytest.approx(expected, rel=1e-4)
-    assert table.at[("NJ", "covered_min"), "population"] == pytest.approx(covered.sum(),
-                                                                          abs=len(nj))
+    for column, values in (("share_black", black), ("share_hispanic", hispanic)):
+        expected = sum(covered[c] * values[c] for c in covered.index) / covered.sum()
+        assert table.at[(state, "covered_min"), column] == pytest.approx(expected, rel=1e-4)
+    assert table.at[(state, "covered_min"), "population"] == pytest.approx(covered.sum(),
+                                                                           abs=len(here))
 
 
 def test_model_is_reproducible(partners):
