@@ -401,3 +401,32 @@ def test_nearest_partners_say_when_they_share_a_point():
     assert (shared >= 0).all() and shared.dtype.kind == "i"
     if (shared > 0).any():
         assert any("FBI point with other agencies" in n for n in answer.notes)
+
+
+def _strict_json(text):
+    def refuse(name):  # NaN, Infinity, -Infinity: not JSON (RFC 8259)
+        raise ValueError(f"non-JSON constant {name} in the output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("words", [
+    ["90210"],                     # a ZIP code whose nearest partners include undated ones
+    ["Suffolk County, NY"],        # a county
+    ["34.09,-118.41"],             # a point
+    ["Upper Darby Township Police Department"],  # an agency
+])
+def test_cli_json_is_strict_json(capsys, words):
+    assert main(["lookup", *words, "--json", "-k", "8"]) == 0
+    data = _strict_json(capsys.readouterr().out)
+    assert data["agencies"] or data["nearest"]
+    for record in data["agencies"] + data["nearest"]:
+        assert record["activated"] is None or len(record["activated"]) == 10
+        for value in record.values():
+            assert value is None or isinstance(value, (str, int, float, bool))
+
+
+def test_to_dict_has_null_for_undated_partners():
+    data = ringgeo.lookup("90210", k=8).to_dict()
+    text = json.dumps(data, allow_nan=False)  # raises on NaN
+    assert None in [rec["activated"] for rec in _strict_json(text)["nearest"]]

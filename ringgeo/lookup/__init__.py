@@ -67,7 +67,8 @@ def _cli(args) -> int:
         query = (float(words[0]), float(words[1]))
     result = lookup(query, as_of=args.as_of, k=args.k)
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2, default=str)
+        # strict JSON: to_dict() holds no NaN (missing values are null); allow_nan=False checks it
+        json.dump(result.to_dict(), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     elif args.csv:
         frame = result.to_frame()

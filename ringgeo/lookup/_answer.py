@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, params
+from .._frames import json_ready
 from .._linkgeo import default_index
 from .._names import fold, split_descriptor
 from ..exceptions import ParameterError
@@ -158,23 +159,25 @@ class Lookup:
         return out
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready data: the fields, the tables as lists of records."""
-        def records(frame):
-            out = frame.astype(object).where(frame.notna(), None)
-            for col in ("activated",):
-                if col in out:
-                    out[col] = [None if v is None else pd.Timestamp(v).strftime("%Y-%m-%d")
-                                for v in out[col]]
-            return out.to_dict("records")
+        """Plain JSON-ready data: the fields, the tables as lists of records.
 
-        return {"query": self.query, "kind": self.kind, "matched": self.matched,
-                "state": self.state, "place": self.place, "place_geoid": self.place_geoid,
-                "counties": list(self.counties), "county_names": list(self.county_names),
-                "latitude": self.latitude, "longitude": self.longitude,
-                "point_source": self.point_source, "as_of": self.as_of,
-                "partner": self.partner, "agencies": records(self.agencies),
-                "nearest": records(self.nearest), "notes": list(self.notes),
-                "credit": self.credit}
+        Missing values are None (JSON ``null``, never ``NaN``), numbers and flags
+        plain Python ones, dates ``YYYY-MM-DD``: ``json.dumps(..., allow_nan=False)``
+        writes it as strict JSON.
+        """
+        def records(frame):
+            columns = [str(c) for c in frame.columns]
+            return [dict(zip(columns, row)) for row in frame.itertuples(index=False, name=None)]
+
+        return json_ready({
+            "query": self.query, "kind": self.kind, "matched": self.matched,
+            "state": self.state, "place": self.place, "place_geoid": self.place_geoid,
+            "counties": list(self.counties), "county_names": list(self.county_names),
+            "latitude": self.latitude, "longitude": self.longitude,
+            "point_source": self.point_source, "as_of": self.as_of,
+            "partner": self.partner, "agencies": records(self.agencies),
+            "nearest": records(self.nearest), "notes": list(self.notes),
+            "credit": self.credit})
 
     def _date(self) -> str:
         return self.as_of or f"{EXPORT_DATE} (the snapshot)"
