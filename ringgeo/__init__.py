@@ -35,7 +35,7 @@ _EXPORTS = {
 }
 _SUBMODULES = ("data", "states", "partners", "geography", "demographics", "linking",
                "agencies", "postal",
-               "lookup", "coverage", "plot",
+               "lookup", "export", "coverage", "plot",
                "runner", "params", "exceptions", "cli", "tables", "lab")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + ["__version__", "clear_caches"]

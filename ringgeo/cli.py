@@ -7,6 +7,9 @@
     summary of the partner dataset and its quality report.
 ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``
     which agencies serve a ZIP code, place, county or point, and are they Ring partners.
+``ringgeo export FOLDER [--as-of DATE] [--formats csv,geojson,topojson,gpkg]``
+    write the states, counties, agencies and partners tables as CSV, GeoJSON,
+    TopoJSON and a GeoPackage, with a README of sources and columns.
 ``ringgeo figures [--batch FILE] [--jobs N] [--timeout SECONDS]``
     regenerate every standard figure and table (the main job).
 ``ringgeo lab --student OUT.ipynb``
@@ -30,7 +33,7 @@ from ._version import __version__
 from .exceptions import RinggeoError
 
 # modules whose add_cli(subparsers) registers a sub-command, in help order
-_COMMAND_MODULES = ("data", "partners", "lookup", "runner", "lab")
+_COMMAND_MODULES = ("data", "partners", "lookup", "export", "runner", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """Tests of the ``ringgeo`` command line: every sub-command, its errors and exit codes.
 
 Each command's deeper behaviour is tested beside its module (test_data, test_partners, test_lookup,
-test_runner, test_lab); here every command is run once the way a user types it.
+test_export, test_runner, test_lab); here every command is run once the way a user types it.
 """
 
 import os
@@ -20,6 +20,7 @@ COMMANDS = {
     "data": ["data", "info"],
     "partners": ["partners", "--no-link"],
     "lookup": ["lookup", "19082"],
+    "export": None,  # writes files: test_export_writes_the_folder
     "figures": None,  # a real batch: test_figures_runs_a_batch (slow)
     "lab": None,  # writes a file: test_lab_writes_the_student_copy
 }
@@ -105,6 +106,16 @@ def test_lab_writes_the_student_copy(tmp_path, capsys):
     assert cli.main(["lab", "--student", str(dest)]) == 1
     assert "already exists" in capsys.readouterr().err
     assert cli.main(["lab", "--student", str(dest), "--force"]) == 0
+
+
+def test_export_writes_the_folder(tmp_path, capsys):
+    dest = tmp_path / "for-datawrapper"
+    assert cli.main(["export", str(dest), "--formats", "csv"]) == 0
+    assert str(dest / "counties.csv") in capsys.readouterr().out
+    assert (dest / "README.md").is_file() and not (dest / "ringgeo.gpkg").exists()
+    assert cli.main(["export", str(dest), "--formats", "csv,shapefile"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ringgeo: error: unknown export format") and "choose among" in err
 
 
 def test_lab_needs_student(capsys):
