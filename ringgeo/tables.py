@@ -9,14 +9,24 @@ The notebooks call these functions and write what they return:
 - :func:`map_title`: the default headline of a map (notebook 02);
 - :func:`write_csv`: every CSV file the package writes (the notebooks' tables,
   ``ringgeo lookup --csv``), through :func:`safe_csv`: a text cell a
-  spreadsheet would run as a formula gets a leading apostrophe.
+  spreadsheet would run as a formula gets a leading apostrophe;
+- :func:`display_table`: a table as a notebook shows it to a reader (counts
+  with thousands separators, shares as percentages, dates as days, a dash for
+  a missing value); the written files keep the raw values;
+- :func:`notes`: shows the warnings of the calls inside it as plain
+  ``Note: ...`` lines (the notebooks' loading cells), not as Python's warning
+  boxes with the kernel's temporary file paths.
 
 Their columns are documented in the README ("Output tables").
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+import warnings
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,8 +37,12 @@ from .exceptions import InputError, ParameterError
 from .metrics import METRICS
 from .states import state_name
 
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
 __all__ = ["UNKNOWN_YEAR", "TABLE1_COLUMNS", "TABLE1_DECIMALS", "partners_by_state_year",
-           "ranked", "map_title", "FORMULA_STARTS", "safe_csv", "write_csv"]
+           "ranked", "map_title", "FORMULA_STARTS", "safe_csv", "write_csv", "NA_REP",
+           "display_table", "notes"]
 
 #: Column of :func:`partners_by_state_year` counting partnerships without an
 #: activation date.
@@ -311,3 +325,182 @@ def write_csv(frame: pd.DataFrame, path_or_buf, *, raw: bool | None = None, **kw
     '=cmd(),-1
     """
     safe_csv(frame, raw=raw).to_csv(path_or_buf, **kwargs)
+
+
+#: What :func:`display_table` shows for a missing value (NaN, NaT, ``pd.NA``).
+NA_REP = "\u2014"
+
+
+def _table_class() -> type:
+    """Make (once) the Styler class that :func:`display_table` returns.
+
+    pandas' Styler imports jinja2 (30 ms): only a notebook that displays a table pays it, not
+    ``ringgeo lookup --csv``, which imports this module to write its CSV.
+    """
+    global _TABLE
+    if _TABLE is None:
+        from pandas.io.formats.style import Styler
+
+        class _Table(Styler):
+            """A Styler whose plain-text form is the formatted table.
+
+            Jupyter shows the HTML; a plain-text reader of the notebook (a terminal,
+            a diff, ``nbconvert --to markdown``) sees the same formatted values
+            instead of ``<pandas.io.formats.style.Styler at 0x...>``.
+            """
+
+            _text: str = ""
+
+            def __repr__(self) -> str:
+                return self._text
+
+        _TABLE = _Table
+    return _TABLE
+
+
+_TABLE = None
+
+
+def _is_share(name) -> bool:
+    text = str(name)
+    return text.startswith("share_") or text in {"ci_low", "ci_high"}
+
+
+def display_table(frame: pd.DataFrame | pd.Series, *, percent=None, decimals: int = 2,
+                  na_rep: str = NA_REP) -> "Styler":
+    """Format a table for a notebook's reader; the values themselves are not changed.
+
+    Integer columns get thousands separators (98643957 → 98,643,957), share
+    columns (named ``share_...``, ``ci_low``, ``ci_high``, or listed in
+    ``percent``: values from 0 to 1) are shown as percentages with one decimal,
+    other numbers with ``decimals`` decimals and separators, dates as
+    ``YYYY-MM-DD``, and every missing value (NaN, NaT, ``pd.NA``, None) as
+    ``na_rep``. Write files with :func:`write_csv` from the frame, never from
+    this display.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or pandas.Series
+        The table (a Series is shown as a one-column table).
+    percent : iterable of str, optional
+        More columns to show as percentages.
+    decimals : int, default 2
+        Decimals of the other non-integer numbers.
+    na_rep : str, default "—"
+        What a missing value shows.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Shown by Jupyter as an HTML table; its plain-text form is the formatted
+        table too.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"population": [98643957, None], "share_covered_max": [0.41234, 0.5],
+    ...                       "activated": pd.to_datetime(["2019-10-21", None])},
+    ...                      index=pd.Index(["A", "B"], name="state"))
+    >>> print(repr(display_table(frame.astype({"population": "Int64"}))))
+           population share_covered_max   activated
+    state
+    A      98,643,957             41.2%  2019-10-21
+    B               —             50.0%           —
+    """
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    extra = {str(c) for c in percent or ()}
+    formats = {}
+    for column in frame.columns:
+        values = frame[column]
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            formats[column] = _date
+        elif pd.api.types.is_integer_dtype(dtype):
+            formats[column] = "{:,.0f}".format
+        elif pd.api.types.is_float_dtype(dtype):
+            if _is_share(column) or str(column) in extra:
+                formats[column] = "{:.1%}".format
+            elif (values.dropna() == values.dropna().round()).all() and len(values.dropna()):
+                formats[column] = "{:,.0f}".format  # whole numbers with gaps (float)
+            else:
+                formats[column] = f"{{:,.{int(decimals)}f}}".format
+    table = _table_class()(frame)
+    table.format(formats, na_rep=na_rep)  # other columns: na_rep only
+    table.format(None, na_rep=na_rep, subset=[c for c in frame.columns if c not in formats])
+    text = pd.DataFrame({position: [na_rep if _missing(v) else formats.get(column, str)(v)
+                                    for v in frame[column]]
+                         for position, column in enumerate(frame.columns)}, index=frame.index)
+    text.columns = frame.columns
+    if isinstance(frame.index, pd.DatetimeIndex):
+        table.format_index(_date)
+        text.index = pd.Index([_date(v) for v in frame.index], name=frame.index.name)
+    table._text = "\n".join(line.rstrip() for line in text.to_string().splitlines())
+    return table
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array in a cell
+        return False
+
+
+def _date(value) -> str:
+    return NA_REP if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+@contextlib.contextmanager
+def notes(category: type[Warning] = UserWarning, *, file=None):
+    """Show the warnings raised inside as plain ``Note: ...`` lines.
+
+    ringgeo warns (:class:`UserWarning`) about what a reader should know of the
+    data: partnerships without an activation date left out, values above the
+    last class... Python shows a warning with the file and line that caused it,
+    in a notebook a temporary path such as ``/tmp/ipykernel_123/456.py:2:
+    UserWarning: ...``. The notebooks' loading cells run inside this context
+    instead, which prints each distinct message once, as a sentence. Warnings
+    of other categories (a library's ``DeprecationWarning``) are passed on as
+    they are. The library's own calls still warn: only how the notebook shows
+    them changes.
+
+    Parameters
+    ----------
+    category : type of Warning, default UserWarning
+        The warnings shown as notes (and their subclasses).
+    file : file-like, optional
+        Where to print; default: standard output. The notes are printed when the block ends.
+
+    Yields
+    ------
+    list of warnings.WarningMessage
+        The warnings caught, filled when the block ends.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with notes():
+    ...     warnings.warn("170 partner(s) have no activation date.")
+    ...     warnings.warn("170 partner(s) have no activation date.")
+    Note: 170 partner(s) have no activation date.
+    """
+    shown: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", category)
+            yield shown
+    finally:  # also when the block fails: what it found is part of the story
+        seen = set()
+        out = file if file is not None else sys.stdout
+        for message in caught:
+            if issubclass(message.category, category):
+                shown.append(message)
+                text = str(message.message)
+                if text not in seen:
+                    seen.add(text)
+                    print(f"Note: {text}", file=out)
+            else:
+                warnings.warn_explicit(message.message, message.category, message.filename,
+                                       message.lineno, source=message.source)

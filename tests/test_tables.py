@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from ringgeo import params, tables
-from ringgeo.exceptions import InputError, ParameterError
+from ringgeo.exceptions import InputError, ParameterError, warn
 from ringgeo.metrics import METRICS
 
 
@@ -146,3 +146,60 @@ def test_real_table1_ranks_every_state_with_population(real_partners):
     ranked_rates = out["partners_per_100k"].dropna()
     assert ranked_rates.is_monotonic_decreasing
     assert out["partners"].sum() == 1501
+
+
+# --- what a notebook shows a reader (issue 23) ------------------------------------------------
+
+
+def test_display_table_formats_for_readers_and_leaves_the_values():
+    import numpy as np
+
+    frame = pd.DataFrame({"population": pd.array([98643957, None], dtype="Int64"),
+                          "partners_per_100k": [1.30601, np.nan],
+                          "share_covered_max": [0.41234, None],
+                          "activated": pd.to_datetime(["2019-10-21", None]),
+                          "muni_name": ["Greenfield city", None],
+                          "partner": [True, False]})
+    before = frame.copy()
+    table = tables.display_table(frame)
+    text = repr(table)
+    assert "98,643,957" in text and "1.31" in text and "41.2%" in text and "2019-10-21" in text
+    assert "NaN" not in text and "NaT" not in text and "<NA>" not in text and "None" not in text
+    assert text.count(tables.NA_REP) == 5  # the second row but its boolean
+    html = table.to_html()
+    assert "98,643,957" in html and "41.2%" in html and "NaT" not in html and "nan" not in html
+    pd.testing.assert_frame_equal(frame, before)  # only the display is formatted
+
+
+def test_display_table_dates_in_the_index_and_extra_percent_columns():
+    frame = pd.DataFrame({"partners": [1029, 1124], "ratio": [0.5, 0.25]},
+                         index=pd.DatetimeIndex(["2020-02-29", "2020-03-31"], name="date"))
+    text = repr(tables.display_table(frame, percent=["ratio"]))
+    assert "2020-02-29" in text and "00:00:00" not in text
+    assert "1,029" in text and "50.0%" in text and "25.0%" in text
+
+
+def test_notes_prints_each_warning_once_without_a_file_path(capsys):
+    with tables.notes() as shown:
+        warn("170 partner(s) have no activation date.")
+        warn("170 partner(s) have no activation date.")
+    out = capsys.readouterr()
+    assert out.out == "Note: 170 partner(s) have no activation date.\n"
+    assert "UserWarning" not in out.err and ".py" not in out.out
+    assert len(shown) == 2
+
+
+def test_notes_passes_other_warnings_on_and_keeps_the_library_warning():
+    with pytest.warns(DeprecationWarning, match="old"):
+        with tables.notes():
+            warn("old", DeprecationWarning)
+    with pytest.warns(UserWarning, match="undated"):  # outside notes(): the API warns as before
+        warn("undated", UserWarning)
+
+
+def test_notes_still_prints_when_the_block_fails(capsys):
+    with pytest.raises(ValueError):
+        with tables.notes():
+            warn("found first")
+            raise ValueError("then failed")
+    assert capsys.readouterr().out == "Note: found first\n"
