@@ -23,6 +23,7 @@ Their columns are documented in the README ("Output tables").
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import sys
 import warnings
@@ -427,17 +428,21 @@ def display_table(frame: pd.DataFrame | pd.Series, *, percent=None, decimals: in
                 formats[column] = "{:,.0f}".format  # whole numbers with gaps (float)
             else:
                 formats[column] = f"{{:,.{int(decimals)}f}}".format
-    table = _table_class()(frame)
-    table.format(formats, na_rep=na_rep)  # other columns: na_rep only
-    table.format(None, na_rep=na_rep, subset=[c for c in frame.columns if c not in formats])
     text = pd.DataFrame({position: [na_rep if _missing(v) else formats.get(column, str)(v)
                                     for v in frame[column]]
                          for position, column in enumerate(frame.columns)}, index=frame.index)
     text.columns = frame.columns
     if isinstance(frame.index, pd.DatetimeIndex):
-        table.format_index(_date)
         text.index = pd.Index([_date(v) for v in frame.index], name=frame.index.name)
-    table._text = "\n".join(line.rstrip() for line in text.to_string().splitlines())
+    plain = "\n".join(line.rstrip() for line in text.to_string().splitlines())
+    # the HTML's element ids from the content, not pandas' random uuid: a notebook shows
+    # the same page at every run (and a forked kernel what a new one does)
+    table = _table_class()(frame, uuid=hashlib.sha256(plain.encode()).hexdigest()[:8])
+    table.format(formats, na_rep=na_rep)  # other columns: na_rep only
+    table.format(None, na_rep=na_rep, subset=[c for c in frame.columns if c not in formats])
+    if isinstance(frame.index, pd.DatetimeIndex):
+        table.format_index(_date)
+    table._text = plain
     return table
 
 

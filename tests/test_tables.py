@@ -203,3 +203,8 @@ def test_notes_still_prints_when_the_block_fails(capsys):
             warn("found first")
             raise ValueError("then failed")
     assert capsys.readouterr().out == "Note: found first\n"
+
+
+def test_display_table_html_is_the_same_at_every_run():
+    frame = pd.DataFrame({"partners": [1029, 1124], "share_covered_max": [0.5, None]})
+    assert tables.display_table(frame).to_html() == tables.display_table(frame.copy()).to_html()
