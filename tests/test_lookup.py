@@ -430,3 +430,11 @@ def test_to_dict_has_null_for_undated_partners():
     data = ringgeo.lookup("90210", k=8).to_dict()
     text = json.dumps(data, allow_nan=False)  # raises on NaN
     assert None in [rec["activated"] for rec in _strict_json(text)["nearest"]]
+
+
+def test_a_department_the_fbi_lists_under_a_predecessor_is_no_missing_police():
+    # Savannah's police is under its predecessor's name in the FBI list: the answer must not
+    # also call the city unpoliced nor list the state patrol as if it were
+    answer = ringgeo.lookup("31401")
+    assert "state police" not in set(answer.agencies["role"])
+    assert not any("no police department of its own" in n for n in answer.notes)

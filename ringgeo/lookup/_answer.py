@@ -336,7 +336,8 @@ def _not_yet(in_snapshot: bool, activated, as_of) -> str:
 
 
 def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float, lon: float,
-             as_of, *, nearby: bool, named: str | None = None) -> tuple[pd.DataFrame, list]:
+             as_of, *, nearby: bool, named: str | None = None,
+             own_police: bool = False) -> tuple[pd.DataFrame, list]:
     """Find the agencies serving a place: positions by role, then the frame and notes."""
     a = ctx.agencies
     in_state = (a["state"] == state).to_numpy()
@@ -379,7 +380,9 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
         geo = default_index()
         notes.append("The FBI agency list (2018) has no sheriff or county police for "
                      + ", ".join(county_label(geo, c) for c in counties) + ".")
-    has_local = bool(picked["municipal police"] or picked["regional police"])
+    # own_police: the jurisdiction rules give the place a department of its own, a contract or a
+    # regional department, which the FBI list may lack (Savannah's is under its predecessor)
+    has_local = bool(picked["municipal police"] or picked["regional police"] or own_police)
     if nearby and not has_local:
         cand = np.flatnonzero(in_county & police & (municipal | regional))
         if len(cand):
@@ -473,8 +476,12 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     place = parse(query, ctx, paths)
     if place.lat is None:
         place.lat, place.lon, place.point_source = place_point(place, ctx, paths)
+    first = primary_police_of(place.munis[0].geoid, paths) if place.munis else []
+    own = bool(first) and max(first, key=lambda r: r[3])[0] in ("municipal", "contract",
+                                                                "regional")
     agencies, notes = _serving(ctx, place.state, place.munis, place.counties, place.lat,
-                               place.lon, as_of, nearby=place.nearby, named=place.named)
+                               place.lon, as_of, nearby=place.nearby, named=place.named,
+                               own_police=own)
     agencies = _mark_primary(ctx, agencies, place.munis[0] if place.munis else None, paths,
                              place.lat, place.lon, as_of,
                              remainder=place.counties[0] if place.unincorporated else None)
