@@ -245,7 +245,10 @@ def _clean_date(raw_date, latest: dt.date | None) -> tuple[pd.Timestamp | None, 
         flags.append(("activated", f"excel serial: {date_text!r} read as Excel's day number "
                                    f"for {day}; check it, and format the column as dates"))
     if day.year < FIRST_YEAR:
-        flags.append(("activated", f"implausible date: {date_text!r} is before "
+        # a two-digit year is read by Excel's rule: say how, as '1/1/31' may mean 2031
+        read = (f" (read as {day} by Excel's rule for two-digit years: 30-99 are the 1900s)"
+                if re.fullmatch(r"\d{1,2}[/-]\d{1,2}[/-]\d{2}", date_text) else "")
+        flags.append(("activated", f"implausible date: {date_text!r}{read} is before "
                                    f"{FIRST_YEAR}, when Ring's police partnerships "
                                    f"began; check it"))
     elif day > latest:

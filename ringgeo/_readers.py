@@ -326,6 +326,10 @@ def read_records(path: pathlib.Path) -> tuple[list[dict], dict]:
     data = _read_bytes(path)
     if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise InputError(f"Partner file {path} is empty. {_FORMATS_HELP}.")
+    if data.startswith(b"PK\x05\x06"):  # a zip's end record with no member before it
+        raise InputError(f"{path} is an empty zip archive (no file inside): a KMZ holds the "
+                         f"map's KML. Export the map again (Google My Maps: menu > Export to "
+                         f"KML/KMZ). {_FORMATS_HELP}.")
     if data.startswith(b"PK\x03\x04"):
         kml, notes = _unzip_kmz(data, path)
         records, meta = _read_markup(kml, path)

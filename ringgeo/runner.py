@@ -106,6 +106,9 @@ class _BatchValueError(Exception):
 # zero makes an octal number (02134 -> 1116), colons a base-60 one (1:30 -> 90)
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+# ... "0x" and "0b" ones hexadecimal and binary (0x1F -> 31), and yes/no/on/off booleans
+# ("state: NO" is false, the Norway problem)
+_OTHER_BASE = re.compile(r"[-+]?0[xXbB][0-9a-fA-F_]+")
 
 
 class _BatchLoader(yaml.SafeLoader):
@@ -113,7 +116,9 @@ class _BatchLoader(yaml.SafeLoader):
 
     Refused, with the line: a key given twice in one mapping (PyYAML keeps the last),
     aliases (``*name``: a few lines of them can expand into billions of values), unquoted
-    numbers YAML reads unlike they look (``02134`` octal, ``1:30`` base 60) and unquoted
+    numbers YAML reads unlike they look (``02134`` octal, ``1:30`` base 60, ``0x1F``
+    hexadecimal), words it reads as booleans (``NO``, ``on``, ``yes``: only ``true`` and
+    ``false`` are booleans in a batch file) and unquoted
     dates that are no day of the calendar (``2019-02-30``). Valid unquoted dates stay dates
     (the runner passes them on as ISO strings: :func:`_json_value`).
     """
@@ -156,6 +161,19 @@ class _BatchLoader(yaml.SafeLoader):
                     f"{text} without quotes is the octal number {self.construct_yaml_int(node)} "
                     f"for YAML (a leading zero), not {text}: write it in quotes, '{text}', to "
                     "pass it as written (a ZIP code is text)."))
+            if node.tag == "tag:yaml.org,2002:int" and _OTHER_BASE.fullmatch(text):
+                base = "hexadecimal" if text.lstrip("+-")[1] in "xX" else "binary"
+                raise _BatchValueError(node, (
+                    f"{text} without quotes is the {base} number "
+                    f"{self.construct_yaml_int(node)} for YAML, not {text}: write it in "
+                    f"quotes, '{text}', to pass it as written."))
+            if node.tag == "tag:yaml.org,2002:bool" and text.casefold() not in ("true",
+                                                                                  "false"):
+                raise _BatchValueError(node, (
+                    f"{text} without quotes is the boolean {self.construct_yaml_bool(node)} "
+                    f"for YAML (it reads yes/no/on/off as true/false), not the text "
+                    f"{text}: write it in quotes, '{text}', to pass it as text, or true or "
+                    f"false for a yes-or-no setting."))
             if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") \
                     and _SEXAGESIMAL.fullmatch(text):
                 number = (self.construct_yaml_int(node) if node.tag.endswith("int")

@@ -660,6 +660,13 @@ def batch_of(tmp_path, parameters: str, head: str = "", code: str = "query = Non
     ("      query: 1:30\n", "", r"line 5: 1:30 without quotes is the base-60 number 90 for "
      r"YAML \(the colons\), not 1:30: write it in quotes, '1:30'"),
     ("      query: 1:30.5\n", "", r"line 5: 1:30.5 without quotes is the base-60 number 90.5"),
+    ("      query: 0x1F\n", "", r"line 5: 0x1F without quotes is the hexadecimal number 31 "
+     r"for YAML, not 0x1F: write it in quotes, '0x1F'"),
+    ("      bins: [1, 0b11]\n", "", r"line 5: 0b11 without quotes is the binary number 3"),
+    # the Norway problem: YAML 1.1 reads NO, yes, On, off as booleans
+    ("      state: NO\n", "", r"line 5: NO without quotes is the boolean False for YAML \(it "
+     r"reads yes/no/on/off as true/false\), not the text NO: write it in quotes, 'NO'"),
+    ("      query: On\n", "", r"line 5: On without quotes is the boolean True"),
     ("      as_of: 2019-02-30\n", "", r"line 5: 2019-02-30 without quotes is a date for YAML, "
      r"and no day of the calendar \(day is out of range for month\): correct the date, or "
      r"write it in quotes, '2019-02-30', to pass it as text\."),
@@ -699,10 +706,14 @@ def test_batch_values_that_survive_yaml_pass_as_written(tmp_path):
     # 08054 is no octal number (8): YAML keeps it as text; quoted values are text; a valid
     # unquoted date is the date, passed on as ISO text; an anchor no alias uses is harmless
     batch = batch_of(tmp_path, "      query: 08054\n      as_of: 2019-12-31\n"
-                               "      bins: [0.5, '1:30', '02134', 1_000]\n      k: &k 3\n")
+                               "      bins: [0.5, '1:30', '02134', 1_000]\n      k: &k 3\n"
+                               "      embed: false\n      state: 'NO'\n      other: True\n",
+                     code="query = None\nas_of = None\nk = 5\nbins = None\nembed = True\n"
+                          "state = None\nother = False\noutput_dir = 'x'")
     [run] = runner.load_batch(batch)
     assert run.parameters == {"query": "08054", "as_of": "2019-12-31",
-                              "bins": [0.5, "1:30", "02134", 1000], "k": 3}
+                              "bins": [0.5, "1:30", "02134", 1000], "k": 3, "embed": False,
+                              "state": "NO", "other": True}
 
 
 @pytest.mark.parametrize("encoding, bom", [
@@ -946,6 +957,22 @@ def test_encrypted_kmz_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"doc\.kml inside the KMZ is encrypted "
                                          r"\(password-protected\)"):
         partners.read_partners(path)
+
+
+def test_empty_zip_is_called_an_empty_archive_not_padding_or_a_csv(tmp_path):
+    path = zipped(tmp_path / "empty.kmz", {})  # 22 bytes: the end record, mostly zeros
+    with pytest.raises(InputError, match=r"empty\.kmz is an empty zip archive \(no file "
+                                         r"inside\)") as error:
+        partners.read_partners(path)
+    assert "NUL" not in str(error.value)
+
+
+def test_two_digit_year_before_2018_says_how_it_was_read(tmp_path):
+    path = write(tmp_path / "year.csv", PLAIN_HEADER + "Aurora Police,Aurora,IL,1/1/31\n")
+    frame = quiet_read(path)
+    reason = {f["field"]: f["reason"] for f in partners.quality_report(frame)["flagged"]}
+    assert reason["activated"].startswith(
+        "implausible date: '1/1/31' (read as 1931-01-01 by Excel's rule for two-digit years")
 
 
 def test_kmz_of_several_kml_files_without_doc_kml_is_refused_naming_them(tmp_path):
