@@ -102,7 +102,11 @@ def export(folder, *, as_of=None, formats=FORMATS, partners=None) -> dict[str, l
     if folder.exists() and not folder.is_dir():
         raise InputError(f"export folder {str(folder)!r} is a file; give a folder (it is made "
                          "if missing)")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # under a file, unwritable, a missing device...
+        raise InputError(f"cannot make the export folder {str(folder)!r}: {err.strerror}. "
+                         "Give a folder you can write to (it is made if missing).") from None
     if partners is None:
         partners = load_partners(as_of=as_of)
     tables = export_tables(partners)

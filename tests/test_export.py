@@ -230,6 +230,9 @@ def test_bad_formats_and_folder(tmp_path):
     afile.write_text("x")
     with pytest.raises(InputError, match="is a file"):
         export(afile, formats="csv")
+    with pytest.raises(InputError, match=r"cannot make the export folder '.*file/sub': Not a "
+                                         r"directory\. Give a folder you can write to"):
+        export(afile / "sub", formats="csv")
 
 
 def _crafted():
