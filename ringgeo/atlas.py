@@ -30,7 +30,7 @@ from . import technologies as tech
 from ._config import memoized
 from .exceptions import InputError, ParameterError, warn
 
-__all__ = ["load_atlas", "read_atlas_records", "export_date", "source_file", "source_text"]
+__all__ = ["load_atlas", "read_atlas_records", "export_date"]
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_]?(\d{2})[-_]?(\d{2})(?!\d)")
 
@@ -324,34 +324,3 @@ def _column_notes(columns: dict, unknown: list, raw_names: dict, path) -> list[s
         notes.append("technology name(s) ringgeo does not know, kept under their own name: "
                      + ", ".join(repr(raw_names.get(k) or k) for k in unknown))
     return notes
-
-
-def source_file(frame) -> dict | None:
-    """Return ``attrs["source_file"]`` of an Atlas table (None for Ring's partner table).
-
-    Examples
-    --------
-    >>> source_file(load_atlas("gunshot", link=False))["sha256"][:12]
-    'cf66fe858193'
-    """
-    info = getattr(frame, "attrs", {}).get("source_file")
-    return info if isinstance(info, dict) else None
-
-
-def source_text(frame) -> str | None:
-    """Return how a figure's source line names a reader's own Atlas file, or None.
-
-    None for the registry's 2020-10-07 export (the standard credit names it) and
-    for tables without ``attrs["source_file"]``.
-
-    Examples
-    --------
-    >>> source_text(load_atlas("drones", link=False)) is None
-    True
-    """
-    info = source_file(frame)
-    if not info or info.get("registry"):
-        return None
-    date = f" of {info['date']}" if info.get("date") else " (export date unknown)"
-    return (f"Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), export"
-            f"{date}, file {info['name']} sha256 {info['sha256'][:16]}")

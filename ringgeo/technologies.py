@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 __all__ = ["Technology", "TECHNOLOGIES", "ATLAS_NAMES", "RENAMES", "technology_of", "label",
-           "noun", "members", "resolve", "key_of"]
+           "noun", "members", "resolve", "key_of", "source_words"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,3 +223,51 @@ def members(frame, *, plural: bool = True) -> str:
     """
     tech = technology_of(frame)
     return tech.members if plural else tech.member
+
+
+def source_words(frame, *, export_date: str = "2020-10-07") -> tuple[str | None, str]:
+    """Return how a figure's source line names a table's file and rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        A table of :func:`ringgeo.load_atlas` (``attrs["technology"]``,
+        ``attrs["source_file"]``), a coverage table made from one, or any table.
+    export_date : str
+        The registry snapshot's export date.
+
+    Returns
+    -------
+    tuple of (str or None, str)
+        The credit of a reader's own Atlas file, with its export date and sha256
+        (None for the registry's file: the standard credit names it), and what
+        rows are counted: ``"partnerships"`` for Ring, e.g. ``"drone rows"``
+        otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame()
+    >>> frame.attrs.update(technology="alpr", source_file={
+    ...     "name": "Atlas of Surveillance-20250314.csv", "sha256": "ab" * 32,
+    ...     "date": "2025-03-14", "registry": None})
+    >>> credit, rows = source_words(frame)
+    >>> rows
+    'license plate reader rows'
+    >>> print(credit)  # doctest: +NORMALIZE_WHITESPACE
+    Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), your export of
+    2025-03-14 (Atlas of Surveillance-20250314.csv, sha256 abababababababab...)
+    """
+    tech = technology_of(frame)
+    if tech.key == "ring":
+        rows = "partnerships"
+    elif tech.key == "all":
+        rows = "rows of every technology"
+    else:
+        rows = f"{tech.short} rows"
+    info = getattr(frame, "attrs", {}).get("source_file") if frame is not None else None
+    if not isinstance(info, dict) or info.get("registry"):
+        return None, rows
+    date = f"of {info['date']}" if info.get("date") else "(export date unknown)"
+    return (f"Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), your export "
+            f"{date} ({info['name']}, sha256 {info['sha256'][:16]}...)", rows)
