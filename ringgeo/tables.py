@@ -35,7 +35,7 @@ from . import params
 from ._config import RAW_CSV_ENV, env_switch
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
-from .metrics import METRICS, metric_for
+from .metrics import metric_for
 from .states import state_name
 
 if TYPE_CHECKING:
