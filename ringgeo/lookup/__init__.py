@@ -105,8 +105,8 @@ def add_cli(subparsers) -> None:
 class _CallableModule(types.ModuleType):
     """``ringgeo.lookup`` is both this package and the function :func:`lookup`."""
 
-    def __call__(self, query, *, as_of=None, k: int = 5) -> Lookup:
-        return lookup(query, as_of=as_of, k=k)
+    def __call__(self, query, *, as_of=None, k: int = 5, technology: str = "ring") -> Lookup:
+        return lookup(query, as_of=as_of, k=k, technology=technology)
 
     def __getattr__(self, name):
         # the figures import matplotlib (0.8 s): loaded when first asked for
