@@ -221,6 +221,7 @@ def overlap_table(atlas: pd.DataFrame, base: str = "ring", *, by: str | None = N
     ...                       "state": ["IA", "IA", "IA"],
     ...                       "technology": ["ring", "drones", "ring"]})
     >>> overlap_table(frame, match="name")[["agencies", "with_base", "share_of_base"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
                 agencies  with_base  share_of_base
     technology
     drones             1          1            0.5
@@ -278,7 +279,7 @@ def partners_by_technology(atlas: pd.DataFrame, base: str = "ring", *, by: str =
     >>> frame = pd.DataFrame({"agency": ["Ames PD", "Ames PD", "Boone PD", "Erie PD"],
     ...                       "state": ["IA", "IA", "IA", "PA"],
     ...                       "technology": ["ring", "drones", "ring", "ring"]})
-    >>> partners_by_technology(frame, match="name")
+    >>> partners_by_technology(frame, match="name")  # doctest: +NORMALIZE_WHITESPACE
            ring  drones
     state
     IA        2       1
