@@ -246,16 +246,15 @@ def load_atlas(technology="ring", source="atlas-2020-10-07", *, as_of=None,
 
 def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
     records, meta = read_atlas_records(path)
-    raw_names: dict[str, str] = {}  # key -> the Atlas name as written
+    raw_names: dict[str, str] = {}  # each Atlas name as written -> its key
     for record in records:
         name = " ".join(str(record.get("technology") or "").split())
         key = tech.key_of(name) if name else None
         record["technology"] = key or name or "(blank)"
-        raw_names.setdefault(record["technology"], name)
+        raw_names.setdefault(name, record["technology"])
     found = collections.Counter(r["technology"] for r in records)
     unknown = sorted(k for k in found if k not in tech.TECHNOLOGIES)
-    renamed = {raw: key for key, raw in raw_names.items()
-               if key in tech.TECHNOLOGIES and raw != tech.TECHNOLOGIES[key].atlas
+    renamed = {raw: key for raw, key in raw_names.items() if key in tech.TECHNOLOGIES
                and raw.casefold().split() != tech.TECHNOLOGIES[key].atlas.casefold().split()}
     keys = _wanted(technology, found, path)
     absent = [k for k in (keys or []) if not found.get(k)]
@@ -289,7 +288,7 @@ def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
     quality["columns"] = meta["columns"]
     quality["sha256"] = meta["sha256"]
     quality["export_date"] = info["date"]
-    notes = _column_notes(meta["columns"], unknown, raw_names, path)
+    notes = _column_notes(meta["columns"], unknown, renamed)
     quality["notes"].extend(notes)
     for note in notes:
         if not note.startswith("columns reordered"):
@@ -310,7 +309,7 @@ def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
     return linked
 
 
-def _column_notes(columns: dict, unknown: list, raw_names: dict, path) -> list[str]:
+def _column_notes(columns: dict, unknown: list, renamed: dict) -> list[str]:
     notes = []
     if columns["added"]:
         notes.append(f"column(s) not in the 2020-10-07 export, kept in the file but not read: "
@@ -323,7 +322,10 @@ def _column_notes(columns: dict, unknown: list, raw_names: dict, path) -> list[s
             f"{new!r} read as {old!r}" for new, old in columns["renamed"].items()))
     if columns["reordered"]:
         notes.append("columns reordered since the 2020-10-07 export (read by name)")
+    if renamed:
+        notes.append("technology name(s) mapped to the 2020 names: " + ", ".join(
+            f"{raw!r} read as {tech.TECHNOLOGIES[key].atlas!r}" for raw, key in renamed.items()))
     if unknown:
         notes.append("technology name(s) ringgeo does not know, kept under their own name: "
-                     + ", ".join(repr(raw_names.get(k) or k) for k in unknown))
+                     + ", ".join(repr(k) for k in unknown))
     return notes

@@ -94,8 +94,7 @@ def _norm(name) -> str:
     return " ".join(str(name).replace("_", " ").split()).casefold()
 
 
-_BY_NORM = {**{_norm(t.atlas): k for k, t in TECHNOLOGIES.items()},
-            **{_norm(name): k for name, k in RENAMES.items()}}
+_BY_NORM = {_norm(t.atlas): k for k, t in TECHNOLOGIES.items()}
 
 
 def key_of(atlas_name) -> str | None:
@@ -109,7 +108,8 @@ def key_of(atlas_name) -> str | None:
     >>> key_of("Automated License Plate Readers"), key_of(" drones "), key_of("Robots")
     ('alpr', 'drones', None)
     """
-    return _BY_NORM.get(_norm(atlas_name))
+    name = _norm(atlas_name)
+    return _BY_NORM.get(name) or {_norm(n): k for n, k in RENAMES.items()}.get(name)
 
 
 def resolve(name: str) -> str:
