@@ -287,3 +287,18 @@ def test_a_file_that_is_not_an_atlas_export(tmp_path):
     path.write_text("agency,city,state,activated\nX PD,X,WI,2019-01-01\n", encoding="utf-8")
     with pytest.raises(InputError, match="not an Atlas of Surveillance export"):
         load_atlas("drones", source=path, link=False)
+
+
+def test_a_web_map_of_plate_readers_names_them(tmp_path):
+    alpr = quiet(load_atlas, "alpr")
+    web = quiet(ringgeo.plot.explore, quiet(ringgeo.coverage.by_state, alpr), "partners")
+    info = ringgeo.plot.map_info(web)
+    assert "Agencies using automated license plate readers" in info["layers"]
+    assert "license plate reader rows" in info["credit"]
+    assert "Ring" not in " ".join(info["layers"] + [info["title"], info["credit"]])
+
+
+def test_lookup_command_line_takes_a_technology(capsys):
+    assert ringgeo.cli.main(["lookup", "Philadelphia, PA", "--technology", "drones"]) == 0
+    out = capsys.readouterr().out
+    assert "Drones as of" in out and "Ring" not in out
