@@ -32,9 +32,15 @@ _EXPORTS = {
     "link_partners": "linking",
     "load_agencies": "agencies",
     "load_demographics": "demographics",
+    "load_atlas": "atlas",
+    "technologies_by_agency": "stack",
+    "overlap": "stack",
+    "overlap_table": "stack",
+    "partners_by_technology": "stack",
+    "vendors": "stack",
 }
 _SUBMODULES = ("data", "states", "partners", "geography", "demographics", "linking",
-               "agencies", "postal",
+               "agencies", "postal", "atlas", "stack", "technologies",
                "lookup", "export", "coverage", "plot",
                "runner", "params", "exceptions", "cli", "tables", "lab")
 

@@ -27,6 +27,20 @@ _JURIS = {"municipal": "municipal", "city": "municipal", "town": "municipal",
           "township": "municipal", "village": "municipal", "county": "county",
           "parish": "county", "regional": "regional", "state": "other", "tribal": "other",
           "university": "other", "college": "other", "other": "other"}
+# the Atlas' other types, found in the rows of its other technologies (2020-10-07 export;
+# no Ring row has them): state-wide police forces are police of no local jurisdiction
+_LEA.update({"state police": "police", "highway patrol": "police", "transit police": "police",
+             "public safety": "police"})
+_LEA.update(dict.fromkeys(
+    ["fusion center", "dmv", "dhs", "homeland security", "corrections", "state agency",
+     "juvenile", "task force", "attorney general", "parks", "county attorney", "probation",
+     "environmental services enforcement", "animal control", "marshals", "mental health",
+     "crash team", "tax board", "school district", "municipal", "medical examiner",
+     "rangers", "parking"], "other"))
+_JURIS.update({"borough": "municipal"})
+_JURIS.update(dict.fromkeys(
+    ["federal", "territory", "school district", "airport", "transit", "cross-jurisdictional",
+     "port", "school", "statewide", "police"], "other"))
 # Ring's first police partnerships date from 2018; earlier dates are suspicious.
 FIRST_YEAR = 2018
 
@@ -149,6 +163,17 @@ def _formula_fields(out: dict, rec: dict) -> list[tuple[str, str]]:
         if formula_like(raw) and raw != cleaned:
             found.append((field + "_raw", raw))
     return found
+
+
+def clean_text(value) -> str:
+    """Return ``value`` as cleaned text: invisible marks, controls and extra spaces removed.
+
+    Examples
+    --------
+    >>> clean_text(" Vigilant\u200e  Solutions "), clean_text(None)
+    ('Vigilant Solutions', '')
+    """
+    return _clean_text(value)[0]
 
 
 def dup_key(agency: str, state) -> str:

@@ -314,7 +314,8 @@ def _unzip_kmz(data: bytes, path: pathlib.Path) -> tuple[bytes, list[str]]:
     return data, notes
 
 
-def read_records(path: pathlib.Path) -> tuple[list[dict], dict]:
+def read_records(path: pathlib.Path, *, every_technology: bool = False
+                 ) -> tuple[list[dict], dict]:
     """Read a partner file; return ``(records, meta)``.
 
     Each record holds raw strings under canonical field names (``None`` when
@@ -322,6 +323,11 @@ def read_records(path: pathlib.Path) -> tuple[list[dict], dict]:
     header = line 1) and ``problems`` (list of ``(field, reason)`` found while
     reading). ``meta`` holds ``format``, ``encoding``, ``rows_read``,
     ``other_technology``, ``blank_records``, ``fields`` and ``notes``.
+
+    ``every_technology=True`` (an Atlas export only) keeps the rows of every
+    technology, not Ring's alone: each record then also holds ``technology``
+    and ``vendor`` (raw text), and ``meta["columns"]`` describes the header
+    (see :func:`atlas_columns`).
     """
     data = _read_bytes(path)
     if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
@@ -352,7 +358,7 @@ def read_records(path: pathlib.Path) -> tuple[list[dict], dict]:
             return _read_markup(body, path)
         text, wide, legacy = _decode(data, path)
     _check_nul(text, path)
-    return _read_csv(text, wide, path, legacy)
+    return _read_csv(text, wide, path, legacy, every_technology)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -411,7 +417,8 @@ def _delimiter(header_line: str) -> str:
 
 
 def _read_csv(text: str, encoding: str, path: pathlib.Path,
-              legacy: list[int] = ()) -> tuple[list[dict], dict]:
+              legacy: list[int] = (), every_technology: bool = False
+              ) -> tuple[list[dict], dict]:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -469,7 +476,13 @@ def _read_csv(text: str, encoding: str, path: pathlib.Path,
             f"{encoding.rsplit(' ', 1)[-1]} (first: line {legacy[0]}); their rows are flagged "
             f"'mixed encoding'")
     if "aosnumber" in normalized or "technology" in normalized:
-        return _atlas_records(header, normalized, body, meta, path)
+        return _atlas_records(header, normalized, body, meta, path, every_technology)
+    if every_technology:
+        raise InputError(
+            f"{path} is not an Atlas of Surveillance export: its header has neither an "
+            f"AOSNUMBER nor a Technology column (columns found: {', '.join(header)}). "
+            f"Download the CSV from the Atlas' site (atlasofsurveillance.org) and pass it "
+            f"unmodified.")
     return _plain_records(header, normalized, body, meta, path)
 
 
@@ -513,7 +526,49 @@ def _take(fields: list[str], index: dict[str, int], width: int, row: int,
     return record
 
 
-def _atlas_records(header, normalized, body, meta, path):
+#: Columns of the 2020-10-07 Atlas export, in its order (``atlas_columns`` compares a
+#: newer export with it).
+ATLAS_2020_COLUMNS = (
+    "AOSNUMBER", "City", "County", "State", "Agency", "Type of LEA", "Summary",
+    "Type of Juris", "Technology", "Vendor", "Link 1", "Link 1 Snapshot", "Link 1 Source",
+    "Link 1 Type", "Link 1 Date", "Link 2", "Link 2 Snapshot", "Link 2 Source", "Link 2 Type",
+    "Link 2 Date", "Link 3", "Link 3 Snapshot", "Link 3 Source", "Link 3 Type", "Link 3 Date")
+#: Known later names of 2020 columns (normalized later name -> 2020 header). Empty: no
+#: rename of the Atlas' columns could be verified; unknown columns are reported and kept.
+ATLAS_RENAMES: dict[str, str] = {}
+
+
+def atlas_columns(header: list[str]) -> dict:
+    """Compare an Atlas export's header with the 2020-10-07 export's.
+
+    Returns a dict: ``columns`` (the header as read), ``missing`` (2020 columns
+    absent), ``added`` (columns the 2020 export did not have: kept, not read),
+    ``renamed`` (``{header: 2020 name}`` of known renames, mapped) and
+    ``reordered`` (whether the shared columns come in another order).
+
+    Examples
+    --------
+    >>> c = atlas_columns(["City", "AOSNUMBER", "State", "Agency", "Technology", "Year"])
+    >>> c["added"], c["reordered"], "Vendor" in c["missing"]
+    (['Year'], True, True)
+    """
+    known = {_norm_header(name): name for name in ATLAS_2020_COLUMNS}
+    renamed = {name: ATLAS_RENAMES[_norm_header(name)] for name in header
+               if _norm_header(name) in ATLAS_RENAMES and _norm_header(name) not in known}
+    seen = [known.get(_norm_header(name)) or renamed.get(name) for name in header]
+    shared = [name for name in seen if name]
+    in_2020 = [name for name in ATLAS_2020_COLUMNS if name in shared]
+    return {"columns": list(header),
+            "missing": [name for name in ATLAS_2020_COLUMNS if name not in shared],
+            "added": [name for name, was in zip(header, seen) if not was],
+            "renamed": renamed, "reordered": shared != in_2020}
+
+
+def _atlas_records(header, normalized, body, meta, path, every_technology=False):
+    columns = atlas_columns(header)
+    if columns["renamed"]:
+        normalized = [_norm_header(columns["renamed"].get(name, name))
+                      for name in header]
     missing = [ATLAS_HEADERS[f] for f, h in ATLAS_FIELDS.items() if h not in normalized]
     if missing:
         raise InputError(
@@ -522,6 +577,8 @@ def _atlas_records(header, normalized, body, meta, path):
             f"Columns found: {', '.join(header)}. Use the full, unmodified export."
         )
     index = {f: _column_index(normalized, h, path, header) for f, h in ATLAS_FIELDS.items()}
+    if every_technology:
+        return _every_technology(header, normalized, body, meta, index, columns)
     records, other, blank = [], 0, 0
     ring = _norm_header(RING_TECHNOLOGY)
     tech_at = index["technology"]
@@ -551,6 +608,24 @@ def _atlas_records(header, normalized, body, meta, path):
         records.append(record)
     meta.update(format="atlas-csv", rows_read=len(body), other_technology=other,
                 blank_records=blank, fields=set(ATLAS_FIELDS) - {"technology"})
+    return records, meta
+
+
+def _every_technology(header, normalized, body, meta, index, columns):
+    """Every non-blank row of an Atlas export, with its ``technology`` and ``vendor``."""
+    vendor = _norm_header("Vendor")
+    if vendor in normalized:
+        index = {**index, "vendor": normalized.index(vendor)}
+    records, blank = [], 0
+    for number, (row, fields) in enumerate(body, start=1):
+        if not any(f.strip() for f in fields):
+            blank += 1
+            continue
+        record = _take(fields, index, len(header), row, meta, number == len(body))
+        record.setdefault("vendor", None)
+        records.append(record)
+    meta.update(format="atlas-csv", rows_read=len(body), other_technology=0,
+                blank_records=blank, fields=set(index), columns=columns)
     return records, meta
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Metric", "METRICS"]
+from . import technologies
+
+__all__ = ["Metric", "METRICS", "metric_for"]
 
 
 class Metric(NamedTuple):
@@ -76,3 +78,70 @@ METRICS = {
         "Share of sheriffs partnered",
         "Share of sheriff's offices (FBI agency list, 2018) with a Ring partnership", _FBI),
 }
+
+
+# Ring's words -> the words for any technology ({label}: "drones", {members}: "agencies
+# using drones"), in this order (longest first)
+_WORDS = (
+    ("Ring partner agencies", "{Members}"),
+    ("Agencies with a Ring Neighbors partnership", "Agencies the Atlas lists with {label}"),
+    ("Police departments with a Ring partnership",
+     "Police departments the Atlas lists with {label}"),
+    ("Sheriff's offices with a Ring partnership", "Sheriff's offices the Atlas lists with {label}"),
+    ("with a Ring partnership", "listed with {label}"),
+    ("Police partners", "Police departments"),
+    ("Sheriff partners", "Sheriff's offices"),
+    ("Partners per", "{Members} per"),
+    ("agencies partnered", "agencies with {label}"),
+    ("departments partnered", "departments with {label}"),
+    ("sheriffs partnered", "sheriffs with {label}"),
+    ("a partnered agency", "an agency listed with {label}"),
+    ("is a partner", "is listed with {label}"),
+)
+
+
+def metric_for(column, frame=None) -> Metric | None:
+    """Return the :class:`Metric` of a column in the words of a table's technology.
+
+    A Ring table (or one that does not say, ``frame.attrs["technology"]``) gets
+    :data:`METRICS` unchanged; a table of another technology gets the same
+    metric with its words ("Agencies using drones", "Share of agencies with
+    drones"). None for a column that is not a metric.
+
+    Parameters
+    ----------
+    column : str
+        A key of :data:`METRICS`.
+    frame : pandas.DataFrame, optional
+        The table drawn (its ``attrs["technology"]``).
+
+    Returns
+    -------
+    Metric or None
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> drones = pd.DataFrame()
+    >>> drones.attrs["technology"] = "drones"
+    >>> metric_for("partners", drones).label
+    'Agencies using drones'
+    >>> metric_for("share_agencies_partnered", drones).label
+    'Share of agencies with drones'
+    >>> metric_for("partners").label
+    'Ring partner agencies'
+    """
+    metric = METRICS.get(column)
+    tech = technologies.technology_of(frame)
+    if metric is None or tech.key == "ring":
+        return metric
+    words = {"label": tech.label[0].lower() + tech.label[1:] if tech.label[1:2].islower()
+             else tech.label,
+             "Members": tech.members[0].upper() + tech.members[1:]}
+
+    def swap(text: str) -> str:
+        for old, new in _WORDS:
+            text = text.replace(old, new.format(**words))
+        return text
+
+    return Metric(swap(metric.label), swap(metric.definition), metric.sources)

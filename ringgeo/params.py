@@ -29,13 +29,14 @@ from .exceptions import ParameterError
 from .metrics import METRICS  # the columns a map or ranking can show
 from .partners import SNAPSHOT_DATES, as_timestamp
 from .states import validate_state as _validate_usps
+from .technologies import TECHNOLOGIES, resolve
 
 __all__ = [
     "LEVELS", "METRICS", "FREQUENCIES", "FIRST_DATE", "SNAPSHOT_DATE",
     "validate_level", "validate_metric", "validate_as_of", "validate_state",
     "validate_states", "validate_scheme", "validate_k", "validate_bins",
     "validate_dpi", "validate_freq", "validate_top", "validate_output_dir", "output_name",
-    "schemes",
+    "schemes", "validate_technology", "validate_technologies",
 ]
 
 #: Map levels: one polygon per state, or one per county.
@@ -190,6 +191,52 @@ def validate_states(states) -> list[str]:
         )
     codes = [_validate_usps(s, allow_territories=False) for s in states]
     return list(dict.fromkeys(codes))
+
+
+def validate_technology(technology, *, name: str = "technology") -> str:
+    """Return the ringgeo key of one Atlas technology (notebook 09's ``technology``).
+
+    Raises
+    ------
+    ParameterError
+        A name that is no technology of the Atlas (the allowed keys are listed).
+
+    Examples
+    --------
+    >>> validate_technology("Face Recognition"), validate_technology(" alpr ")
+    ('face_recognition', 'alpr')
+    >>> validate_technology("robots")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ringgeo.exceptions.ParameterError: `technology` was 'robots' but is expected to be one of ...
+    """
+    try:
+        key = resolve(technology) if isinstance(technology, str) else None
+    except ValueError:
+        key = None
+    if key is None or key == "all":
+        raise _one_of(name, technology, TECHNOLOGIES)
+    return key
+
+
+def validate_technologies(technologies, *, name: str = "compare_with") -> list[str]:
+    """Return a list of technology keys, without duplicates (notebook 09's ``compare_with``).
+
+    Examples
+    --------
+    >>> validate_technologies(["drones", "Face Recognition", "drones"])
+    ['drones', 'face_recognition']
+    >>> validate_technologies("alpr")
+    ['alpr']
+    """
+    if technologies is None:
+        return []
+    if isinstance(technologies, str):
+        technologies = [technologies]
+    if not isinstance(technologies, (list, tuple)):
+        raise ParameterError(f"`{name}` was {technologies!r} but is expected to be a list of "
+                             f"technologies, e.g. ['drones', 'alpr'].")
+    return list(dict.fromkeys(validate_technology(t, name=name) for t in technologies))
 
 
 def schemes() -> tuple[str, ...]:

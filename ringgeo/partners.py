@@ -52,9 +52,18 @@ _SERIOUS = {"unparseable date", "not a US state", "encoding loss", "shifted fiel
             "mixed encoding"}
 
 
-def _build(records: list[dict], meta: dict, path: pathlib.Path, label: str):
-    """Clean the raw records into the partner table; return (frame, warning messages)."""
-    snapshot = SNAPSHOT_DATES.get(label)
+def build(records: list[dict], meta: dict, path: pathlib.Path, label: str, *,
+          snapshot: pd.Timestamp | None = None):
+    """Clean raw records into the partner table; return ``(frame, warning messages)``.
+
+    Shared by :func:`read_partners` and :func:`ringgeo.atlas.load_atlas`: ``records``
+    and ``meta`` as :func:`ringgeo._readers.read_records` returns them, ``label`` the
+    table's ``source``, ``snapshot`` the day the file was exported (default: that of a
+    named dataset). Records holding ``technology`` (Atlas rows of any technology) give
+    the table a ``technology`` and a ``vendor`` column, and duplicates are then sought
+    within each technology.
+    """
+    snapshot = snapshot if snapshot is not None else SNAPSHOT_DATES.get(label)
     meta = {**meta, "latest_date": snapshot.date() if snapshot is not None else None}
     rows, flagged, dropped = _clean_rows(records, meta)
     duplicates, duplicate_flags = _find_duplicates(rows)
@@ -83,6 +92,11 @@ def _clean_rows(records: list[dict], meta: dict) -> tuple[list, list, list]:
     rows, flagged, dropped = [], [], []
     for ordinal, rec in enumerate(records, start=1):
         out, flags = _cleaning.clean_record(rec, meta, ordinal, prefix)
+        if "technology" in rec:  # an Atlas row of any technology (ringgeo.atlas)
+            out["technology"] = rec["technology"]
+            out["vendor"] = _cleaning.clean_text(rec.get("vendor"))
+            if not rec.get("dated", True):  # the Atlas gives no start date: not a flaw
+                flags = [f for f in flags if f[0] != "activated"]
         if not (out["agency"] or out["city"] or out["state"]):
             dropped.append({"row": out["row"], "partner_id": out["partner_id"],
                             "reason": "empty partner: no agency, city or state identifies it"})
@@ -96,8 +110,9 @@ def _clean_rows(records: list[dict], meta: dict) -> tuple[list, list, list]:
 def _find_duplicates(rows: list[dict]) -> tuple[list, list]:
     """Rows with the same agency and state, and rows sharing an id (flagged, never dropped)."""
     groups: dict[str, list[dict]] = {}
-    for out in rows:
-        groups.setdefault(_cleaning.dup_key(out["agency"], out["state"]), []).append(out)
+    for out in rows:  # rows of several technologies: the same agency once per technology
+        key = _cleaning.dup_key(out["agency"], out["state"])
+        groups.setdefault(f"{key}|{out.get('technology') or ''}", []).append(out)
     duplicates, flagged = [], []
     for group in groups.values():
         if len(group) > 1 and group[0]["agency"]:
@@ -132,6 +147,9 @@ def _table(rows: list[dict], label: str) -> pd.DataFrame:
                                dtype="datetime64[ns]"),
         "source": pd.Series([label] * len(rows), dtype="str"),
     })
+    if rows and "technology" in rows[0]:  # an Atlas table of any technology
+        frame["technology"] = pd.Series([r["technology"] for r in rows], dtype="str")
+        frame["vendor"] = pd.Series([r["vendor"] or None for r in rows], dtype="string")
     for field in _RAW_ORDER:
         raws = [r.get(field + "_raw") for r in rows]
         if all(v is None for v in raws):
@@ -165,7 +183,7 @@ def _warnings(path: pathlib.Path, rows: list, flagged: list, dropped: list) -> l
 def _read_cached(path: str, size: int, mtime_ns: int, label: str):
     # memoized on (path, size, mtime): a file that changes is read again
     records, meta = _readers.read_records(pathlib.Path(path))
-    return _build(records, meta, pathlib.Path(path), label)
+    return build(records, meta, pathlib.Path(path), label)
 
 
 def _fresh_copy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -301,7 +319,13 @@ def as_timestamp(as_of) -> pd.Timestamp:
     return stamp.normalize()
 
 
-def _apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None) -> pd.DataFrame:
+def apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None
+                ) -> pd.DataFrame:
+    """Keep the rows activated on or before ``as_of``; the report counts the rest.
+
+    Used by :func:`load_partners` and :func:`ringgeo.atlas.load_atlas`; ``snapshot`` is
+    the file's export date (undated rows are kept from that day on).
+    """
     stamp = as_timestamp(as_of)
     first = pd.Timestamp(_cleaning.FIRST_YEAR, 1, 1)
     if stamp < first:
@@ -426,7 +450,7 @@ def _load_partners(source, as_of, link) -> pd.DataFrame:
             f"(Atlas CSV, Ring KML/KMZ or plain CSV)."
         )
     if as_of is not None:
-        frame = _apply_as_of(frame, as_of, snapshot)
+        frame = apply_as_of(frame, as_of, snapshot)
     if not link:
         return frame
     # imported here, not at the top: linking loads geopandas and rapidfuzz (about 0.6 s),
@@ -436,11 +460,11 @@ def _load_partners(source, as_of, link) -> pd.DataFrame:
     linked = linking.link_partners(frame)
     for key, value in frame.attrs.items():
         linked.attrs.setdefault(key, value)
-    _same_agency(linked)
+    flag_same_agency(linked)
     return linked
 
 
-def _same_agency(frame: pd.DataFrame) -> None:
+def flag_same_agency(frame: pd.DataFrame) -> None:
     """Flag rows linked to the same FBI agency (``ori``) in the same state as duplicates.
 
     The rule: two or more rows whose ``ori`` and ``state`` are equal name one agency,
@@ -452,15 +476,16 @@ def _same_agency(frame: pd.DataFrame) -> None:
     quality = frame.attrs.get("quality")
     if not isinstance(quality, dict) or "ori" not in frame:
         return
-    groups: dict[tuple[str, str], list[tuple]] = {}
-    for row, pid, agency, state, ori in zip(frame["row"].tolist(), frame["partner_id"].tolist(),
-                                            frame["agency"].tolist(), frame["state"].tolist(),
-                                            frame["ori"].tolist()):
-        if isinstance(ori, str) and isinstance(state, str):
-            groups.setdefault((ori, state), []).append((row, pid, agency))
+    groups: dict[tuple, list[tuple]] = {}
+    techs = frame["technology"].tolist() if "technology" in frame else [None] * len(frame)
+    for row, pid, agency, state, ori, tech in zip(
+            frame["row"].tolist(), frame["partner_id"].tolist(), frame["agency"].tolist(),
+            frame["state"].tolist(), frame["ori"].tolist(), techs):
+        if isinstance(ori, str) and isinstance(state, str):  # within one technology
+            groups.setdefault((ori, state, tech), []).append((row, pid, agency))
     by_ids = {frozenset(d["partner_ids"]): d for d in quality.get("duplicates", [])}
     added = []
-    for (ori, state), group in groups.items():
+    for (ori, state, _), group in groups.items():
         if len(group) < 2:
             continue
         ids = [pid for _, pid, _ in group]

@@ -35,7 +35,7 @@ from . import params
 from ._config import RAW_CSV_ENV, env_switch
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
-from .metrics import METRICS
+from .metrics import metric_for
 from .states import state_name
 
 if TYPE_CHECKING:
@@ -179,7 +179,8 @@ def ranked(table: pd.DataFrame, rank_by: str = "partners_per_100k", *,
     return out[["rank"] + ids + measures].round(decimals)
 
 
-def map_title(metric: str, level: str = "state", state: str | None = None) -> str:
+def map_title(metric: str, level: str = "state", state: str | None = None, *,
+              frame=None) -> str:
     """Return the default headline of a map: the metric's label and the areas drawn.
 
     The label is the map's legend title too (:data:`ringgeo.metrics.METRICS`), so
@@ -193,6 +194,10 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
         One area per state, or per county.
     state : str, optional
         USPS code of the one state drawn (with its counties); None: the nation.
+    frame : pandas.DataFrame, optional
+        The table drawn: a table of another technology than Ring
+        (``attrs["technology"]``, see :func:`ringgeo.load_atlas`) is named in its
+        own words (:func:`ringgeo.metrics.metric_for`).
 
     Returns
     -------
@@ -217,7 +222,7 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
         where = "by state"
     else:
         where = "by county" if state is None else f"by county, {state_name(state)}"
-    return f"{METRICS[metric].label}, {where}"
+    return f"{metric_for(metric, frame).label}, {where}"
 
 
 # ------------------------------------------------------------------ CSV files

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["Technology", "TECHNOLOGIES", "ATLAS_NAMES", "technology_of", "label", "noun",
-           "members", "resolve"]
+__all__ = ["Technology", "TECHNOLOGIES", "ATLAS_NAMES", "RENAMES", "technology_of", "label",
+           "noun", "members", "resolve", "key_of", "source_words"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +83,33 @@ ALL = Technology("all", "", "Surveillance technologies", "surveillance technolog
                  "agency using surveillance technology")
 #: Atlas ``Technology`` value -> ringgeo key.
 ATLAS_NAMES = {t.atlas: key for key, t in TECHNOLOGIES.items()}
+#: Later Atlas names of a 2020 technology -> ringgeo key: only renames checked against
+#: an Atlas export belong here. None could be verified when this was written, so a name
+#: not in :data:`ATLAS_NAMES` (spelling, case and spacing aside) is kept under its own
+#: name and listed in the quality report (``report["technologies"]["unknown"]``).
+RENAMES: dict[str, str] = {}
+
+
+def _norm(name) -> str:
+    return " ".join(str(name).replace("_", " ").split()).casefold()
+
+
+_BY_NORM = {_norm(t.atlas): k for k, t in TECHNOLOGIES.items()}
+
+
+def key_of(atlas_name) -> str | None:
+    """Return the ringgeo key of a ``Technology`` value of an Atlas export, or None.
+
+    Case, spaces and underscores do not matter; the names of :data:`RENAMES` are
+    known too. None: a technology ringgeo does not know (keep it under its name).
+
+    Examples
+    --------
+    >>> key_of("Automated License Plate Readers"), key_of(" drones "), key_of("Robots")
+    ('alpr', 'drones', None)
+    """
+    name = _norm(atlas_name)
+    return _BY_NORM.get(name) or {_norm(n): k for n, k in RENAMES.items()}.get(name)
 
 
 def resolve(name: str) -> str:
@@ -146,7 +173,13 @@ def technology_of(frame) -> Technology:
     if isinstance(key, (list, tuple)):
         key = key[0] if len(key) == 1 else "all"
     key = key or "ring"
-    return ALL if key == "all" else TECHNOLOGIES[key]
+    if key == "all":
+        return ALL
+    if key in TECHNOLOGIES:
+        return TECHNOLOGIES[key]
+    # a technology of a newer export that ringgeo does not know: its Atlas name
+    return _tech(str(key), str(key), str(key), str(key), f"agencies listed under {key!r}",
+                 f"agency listed under {key!r}")
 
 
 def label(frame) -> str:
@@ -190,3 +223,51 @@ def members(frame, *, plural: bool = True) -> str:
     """
     tech = technology_of(frame)
     return tech.members if plural else tech.member
+
+
+def source_words(frame, *, export_date: str = "2020-10-07") -> tuple[str | None, str]:
+    """Return how a figure's source line names a table's file and rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        A table of :func:`ringgeo.load_atlas` (``attrs["technology"]``,
+        ``attrs["source_file"]``), a coverage table made from one, or any table.
+    export_date : str
+        The registry snapshot's export date.
+
+    Returns
+    -------
+    tuple of (str or None, str)
+        The credit of a reader's own Atlas file, with its export date and sha256
+        (None for the registry's file: the standard credit names it), and what
+        rows are counted: ``"partnerships"`` for Ring, e.g. ``"drone rows"``
+        otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame()
+    >>> frame.attrs.update(technology="alpr", source_file={
+    ...     "name": "Atlas of Surveillance-20250314.csv", "sha256": "ab" * 32,
+    ...     "date": "2025-03-14", "registry": None})
+    >>> credit, rows = source_words(frame)
+    >>> rows
+    'license plate reader rows'
+    >>> print(credit)  # doctest: +NORMALIZE_WHITESPACE
+    Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), your export of
+    2025-03-14 (Atlas of Surveillance-20250314.csv, sha256 abababababababab...)
+    """
+    tech = technology_of(frame)
+    if tech.key == "ring":
+        rows = "partnerships"
+    elif tech.key == "all":
+        rows = "rows of every technology"
+    else:
+        rows = f"{tech.short} rows"
+    info = getattr(frame, "attrs", {}).get("source_file") if frame is not None else None
+    if not isinstance(info, dict) or info.get("registry"):
+        return None, rows
+    date = f"of {info['date']}" if info.get("date") else "(export date unknown)"
+    return (f"Electronic Frontier Foundation, Atlas of Surveillance (CC BY 4.0), your export "
+            f"{date} ({info['name']}, sha256 {info['sha256'][:16]}...)", rows)

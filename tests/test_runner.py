@@ -326,6 +326,8 @@ def test_standard_batch_is_valid():
     assert len({r.parameters["state"] for r in maps if r.parameters.get("state")}) >= 2
     assert "04_growth_timeline.ipynb" in by_notebook
     assert "03_per_capita_tables.ipynb" in by_notebook
+    assert {r.parameters["technology"] for r in by_notebook["09_technologies.ipynb"]} >= {
+        "face_recognition", "alpr"}
     assert all(r.name.startswith(("fig", "table")) for r in runs)
 
 
@@ -351,7 +353,7 @@ def test_the_notebooks_are_committed():
     assert [p.name for p in COMMITTED] == [
         "01_partners_overview.ipynb", "02_coverage_map.ipynb", "03_per_capita_tables.ipynb",
         "04_growth_timeline.ipynb", "05_classroom_lab.ipynb", "06_lookup.ipynb",
-        "07_explore_map.ipynb", "08_who_is_covered.ipynb"]
+        "07_explore_map.ipynb", "08_who_is_covered.ipynb", "09_technologies.ipynb"]
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.stem)

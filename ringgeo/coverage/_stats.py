@@ -200,8 +200,14 @@ def _add_agency_shares(table: pd.DataFrame, universe: pd.DataFrame, partners: pd
 
 def _attrs(table, partners, notes, **extra):
     table.attrs = {"as_of": partners.attrs.get("as_of"), "methodology": _METHOD,
-                   "no_covered_population": notes, **extra}
+                   "no_covered_population": notes, **extra, **_words(partners)}
     return table
+
+
+def _words(partners) -> dict:
+    """Return the table's technology and file (``load_atlas``), for the figures' words."""
+    return {key: partners.attrs[key] for key in ("technology", "source_file")
+            if key in partners.attrs}
 
 
 def _warn_unlisted(ids, where: str) -> None:
@@ -575,7 +581,7 @@ def timeline(partners, freq: str = "M", by: str | None = None, *,
         table[col] = pd.array(np.round(table[col].to_numpy(dtype="float64")), dtype="Int64")
     table.attrs = {"as_of": as_of, "methodology": _METHOD, "freq": freq,
                    "undated": len(undated), "undated_ids": undated,
-                   "no_covered_population": notes, "excluded": excluded}
+                   "no_covered_population": notes, "excluded": excluded, **_words(partners)}
     return table
 
 

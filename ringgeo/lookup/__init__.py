@@ -65,7 +65,7 @@ def _cli(args) -> int:
     query = " ".join(words)  # ringgeo lookup Upper Darby, PA
     if len(words) == 2 and all(_NUMBER.match(w) for w in words):  # ringgeo lookup 39.95 -75.27
         query = (float(words[0]), float(words[1]))
-    result = lookup(query, as_of=args.as_of, k=args.k)
+    result = lookup(query, as_of=args.as_of, k=args.k, technology=args.technology)
     if args.json:
         # strict JSON: to_dict() holds no NaN (missing values are null); allow_nan=False checks it
         json.dump(result.to_dict(), sys.stdout, indent=2, allow_nan=False)
@@ -82,7 +82,7 @@ def _cli(args) -> int:
 
 
 def add_cli(subparsers) -> None:
-    """Register ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--json | --csv]``."""
+    """Register ``ringgeo lookup QUERY [--as-of DATE] [-k N] [--technology T] [--json | --csv]``."""
     parser = subparsers.add_parser(
         "lookup", help="which agencies serve a ZIP code, place, county or point, and are "
                        "they Ring partners?",
@@ -96,6 +96,9 @@ def add_cli(subparsers) -> None:
                              "the 2020-10-07 snapshot")
     parser.add_argument("-k", type=int, default=5, help="nearest partner agencies to list "
                                                         "(default 5)")
+    parser.add_argument("--technology", default="ring",
+                        help="the Atlas technology asked about (default ring; e.g. drones, "
+                             "alpr, face_recognition: the 2020-10-07 export)")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the answer as JSON")
     fmt.add_argument("--csv", action="store_true", help="print the answer's table as CSV")
@@ -105,8 +108,8 @@ def add_cli(subparsers) -> None:
 class _CallableModule(types.ModuleType):
     """``ringgeo.lookup`` is both this package and the function :func:`lookup`."""
 
-    def __call__(self, query, *, as_of=None, k: int = 5) -> Lookup:
-        return lookup(query, as_of=as_of, k=k)
+    def __call__(self, query, *, as_of=None, k: int = 5, technology: str = "ring") -> Lookup:
+        return lookup(query, as_of=as_of, k=k, technology=technology)
 
     def __getattr__(self, name):
         # the figures import matplotlib (0.8 s): loaded when first asked for

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, params
+from .. import technologies as tech
 from .._frames import json_ready
 from .._linkgeo import default_index
 from .._names import fold, split_descriptor
@@ -95,6 +96,9 @@ class Lookup:
         municipality; ...).
     sources : tuple of str
         Registry names of the files the answer shows.
+    technology : str
+        The Atlas technology asked about (``"ring"``: Ring's partners; e.g.
+        ``"drones"``: the agencies the Atlas lists with drones are the "partners").
     """
 
     query: str
@@ -113,6 +117,7 @@ class Lookup:
     nearest: pd.DataFrame = field(repr=False)
     notes: tuple = ()
     sources: tuple = ()
+    technology: str = "ring"
 
     @property
     def credit(self) -> str:
@@ -149,13 +154,15 @@ class Lookup:
         near["role"] = [f"nearest {r}" for r in near["rank"]]
         near["primary"] = False
         near["partner"] = True
-        near["status"] = [_status(True, a, self.as_of) for a in near["activated"]]
+        near["status"] = [_words(_status(True, a, self.as_of), self.technology)
+                          for a in near["activated"]]
         near = near.drop(columns="rank")
         frames = [f for f in (serves, near[["section", *AGENCY_COLUMNS]]) if len(f)]
         out = (pd.concat(frames, ignore_index=True) if frames
                else pd.DataFrame(columns=["section", *AGENCY_COLUMNS]))
         out.attrs = {"query": self.query, "kind": self.kind, "matched": self.matched,
-                     "as_of": self.as_of, "notes": list(self.notes), "credit": self.credit}
+                     "as_of": self.as_of, "notes": list(self.notes), "credit": self.credit,
+                     "technology": self.technology}
         return out
 
     def to_dict(self) -> dict:
@@ -177,13 +184,14 @@ class Lookup:
             "point_source": self.point_source, "as_of": self.as_of,
             "partner": self.partner, "agencies": records(self.agencies),
             "nearest": records(self.nearest), "notes": list(self.notes),
-            "credit": self.credit})
+            "credit": self.credit, "technology": self.technology})
 
     def _date(self) -> str:
         return self.as_of or f"{EXPORT_DATE} (the snapshot)"
 
     def __repr__(self) -> str:
-        lines = [self.matched, f"Ring partnerships as of {self._date()}.", "",
+        words = tech.TECHNOLOGIES.get(self.technology, tech.TECHNOLOGIES["ring"])
+        lines = [self.matched, f"{words.label} as of {self._date()}.", "",
                  "Agencies serving it:"]
         if len(self.agencies):
             for rec in self.agencies.itertuples():
@@ -193,7 +201,7 @@ class Lookup:
                 lines.append(f"  {role:<25} {rec.agency} ({rec.ori}{dist}): {rec.status}")
         else:
             lines.append("  none found in the FBI agency list")
-        lines += ["", (f"{len(self.nearest)} nearest Ring partner agencies "
+        lines += ["", (f"{len(self.nearest)} nearest {words.members} "
                        f"(geodesic distance from {self.point_source}):")]
         for rec in self.nearest.itertuples():
             since = ("" if pd.isna(rec.activated)
@@ -214,12 +222,14 @@ class Lookup:
             return shown.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.1f}")
 
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (f"<p><b>{html.escape(self.matched)}</b><br>Ring partnerships as of "
+        words = tech.TECHNOLOGIES.get(self.technology, tech.TECHNOLOGIES["ring"])
+        return (f"<p><b>{html.escape(self.matched)}</b><br>{html.escape(words.label)} as of "
                 f"{html.escape(self._date())}.</p>"
                 f"<p>Agencies serving it:</p>"
                 + table(self.agencies, ("role", "primary", "agency", "ori", "status",
                                         "partner_id", "distance_km"))
-                + f"<p>Nearest Ring partner agencies (from {html.escape(self.point_source)}):</p>"
+                + f"<p>Nearest {html.escape(words.members)} (from "
+                  f"{html.escape(self.point_source)}):</p>"
                 + table(self.nearest, ("rank", "agency", "state", "ori", "activated",
                                        "distance_km", "distance_mi"))
                 + (f"<ul>{notes}</ul>" if notes else "")
@@ -231,6 +241,27 @@ class Lookup:
         from ._figures import plot_map
 
         return plot_map(self, **kwargs)
+
+
+def _words(text: str, technology: str) -> str:
+    """Return a status or note about Ring's partners in the words of another technology."""
+    if technology == "ring":
+        return text
+    words = tech.TECHNOLOGIES[technology]
+    label = words.label if words.label[1:2].isupper() else words.label.lower()
+    for old, new in (("Ring partner (activation date unknown)",
+                      f"listed with {label} (the Atlas gives no start date)"),
+                     ("not yet a Ring partner", f"not yet listed with {label}"),
+                     ("not a Ring partner", f"not listed with {label}"),
+                     ("a Ring partner by", f"listed with {label} by"),
+                     ("Ring partner since", f"listed with {label} since"),
+                     ("are Ring partners", f"are listed with {label}"),
+                     ("Ring partners", words.members), ("Ring partner", words.member),
+                     ("nearest partners", f"nearest {words.members}"),
+                     ("partner agencies have", f"{words.members} have"),
+                     ("partner agency has", f"{words.member} has")):
+        text = text.replace(old, new)
+    return text
 
 
 def _status(partner: bool, activated, as_of) -> str:
@@ -411,7 +442,7 @@ def _serving(ctx: Context, state: str, munis: list, counties: tuple, lat: float,
     return frame, notes
 
 
-def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
+def lookup(query, *, as_of=None, k: int = 5, technology: str = "ring") -> Lookup:
     """Find the agencies serving a ZIP code, place, county, agency or point.
 
     Also tell whether they are Ring partners.
@@ -432,6 +463,13 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
         not counted on an ``as_of`` date (their status says so).
     k : int, default 5
         How many nearest partner agencies to list (0 to 50).
+    technology : str, default "ring"
+        The Atlas technology asked about (a key of
+        :data:`ringgeo.technologies.TECHNOLOGIES` or an Atlas name): e.g.
+        ``"drones"`` answers "does my town's police fly drones, per the Atlas of
+        2020-10-07?" in those words. The Atlas gives no start date for
+        technologies other than Ring, so before 2020-10-07 their agencies are
+        not counted (their status says so).
 
     Returns
     -------
@@ -471,8 +509,15 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= 50:
         raise ParameterError(f"`k` was {k!r} but is expected to be a whole number from 0 "
                              f"to 50 (how many nearest partner agencies to list).")
+    try:
+        technology = tech.resolve(technology)
+    except ValueError as err:
+        raise ParameterError(str(err)) from None
+    if technology == "all":
+        raise ParameterError("technology='all' is not a question a lookup answers: ask about "
+                             f"one technology ({', '.join(tech.TECHNOLOGIES)}).")
     paths = source_paths()
-    ctx = context(as_of, paths)
+    ctx = context(as_of, paths, technology)
     place = parse(query, ctx, paths)
     if place.lat is None:
         place.lat, place.lon, place.point_source = place_point(place, ctx, paths)
@@ -510,6 +555,10 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
         "atlas-of-surveillance-20201007.csv", "fbi-agencies-2018.csv",
         "cb_2019_us_county_20m.zip", "sub-est2021_all.zip")))
     agencies = agencies[list(AGENCY_COLUMNS)]
+    if technology != "ring":
+        agencies = agencies.assign(status=[_words(t, technology) for t in agencies["status"]])
+        notes = [_words(n, technology) for n in notes]
+        place.notes = [_words(n, technology) for n in place.notes]
     return Lookup(
         query=query if isinstance(query, str) else str(tuple(query)), kind=place.kind,
         matched=place.matched, state=place.state,
@@ -519,7 +568,7 @@ def lookup(query, *, as_of=None, k: int = 5) -> Lookup:
                            if c in geo.counties),
         latitude=round(float(place.lat), 6), longitude=round(float(place.lon), 6),
         point_source=place.point_source, as_of=as_of, agencies=agencies, nearest=nearest,
-        notes=tuple(place.notes + notes), sources=sources)
+        notes=tuple(place.notes + notes), sources=sources, technology=technology)
 
 
 def _county_partners(ctx, agencies, place, as_of) -> pd.DataFrame:

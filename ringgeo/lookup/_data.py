@@ -27,6 +27,7 @@ from .._frames import without_attrs
 from .._names import fold
 from .._policing import read_aliases
 from ..agencies import load_agencies, with_partners
+from ..atlas import load_atlas
 from ..coverage import primary_police
 from ..geography import SOURCE_FILES, load_counties, load_municipalities, load_states
 from ..partners import load_partners
@@ -66,22 +67,25 @@ def bare_agencies(paths: tuple) -> pd.DataFrame:
 
 
 @memoized(maxsize=8)
-def marks_on(as_of: str | None, paths: tuple) -> pd.DataFrame:
+def marks_on(as_of: str | None, paths: tuple, technology: str = "ring") -> pd.DataFrame:
     """:func:`agency_marks`, once per process (not to be changed)."""
-    return agency_marks(as_of, paths)
+    return agency_marks(as_of, paths, technology)
 
 
-def agency_marks(as_of: str | None, paths: tuple) -> pd.DataFrame:
+def agency_marks(as_of: str | None, paths: tuple, technology: str = "ring") -> pd.DataFrame:
     """``partner``, ``partner_id``, ``activated`` of every agency on ``as_of``, cached.
 
     One row per row of :func:`bare_agencies` (:func:`ringgeo.agencies.with_partners`
     of the partners on ``as_of``). Read from the parsed-data cache after the
     first build: a lookup then reads three columns, not the partner table.
+    ``technology`` other than ``"ring"``: the agencies the Atlas lists with it
+    (:func:`ringgeo.load_atlas`) are the "partners".
     """
     def build():
         with warnings.catch_warnings():  # the undated partners: said in the answer's status
             warnings.simplefilter("ignore", UserWarning)
-            partners = load_partners(as_of=as_of)
+            partners = (load_partners(as_of=as_of) if technology == "ring"
+                        else load_atlas(technology, as_of=as_of))
         partners.attrs = {"as_of": partners.attrs.get("as_of")}
         # the marks depend on the ORI alone: mark the ORI column, not a copy of every column
         marked = with_partners(partners, bare_agencies(paths)[["ori"]])
@@ -89,8 +93,9 @@ def agency_marks(as_of: str | None, paths: tuple) -> pd.DataFrame:
                                                                "activated")})
 
     # linked partners and the agencies: key on every registry file, as load_partners does
-    return tablecache.cached("agency_marks", {"as_of": as_of}, build,
-                             sources=list(data.registry()))
+    key = {"as_of": as_of} if technology == "ring" else {"as_of": as_of,
+                                                         "technology": technology}
+    return tablecache.cached("agency_marks", key, build, sources=list(data.registry()))
 
 
 @memoized(maxsize=2)
@@ -104,8 +109,9 @@ def agencies_by_county(paths: tuple) -> dict:
 
 
 @memoized(maxsize=8)
-def context(as_of: str | None, paths: tuple) -> Context:
-    snapshot, now = marks_on(None, paths), marks_on(as_of, paths)
+def context(as_of: str | None, paths: tuple, technology: str = "ring") -> Context:
+    snapshot = marks_on(None, paths, technology)
+    now = marks_on(as_of, paths, technology)
     frame = bare_agencies(paths).copy()
     frame["partner"] = now["partner"].to_numpy()
     frame["partner_snapshot"] = snapshot["partner"].to_numpy()

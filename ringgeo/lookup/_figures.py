@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import SimpleNamespace
 
 import pandas as pd
 
-from .. import coverage
+from .. import coverage, technologies
 from .. import plot as rplot
 from ..partners import load_partners
 from ..plot._draw import draw_polygons
@@ -133,7 +134,10 @@ def plot_map(result, *, ax=None, label: bool = True):
 
 
     paths = source_paths()
-    ctx = context(result.as_of, paths)
+    technology = getattr(result, "technology", "ring")  # the words of the Atlas technology
+    who = "Ring partners" if technology == "ring" else technologies.members(
+        SimpleNamespace(attrs={"technology": technology}))
+    ctx = context(result.as_of, paths, technology)
     _, counties = boundaries(paths)
     shapes = counties.loc[counties["GEOID"].isin(result.counties)]
     a = ctx.agencies
@@ -160,7 +164,7 @@ def plot_map(result, *, ax=None, label: bool = True):
                label=f"other agencies ({len(others)})", zorder=3)
     ax.scatter(partners["longitude"], partners["latitude"], s=60, marker="^", c="#c0392b",
                edgecolors="white", linewidths=0.6,
-               label=f"Ring partners on {result.as_of or '2020-10-07'} ({len(partners)})",
+               label=f"{who} on {result.as_of or '2020-10-07'} ({len(partners)})",
                zorder=4)
     ax.scatter([result.longitude], [result.latitude], s=140, marker="X", c="black",
                label="the place asked about", zorder=5)
@@ -181,9 +185,10 @@ def plot_map(result, *, ax=None, label: bool = True):
     ax.legend(loc="best", fontsize=FONT["legend"], frameon=True)
     date = result.as_of or "2020-10-07"
     ax.set_title(f"{', '.join(result.county_names)}, {result.state}: law enforcement agencies "
-                 f"and Ring partners on {date}", fontsize=FONT["subtitle"] + 1)
+                 f"and {who} on {date}", fontsize=FONT["subtitle"] + 1)
     names = tuple(dict.fromkeys(("cb_2019_us_county_20m.zip",) + result.sources))
     text = source_line(as_of=result.as_of, credit=list(names), level=None,
+                       frame=SimpleNamespace(attrs={"technology": technology}),
                        note="Agencies at the FBI's geocoded points (not boundaries)"
                        + (f"; {away} agencies of the county whose point lies off the map "
                           f"are not drawn" if away else ""))
@@ -191,7 +196,8 @@ def plot_map(result, *, ax=None, label: bool = True):
     where = f"{', '.join(result.county_names)}, {result.state}"
     set_alt_text(ax, ax.get_title(),
                  f"Map of {where} with its law enforcement agencies at the FBI's points: "
-                 f"{len(partners)} Ring partner(s) on {date} and {len(others)} other "
+                 f"{len(partners)} {'Ring partner(s)' if technology == 'ring' else who} on "
+                 f"{date} and {len(others)} other "
                  f"agencies; a cross marks the place asked about.")
     return fig, ax
 

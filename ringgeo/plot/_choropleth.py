@@ -22,12 +22,12 @@ from .. import geography, params
 from .._config import memoized
 from ..classes import class_labels, classify
 from ..exceptions import ParameterError, warn
+from ..metrics import metric_for
 from ..states import state_name, validate_state
 from . import _composite
 from ._draw import draw_lines, draw_polygons
 from ._figure import (
     FONT,
-    METRICS,
     class_colours,
     draw_source,
     month_text,
@@ -174,7 +174,9 @@ def map_data(frame, column, *, level=None, state=None, scheme="quantiles", k=5, 
     table = table.sort_values("GEOID", ignore_index=True)
     table = table[["GEOID", "state", "name", "value", "class", "label", "geometry"]]
     table.attrs = {"edges": [float(e) for e in edges], "labels": labels, "level": level,
-                   "state": usps, "column": column, "zero_class": zero}
+                   "state": usps, "column": column, "zero_class": zero,
+                   **{k: v for k, v in getattr(frame, "attrs", {}).items()
+                      if k in ("technology", "source_file")}}  # the words of the figure
     return table
 
 
@@ -274,7 +276,8 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
                for c, lab in zip(colours, labels)]
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR, linewidth=0.4,
                          hatch=NO_DATA_HATCH, label="No data"))
-    name = legend_title if legend_title is not None else METRICS.get(column, (column,))[0]
+    name = legend_title if legend_title is not None else (metric_for(column, table)
+                                                          or (column,))[0]
     name = "\n".join(textwrap.wrap(str(name), 26))  # keeps the legend off the land
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -299,9 +302,9 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     if as_of is None:
         as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
     draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
-                                      level=level), own)
+                                      level=level, frame=table), own)
     ax._ringgeo_data = table
-    title_text = title or subtitle or METRICS.get(column, (str(column),))[0]
+    title_text = title or subtitle or (metric_for(column, table) or (str(column),))[0]
     set_alt_text(ax, title_text, describe_map(table, column, as_of))
     if own:
         set_alt_text(fig, title_text, describe_map(table, column, as_of))
@@ -331,7 +334,7 @@ def describe_map(table, column, as_of=None) -> str:
     Texas (80); 2 states have none; 47 have no data.'
     """
     level, usps = table.attrs["level"], table.attrs["state"]
-    metric = METRICS.get(column, (str(column),))[0]
+    metric = (metric_for(column, table) or (str(column),))[0]
     unit = "states" if level == "state" else "counties"
     where = f"by {level}" if usps is None else f"in {state_name(usps)}, by county"
     values = table["value"]

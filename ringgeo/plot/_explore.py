@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import html
+from types import SimpleNamespace
 
 import pandas as pd
 
-from .. import geography
+from .. import geography, technologies
 from .._config import memoized
 from .._frames import without_attrs
 from ..agencies import with_partners
+from ..atlas import load_atlas
 from ..coverage import contract_units
 from ..exceptions import ParameterError
-from ..metrics import METRICS
+from ..metrics import METRICS, metric_for
 from ..partners import load_partners
 from ..states import state_name, validate_state
 from . import _choropleth
@@ -143,14 +145,27 @@ def _points_geojson(table) -> dict:
         for *values, lon, lat in zip(*columns, table["lon"].tolist(), table["lat"].tolist())]}
 
 
-def _legend_html(title, name, labels, colours, counts, note) -> str:
+def _point_words(technology: str) -> dict:
+    """Return the agency layers' names in the words of a technology (Ring's by default)."""
+    if technology == "ring":
+        return {"one": "Ring partner", "Ring partners": "Ring partners",
+                "Never partnered": "Never partnered"}
+    members = technologies.members(SimpleNamespace(attrs={"technology": technology}))
+    return {"one": technologies.members(SimpleNamespace(attrs={"technology": technology}),
+                                        plural=False).capitalize(),
+            "Ring partners": members.capitalize(), "Never partnered": "Not listed"}
+
+
+def _legend_html(title, name, labels, colours, counts, note, words=None) -> str:
+    words = words or _point_words("ring")
     rows = "".join(
         f'<div class="rg-row"><span class="rg-swatch" style="background:{c}"></span>'
         f'{html.escape(lab)}</div>' for lab, c in zip(labels, colours))
     points = (f'<div class="rg-row"><span class="rg-dot" style="background:{PARTNER_COLOR}">'
-              f'</span>Ring partner ({counts[0]:,})</div>'
+              f'</span>{html.escape(words["one"])} ({counts[0]:,})</div>'
               f'<div class="rg-row"><span class="rg-dot" style="background:{AGENCY_COLOR};'
-              f'opacity:0.5"></span>Never partnered ({counts[1]:,})</div>') if counts else ""
+              f'opacity:0.5"></span>{html.escape(words["Never partnered"])} ({counts[1]:,})'
+              f'</div>') if counts else ""
     body = (f'<div class="rg-legend-title">{html.escape(name)}</div>{rows}' if labels else "")
     foot = f'<div class="rg-note">{html.escape(note)}</div>' if note else ""
     return f"""
@@ -241,7 +256,10 @@ def explore(
                              "'partners_per_100k'.")
     if as_of is None and frame is not None:
         as_of = frame.attrs.get("as_of")
-    points = _agencies_of(agencies, as_of)
+    # the table's technology (ringgeo.load_atlas): its agencies and its words
+    technology = technologies.technology_of(frame).key if frame is not None else "ring"
+    words = _point_words(technology)
+    points = _agencies_of(agencies, as_of, technology)
     if as_of is None and points is not None:
         as_of = points.attrs.get("as_of")
 
@@ -259,29 +277,31 @@ def explore(
             level=level, state=state, scheme=scheme, k=k, bins=bins, zero_class=zero_class,
             legend_fmt=legend_fmt), cmap, usps)
     if points is not None:
-        point_bounds = _add_points(m, info, legend, points, usps)
+        point_bounds = _add_points(m, info, legend, points, usps, words)
         bounds = bounds or point_bounds
     if bounds is None:  # national: the lower 48 fill the window; pan to the insets
         bounds = [[24.4, -124.8], [49.4, -66.9]]
     m.fit_bounds(bounds)
     folium.LayerControl(collapsed=False).add_to(m)
 
-    credit = _credit(column if frame is not None else None, level, points is not None, as_of)
+    credit = _credit(column if frame is not None else None, level, points is not None, as_of,
+                     frame)
     if title is None:
         title = _default_title(legend["name"] if frame is not None else None, level, usps)
     m.get_root().html.add_child(folium.Element(_legend_html(
         title, legend["name"], legend["labels"], legend["colours"], legend["counts"],
-        legend["note"])))
+        legend["note"], words)))
     _Attribution(credit).add_to(m)
     m._ringgeo = dict(info, title=title, credit=credit)
     stable_ids(m)
     return m
 
 
-def _agencies_of(agencies, as_of):
+def _agencies_of(agencies, as_of, technology="ring"):
     """Return the agency points of ``explore(agencies=...)``: True loads them, False draws none."""
     if agencies is True:
-        return with_partners(load_partners(as_of=as_of))
+        return with_partners(load_partners(as_of=as_of) if technology in ("ring", "all")
+                             else load_atlas(technology, as_of=as_of))
     if agencies is not False and agencies is not None:
         return agencies
     return None
@@ -308,7 +328,7 @@ def _add_areas(m, info: dict, legend: dict, frame, column, classify: dict, cmap,
     areas["shown"] = areas["value"].map(
         lambda v: "no data" if pd.isna(v) else (f"{v:.1%}" if share else f"{v:,.4g}"))
     areas["fill"] = [colours[c] if c >= 0 else NO_DATA_COLOR for c in areas["class"]]
-    name = METRICS[column].label if column in METRICS else column
+    name = metric_for(column, frame).label if column in METRICS else column
     layer = folium.GeoJson(
         areas[["GEOID", "name", "shown", "label", "fill", "geometry"]].to_json(drop_id=True),
         name=name,
@@ -338,7 +358,7 @@ _POINT_STYLES = (
 )
 
 
-def _add_points(m, info: dict, legend: dict, points, usps):
+def _add_points(m, info: dict, legend: dict, points, usps, words=None):
     """Add the partner and never-partnered layers; return the bounds of a state's points."""
     import folium
     from folium.features import GeoJsonPopup, GeoJsonTooltip
@@ -347,6 +367,7 @@ def _add_points(m, info: dict, legend: dict, points, usps):
     info["unlocated"] = unlocated
     legend["counts"] = (int(table["partner"].sum()), int((~table["partner"]).sum()))
     for label, partner, style in _POINT_STYLES:
+        label = (words or {}).get(label, label)
         mask = table["partner"] == partner
         layer = folium.GeoJson(
             _points_geojson(table.loc[mask]), name=f"{label} ({int(mask.sum()):,})",
@@ -369,7 +390,7 @@ def _add_points(m, info: dict, legend: dict, points, usps):
             [float(table["lat"].max()), float(table["lon"].max())]]
 
 
-def _credit(column, level, agencies: bool, as_of) -> str:
+def _credit(column, level, agencies: bool, as_of, frame=None) -> str:
     """Return the attribution line: the boundaries, the metric's sources and the agency list."""
     names = []
     if column is not None:
@@ -378,7 +399,8 @@ def _credit(column, level, agencies: bool, as_of) -> str:
         names.extend(METRICS[column].sources if column in METRICS else ())
     if agencies:
         names.append(_AGENCY_FILE)
-    return source_line(column, as_of=as_of, credit=list(dict.fromkeys(names)), level=None)
+    return source_line(column, as_of=as_of, credit=list(dict.fromkeys(names)), level=None,
+                       frame=frame)
 
 
 def _default_title(metric_name, level, usps) -> str:

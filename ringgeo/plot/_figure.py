@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import data
+from .. import data, technologies
 from ..exceptions import ParameterError
-from ..metrics import METRICS
+from ..metrics import METRICS, metric_for
 from ..partners import DEFAULT_SNAPSHOT, EXPORT_DATE, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
@@ -36,7 +36,8 @@ def _date_text(as_of) -> str | None:
         raise ParameterError(f"as_of must be a date such as '2019-12-31', got {as_of!r}.") from err
 
 
-def source_line(column=None, *, as_of=None, note=None, credit=None, level="state") -> str:
+def source_line(column=None, *, as_of=None, note=None, credit=None, level="state",
+                frame=None) -> str:
     """Return the source line printed at the foot of a figure.
 
     Parameters
@@ -55,6 +56,10 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
         of the default files.
     level : {"state", "county", None}
         Which boundary file the map uses (None: a chart, no boundaries).
+    frame : pandas.DataFrame, optional
+        The table drawn: its technology (``attrs["technology"]``) names the rows
+        counted and the metric, and a reader's own Atlas file
+        (``attrs["source_file"]``) is credited with its date and sha256.
 
     Returns
     -------
@@ -67,10 +72,13 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
     activated by 2019-12-31 (export of 2020-10-07); U.S. Census Bureau, 2019 cartographic
     boundary files. Agencies with a Ring Neighbors partnership. Made with ringgeo.
     """
-    metric = METRICS.get(column, (None, None, ()))  # label, definition, sources
+    metric = metric_for(column, frame) or (None, None, ())  # label, definition, sources
     date = _date_text(as_of)
-    when = (f"partnerships activated by {date} (export of {EXPORT_DATE})" if date
-            else f"all partnerships in the {EXPORT_DATE} export")
+    own_file, rows = technologies.source_words(frame)  # Ring: "partnerships"
+    when = (f"{rows} activated by {date} (export of {EXPORT_DATE})" if date
+            else f"all {rows} in the {EXPORT_DATE} export")
+    if own_file is not None:
+        when = f"{rows} activated by {date}" if date else f"all {rows}"
     if isinstance(credit, str):
         credits = credit
     else:
@@ -82,7 +90,7 @@ def source_line(column=None, *, as_of=None, note=None, credit=None, level="state
             names.extend(metric[2])
         else:
             names = [name for name in credit if name != PARTNER_FILE]
-        credits = f"{data.credit(PARTNER_FILE)}, {when}"
+        credits = f"{own_file or data.credit(PARTNER_FILE)}, {when}"
         if names:
             credits += "; " + data.credit(*names)
     definition = note if note is not None else metric[1]
