@@ -18,6 +18,7 @@ returns: a ``folium.Map``) renders its inline view that way.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import weakref
 
@@ -64,11 +65,25 @@ def rendering(web_map):
             jinja2.Environment.compile = original
 
 
+#: folium's viewport line forbids pinch zoom (``maximum-scale=1.0, user-scalable=no``).
+_NO_PINCH = re.compile(r",\s*maximum-scale=1\.0,\s*user-scalable=no")
+
+
 class WebMap(folium.Map):
     """A ``folium.Map`` whose inline view reuses the templates its page compiled.
 
-    Everything else is folium's: the same page, layers and methods.
+    Everything else is folium's (the same page, layers and methods), except that the
+    page lets a phone's reader zoom with two fingers: folium's viewport line says
+    ``user-scalable=no``.
     """
+
+    def render(self, **kwargs):
+        super().render(**kwargs)
+        header = self.get_root().header
+        element = header._children.get(self.get_name())
+        source = getattr(element, "_template_str", None)
+        if source and _NO_PINCH.search(source):
+            header._children[self.get_name()] = type(element)(_NO_PINCH.sub("", source))
 
     def _repr_html_(self, **kwargs):
         with rendering(self):
