@@ -74,7 +74,7 @@ function ringgeoMap(map, D, O) {
       var mk = L.circleMarker([a.lat, a.lon], L.extend({renderer: partnerRenderer,
         pane: "rg-partners"}, O.partnerStyle));
       mk.bindTooltip(esc(a.name) + " — " + esc(status(a)));
-      mk.bindPopup(popup(a), {maxWidth: 280});
+      mk.bindPopup(popup.bind(null, a), {maxWidth: 280});
       mk.rgAgency = a;
       a.marker = mk;
       partnerMarkers.push(mk);
@@ -83,24 +83,32 @@ function ringgeoMap(map, D, O) {
       (byKey[key] = byKey[key] || []).push(a);
     }
   }
-  var otherLayer = L.layerGroup();
-  Object.keys(byKey).forEach(function (key) {
-    var list = byKey[key], first = list[0];
-    var mk = L.circleMarker([first.lat, first.lon], L.extend({renderer: otherRenderer,
-      pane: "rg-others"}, O.otherStyle));
-    if (list.length === 1) {
-      mk.bindTooltip(esc(first.name) + " — " + esc(status(first)));
-      mk.bindPopup(popup(first), {maxWidth: 280});
-    } else {
-      mk.bindTooltip(list.length + " agencies here, none a " + esc(O.words.member) + ": "
-        + esc(list.slice(0, 3).map(function (x) { return x.name; }).join("; "))
-        + (list.length > 3 ? "; …" : ""));
-      mk.bindPopup('<div class="rg-list">' + list.map(popup).join("<hr>") + "</div>",
-                   {maxWidth: 300, maxHeight: 260});
-    }
-    list.forEach(function (x) { x.marker = mk; });
-    otherLayer.addLayer(mk);
-  });
+  // the never-partnered agencies are drawn from a zoom on: their markers are made then
+  var otherLayer = L.layerGroup(), othersMade = false;
+  var makeOthers = function () {
+    if (othersMade) return;
+    othersMade = true;
+    Object.keys(byKey).forEach(function (key) {
+      var list = byKey[key], first = list[0];
+      var mk = L.circleMarker([first.lat, first.lon], L.extend({renderer: otherRenderer,
+        pane: "rg-others"}, O.otherStyle));
+      if (list.length === 1) {
+        mk.bindTooltip(function () { return esc(first.name) + " — " + esc(status(first)); });
+        mk.bindPopup(function () { return popup(first); }, {maxWidth: 280});
+      } else {
+        mk.bindTooltip(function () {
+          return list.length + " agencies here, none a " + esc(O.words.member) + ": "
+            + esc(list.slice(0, 3).map(function (x) { return x.name; }).join("; "))
+            + (list.length > 3 ? "; …" : "");
+        });
+        mk.bindPopup(function () {
+          return '<div class="rg-list">' + list.map(popup).join("<hr>") + "</div>";
+        }, {maxWidth: 300, maxHeight: 260});
+      }
+      list.forEach(function (x) { x.marker = mk; });
+      otherLayer.addLayer(mk);
+    });
+  };
   var clusters = L.markerClusterGroup({
     maxClusterRadius: function (z) { return z < 6 ? 36 : z < 9 ? 24 : 12; },
     spiderfyOnMaxZoom: true, showCoverageOnHover: false, chunkedLoading: true,
@@ -117,7 +125,7 @@ function ringgeoMap(map, D, O) {
     overlays[O.words.othersLayer] = otherLayer;
     var showOthers = function () {
       var want = map.getZoom() >= O.othersMinZoom && ui.othersOn;
-      if (want && !map.hasLayer(otherLayer)) otherLayer.addTo(map);
+      if (want && !map.hasLayer(otherLayer)) { makeOthers(); otherLayer.addTo(map); }
       if (!want && map.hasLayer(otherLayer)) map.removeLayer(otherLayer);
     };
     ui.othersOn = true;
@@ -131,6 +139,7 @@ function ringgeoMap(map, D, O) {
   ui.clusters = clusters;
   ui.agencies = agencies;
   ui.others = otherLayer;
+  ui.makeOthers = makeOthers;
 
   // ---------------------------------------------------------------- controls
   var Box = L.Control.extend({
@@ -183,12 +192,9 @@ function ringgeoMap(map, D, O) {
       clusters.zoomToShowLayer(h.agency.marker, function () { h.agency.marker.openPopup(); });
       return;
     }
-    map.setView([h.lat, h.lon], h.zoom);
-    if (h.agency) {
-      map.once("moveend", function () { h.agency.marker.openPopup(); });
-    } else {
-      L.popup({autoPan: false}).setLatLng([h.lat, h.lon]).setContent(esc(h.label)).openOn(map);
-    }
+    map.setView([h.lat, h.lon], h.agency ? Math.max(h.zoom, O.othersMinZoom) : h.zoom);
+    L.popup({maxWidth: 280}).setLatLng([h.lat, h.lon])
+      .setContent(h.agency ? popup(h.agency) : esc(h.label)).openOn(map);
   };
   var find = function (q) {
     loadIndex();
@@ -241,7 +247,9 @@ function ringgeoMap(map, D, O) {
   void source;
 
   // first view: all 50 states, DC and Puerto Rico
-  map.fitBounds(O.bounds, {padding: [4, 4]});
+  var legendBox = legend.getContainer().getBoundingClientRect();
+  map.fitBounds(O.bounds, phone ? {padding: [4, 4]} :
+    {paddingTopLeft: [4, 4], paddingBottomRight: [legendBox.width + 16, 4]});
   window.ringgeo = ui;
   var ready = function () {
     window.ringgeoReady = performance.now();
