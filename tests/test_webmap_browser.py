@@ -235,6 +235,17 @@ def test_search_zip_town_and_agency(national, browser):
                                        timeout=10_000)
         assert "Ring partner since" in popup.inner_text()
         assert "Residents it polices first" in popup.inner_text()
+        # an agency that never partnered: its popup says so
+        marked = national["marked"]
+        names = marked["agency"].value_counts()
+        other = marked.loc[~marked["partner"] & marked["agency"].map(names).eq(1)
+                           & marked["muni_name"].notna() & marked.geometry.notna()
+                           & (marked["state"] == "DE")].sort_values("ori").iloc[0]
+        page.fill("#rg-q", other["agency"])
+        page.press("#rg-q", "Enter")
+        popup = page.wait_for_selector(
+            f".leaflet-popup-content:has-text(\"{other['agency']}\")", timeout=10_000)
+        assert "not a Ring partner" in popup.inner_text()
         page.fill("#rg-q", "Cook County, IL")
         page.press("#rg-q", "Enter")
         page.wait_for_timeout(600)
@@ -269,24 +280,25 @@ def test_partner_inside_a_stack_can_be_clicked(national, browser):
     target = _stacked_partner(national)
     page, log = browser.open(national["page"], DESKTOP)
     try:
-        xy = page.evaluate("""(ori) => {
+        page.evaluate("""(ori) => {
             const a = window.ringgeo.agencies.find(x => x.ori === ori);
             const map = Object.values(window).find(v => v instanceof L.Map);
+            window.ringgeo.clusters.on("spiderfied", () => { window.spiderfied = true; });
             map.setView([a.lat, a.lon], map.getMaxZoom(), {animate: false});
-            return true;
         }""", target["ori"])
-        assert xy
-        page.wait_for_timeout(800)
-        icon = page.evaluate("""(ori) => {
+        find_icon = """(ori) => {
             const a = window.ringgeo.agencies.find(x => x.ori === ori);
             const parent = window.ringgeo.clusters.getVisibleParent(a.marker);
             if (!parent || parent === a.marker || !parent._icon) return null;
             const r = parent._icon.getBoundingClientRect();
             return [r.left + r.width / 2, r.top + r.height / 2, parent.getChildCount()];
-        }""", target["ori"])
+        }"""
+        page.wait_for_function(find_icon, arg=target["ori"], timeout=10_000)
+        page.wait_for_timeout(300)  # the clusters' own animation
+        icon = page.evaluate(find_icon, target["ori"])
         assert icon is not None and icon[2] >= 2  # still a stack at the highest zoom
         page.mouse.click(icon[0], icon[1])  # a real click spiderfies the stack
-        page.wait_for_timeout(800)
+        page.wait_for_function("() => window.spiderfied === true", timeout=10_000)
         x, y = page.evaluate("""(ori) => {
             const a = window.ringgeo.agencies.find(x => x.ori === ori);
             const map = Object.values(window).find(v => v instanceof L.Map);

@@ -516,10 +516,12 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
     info.update(unlocated=unlocated, markers=len(table), partners=n_partners)
     legend["counts"] = (n_partners, n_others)
     info["layers"] += [technologies.members(tech).capitalize(), "Never partnered"]
+    options["words"].update(partnersLayer=f"{info['layers'][-2]} ({n_partners:,})",
+                            othersLayer=f"Never partnered ({n_others:,})")
     notes = [_count_note(table, points, partners, usps, tech)]
     if unlocated:
-        notes.append(f"{unlocated:,} agencies without a location in the FBI list are not "
-                     "drawn.")
+        notes.append(f"{unlocated:,} {'agency' if unlocated == 1 else 'agencies'} without a "
+                     f"location in the FBI list {'is' if unlocated == 1 else 'are'} not drawn.")
     moved = table["placed"].isin([k for k in _mappoints.PLACEMENTS if k != "fbi"])
     if moved.any():
         notes.append(f"{int(moved.sum()):,} agencies are drawn at their municipality's (or "

@@ -110,6 +110,8 @@ def place_agencies(agencies, partners=None) -> pd.DataFrame:
     import shapely
 
     frame = without_attrs(agencies)
+    original = frame.index
+    frame = frame.reset_index(drop=True)  # positions: the agencies' index may repeat
     geometry = frame.geometry
     located = geometry.notna() & ~geometry.is_empty
     out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
@@ -158,6 +160,7 @@ def place_agencies(agencies, partners=None) -> pd.DataFrame:
     out.loc[take, "placed"] = "county"
     out.loc[take, "lat"] = c["lat"].to_numpy()[take]
     out.loc[take, "lon"] = c["lon"].to_numpy()[take]
+    out.index = original
     if partners is not None:
         out = pd.concat([out, _unmatched(partners, points, counties)], ignore_index=True)
     return out

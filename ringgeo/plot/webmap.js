@@ -44,7 +44,7 @@ function ringgeoMap(map, D, O) {
   var otherRenderer = L.canvas({pane: "rg-others", padding: 0.3});
   var partnerRenderer = L.canvas({pane: "rg-partners", padding: 0.3});
   var status = function (a) {
-    if (!a.partner) return "not a " + O.words.member;
+    if (!a.partner) return "not " + (/^[aeiou]/i.test(O.words.member) ? "an " : "a ") + O.words.member;
     return O.words.member + " since " + (a.date || "an unknown date (before " + O.asOf + ")");
   };
   var agency = function (row, i) {
@@ -97,7 +97,7 @@ function ringgeoMap(map, D, O) {
         mk.bindPopup(function () { return popup(first); }, {maxWidth: 280});
       } else {
         mk.bindTooltip(function () {
-          return list.length + " agencies here, none a " + esc(O.words.member) + ": "
+          return list.length + " agencies here, " + esc(status(first).replace(/^not /, "none ")) + ": "
             + esc(list.slice(0, 3).map(function (x) { return x.name; }).join("; "))
             + (list.length > 3 ? "; …" : "");
         });
