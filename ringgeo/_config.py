@@ -45,8 +45,8 @@ import pathlib
 
 __all__ = [
     "DATA_DIR_ENV", "CACHE_DIR_ENV", "TABLE_CACHE_DIR_ENV", "OUTPUT_DIR_ENV", "PARSED_CACHE_ENV",
-    "FORK_KERNELS_ENV", "RAW_CSV_ENV", "MAX_FILE_MB_ENV", "WEB_LIBS_ENV", "env_switch", "env_megabytes",
-    "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
+    "FORK_KERNELS_ENV", "RAW_CSV_ENV", "MAX_FILE_MB_ENV", "WEB_LIBS_ENV", "env_switch",
+    "env_megabytes", "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
 ]
 
 #: Environment variable naming a local mirror folder of the source files.

@@ -394,6 +394,8 @@ def test_national_points_counts_and_lake_michigan():
     without = int(partners["ori"].isna().sum())
     assert f"{named_twice} partnerships name an agency that another" in note
     assert f"{without} name no agency of the FBI list" in note
+    assert "could not be placed" not in note  # every partnership is drawn or explained
+    assert int(table["partner"].sum()) == len(partners) - named_twice
 
 
 def test_popups_say_partner_status_and_population():

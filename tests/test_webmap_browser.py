@@ -16,12 +16,11 @@ import os
 import re
 
 import pytest
+from test_explore import CHROMIUM, _blank_tile, _local_file, _skip_reason
 
 import ringgeo
 from ringgeo import plot
 from ringgeo.plot import _mappoints
-
-from test_explore import CHROMIUM, _blank_tile, _local_file, _skip_reason
 
 #: Issue 23: the national page at most 2.5 MB, interactive within 1.5 s.
 MAX_BYTES = 2_500_000

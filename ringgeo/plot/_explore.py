@@ -154,8 +154,7 @@ def _county_text(raw) -> str:
 
 
 def _agency_points(agencies, usps, partners=None):
-    """Return the agencies of the map with their points and popup fields, and the number
-    left out for want of a point.
+    """Return the agencies of the map with points and popup fields, and the number not drawn.
 
     The agencies are those of one state or all (``usps`` None); points are placed by
     :func:`ringgeo.plot._mappoints.place_agencies`.
@@ -209,7 +208,7 @@ def _split_suffix(name: str) -> tuple[str, int]:
 
 
 def _points_data(table) -> dict:
-    """The agencies as the page's script reads them: one short array per agency.
+    """Return the agencies as the page's script reads them: one short array per agency.
 
     ``[lat×10⁴, lon×10⁴, name stem, suffix, ORI, type, municipality, county and state,
     population (-1: none), placement]`` and, for partners, ``activation date, partner
@@ -235,15 +234,18 @@ def _points_data(table) -> dict:
             **{kind: list(values) for kind, values in lists.items()}}
 
 
-@memoized(maxsize=1)
-def _zip_index() -> str:
+@memoized(maxsize=4)
+def _zip_index(usps=None) -> str:
     """Every ZIP code's point (GeoNames), delta-coded: ``"zip,lat,lon;..."``.
 
     ZIP codes, latitudes and longitudes (in hundredths of a degree, about 1 km) are
     written as differences from the previous ZIP code's: about 0.4 MB for 41,000 codes.
+    A state's map has that state's codes.
     """
     codes = postal.load_postal_codes()
     codes = codes.loc[codes["latitude"].notna()].sort_values("zip")
+    if usps is not None:
+        codes = codes.loc[codes["state"] == usps]
     parts, last = [], (0, 0, 0)
     for z, lat, lon in zip(codes["zip"], codes["latitude"], codes["longitude"]):
         now = (int(z), int(round(lat * 100)), int(round(lon * 100)))
@@ -423,7 +425,7 @@ def explore(
         notes += note
         bounds = bounds or point_bounds
     if search:
-        data["zips"], data["regions"] = _zip_index(), _regions(usps)
+        data["zips"], data["regions"] = _zip_index(usps), _regions(usps)
     else:
         data["zips"], data["regions"] = "", []
     options["bounds"] = bounds or NATION_BOUNDS
@@ -478,8 +480,8 @@ def _add_areas(data: dict, info: dict, legend: dict, options: dict, frame, colum
             values = frame[col].reindex(by.to_numpy())
             extra[key] = [None if pd.isna(v) else int(v) for v in values]
     features = []
-    for i, (geoid, name, value, cls, geom) in enumerate(zip(
-            areas["GEOID"], areas["name"], shown, areas["class"], areas.geometry)):
+    for i, (name, value, cls, geom) in enumerate(zip(
+            areas["name"], shown, areas["class"], areas.geometry)):
         props = {"n": name, "v": value, "c": int(cls)}
         props.update({key: values[i] for key, values in extra.items()})
         features.append({"type": "Feature", "properties": props,
@@ -507,8 +509,10 @@ def _usps_of(geoid: str):
 
 def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usps, partners,
                 tech):
-    """Add the agencies to the page's data; return the bounds of a state's points and the notes
-    that say what the counts leave out."""
+    """Add the agencies to the page's data; return a state's bounds and the notes on counts.
+
+    The notes say what the counts leave out and how points were placed.
+    """
     table, unlocated = _agency_points(points, usps, partners)
     data.update(_points_data(table))
     n_partners = int(table["partner"].sum())
@@ -534,7 +538,7 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
 
 
 def _count_note(table, points, partners, usps, tech) -> str:
-    """How the number of partner points relates to the partnerships the tables count."""
+    """Return how the number of partner points relates to the partnerships the tables count."""
     drawn = int(table["partner"].sum())
     what = technologies.members(tech)
     if partners is None:
@@ -551,8 +555,9 @@ def _count_note(table, points, partners, usps, tech) -> str:
                      "another partnership names (one point per agency)")
     without = int((~matched).sum())
     if without:
-        parts.append(f"{without:,} name no agency of the FBI list and are drawn at their "
-                     "municipality or county")
+        verb = "is" if without == 1 else "are"
+        parts.append(f"{without:,} name no agency of the FBI list and {verb} drawn at the "
+                     "municipality or county they name")
     if unplaced > 0:
         parts.append(f"{unplaced:,} could not be placed (no point, municipality or county)")
     return "The map shows " + "; ".join(parts) + "."

@@ -91,7 +91,8 @@ def place_agencies(agencies, partners=None) -> pd.DataFrame:
         municipality's internal point when its FBI point is shared with another
         agency, lies outside its state, or lies within :data:`COUNTY_CENTRE_KM` of
         its county's centre; a partner without an FBI point is placed at its
-        municipality's (else its county's) internal point.
+        municipality's (else its county's, from the FBI list or the partnership)
+        internal point.
 
     Examples
     --------
@@ -131,7 +132,13 @@ def place_agencies(agencies, partners=None) -> pd.DataFrame:
         inside[pos] = shapely.contains_xy(shape, out["lon"].to_numpy()[pos],
                                           out["lat"].to_numpy()[pos])
     counties = _county_points()
-    county = out.get("primary_county_fips", pd.Series(pd.NA, index=out.index))
+    county = out.get("primary_county_fips", pd.Series(pd.NA, index=out.index)).astype(object)
+    if partners is not None and "primary_county_fips" in partners.columns:
+        # an agency the FBI list gives no county (a regional authority): its partnership's
+        p = without_attrs(partners)
+        named = p.loc[p["ori"].notna() & p["primary_county_fips"].notna()]
+        by_ori = dict(zip(named["ori"], named["primary_county_fips"]))
+        county = county.where(county.notna(), out["ori"].map(by_ori))
     known = county.isin(counties.index).to_numpy()
     centre = np.zeros(len(out), dtype=bool)
     c = counties.reindex(county.where(known).astype(object))
@@ -167,7 +174,7 @@ def place_agencies(agencies, partners=None) -> pd.DataFrame:
 
 
 def _unmatched(partners, points, counties) -> pd.DataFrame:
-    """The partnerships that name no FBI agency, as points of their own."""
+    """Return the partnerships that name no FBI agency, as points of their own."""
     p = without_attrs(partners)
     p = p.loc[p["ori"].isna()]
     rows = []
@@ -225,5 +232,5 @@ def population_policed(oris, as_of=None) -> list:
 
 
 def contract_names() -> dict:
-    """ORI of an FBI contract unit -> the agency that polices it under contract."""
+    """Return, by the ORI of an FBI contract unit, the agency that polices it under contract."""
     return contract_units()["agency_name"].to_dict()
