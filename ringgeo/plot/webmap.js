@@ -18,7 +18,7 @@ function ringgeoMap(map, D, O) {
       style: function (f) {
         var c = f.properties.c;
         return {fillColor: c >= 0 ? O.colours[c] : O.noData, color: "#ffffff", weight: 0.6,
-                fillOpacity: 0.8};
+                fillOpacity: ui.areaOpacity || 0.8};
       },
       onEachFeature: function (f, layer) {
         var p = f.properties, rows = ["<b>" + esc(p.n) + "</b>",
@@ -34,6 +34,10 @@ function ringgeoMap(map, D, O) {
       }
     }).addTo(map);
     overlays[esc(O.metric)] = areaLayer;
+    map.on("zoomend", function () {
+      var opacity = map.getZoom() >= 9 ? 0.35 : 0.8;
+      if (opacity !== ui.areaOpacity) { ui.areaOpacity = opacity; areaLayer.setStyle({fillOpacity: opacity}); }
+    });
     ui.areas = areaLayer;
   }
 
@@ -235,6 +239,8 @@ function ringgeoMap(map, D, O) {
     if (e.key === "Escape") list.innerHTML = "";
   });
   list.addEventListener("click", function (e) {
+    // the list is emptied below: the map must not take the click for one of its own
+    e.stopPropagation();
     var li = e.target.closest("li[data-k]"); if (li) go(hits[+li.getAttribute("data-k")]);
   });
   ui.find = find; ui.go = go;
