@@ -199,6 +199,8 @@ def test_phone_layout(national, browser):
         assert "Never partnered" in page.inner_text(".rg-legend")
         page.click(".rg-source summary")
         assert "FBI Crime Data Explorer" in page.inner_text(".rg-source")
+        page.wait_for_timeout(100)
+        assert page.locator(".rg-legend details[open]").count() == 0  # one panel at a time
         assert log["errors"] == [] and log["refused"] == []
     finally:
         page.close()

@@ -428,8 +428,7 @@ def explore(
         data["zips"], data["regions"] = _zip_index(usps), _regions(usps)
     else:
         data["zips"], data["regions"] = "", []
-    options["bounds"] = bounds or NATION_BOUNDS
-    m.fit_bounds(options["bounds"])
+    options["bounds"] = bounds or NATION_BOUNDS  # the page's script fits them
 
     credit = _credit(column if frame is not None else None, level, points is not None, as_of)
     if title is None:
@@ -438,6 +437,9 @@ def explore(
     options["title"] = title
     others_note = (f"Agencies that never partnered appear from zoom level {OTHERS_MIN_ZOOM} "
                    "(about one state's size).")
+    if info["partnerships"] is not None and info["partnerships"] != info["partners"]:
+        others_note += (f" {info['partners']:,} partner points for the tables' "
+                        f"{info['partnerships']:,} partnerships: see Sources and notes.")
     options["legendHtml"] = _legend_html(legend["name"], legend["labels"], legend["colours"],
                                          legend["counts"], tech, others_note)
     options["sourceHtml"] = _source_html(credit, notes)
@@ -523,6 +525,9 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
     options["words"].update(partnersLayer=f"{info['layers'][-2]} ({n_partners:,})",
                             othersLayer=f"Never partnered ({n_others:,})")
     notes = [_count_note(table, points, partners, usps, tech)]
+    if partners is not None:
+        info["partnerships"] = int(len(partners) if usps is None
+                                   else (partners["state"] == usps).sum())
     if unlocated:
         notes.append(f"{unlocated:,} {'agency' if unlocated == 1 else 'agencies'} without a "
                      f"location in the FBI list {'is' if unlocated == 1 else 'are'} not drawn.")
@@ -631,9 +636,12 @@ def _Page(data, options, inline):
 def map_info(web_map) -> dict:
     """Return what :func:`explore` drew.
 
-    The keys: ``layers``, ``labels`` (the legend's classes), ``markers`` (agency points),
-    ``unlocated`` (agencies without a location, not drawn), ``title`` and ``credit`` (the
-    attribution line).
+    The keys: ``layers``, ``labels`` and ``colours`` (the legend's classes), ``markers``
+    (agency points), ``partners`` (partner points), ``partnerships`` (the partnerships the
+    tables count, when ``explore`` had the partner table; else None), ``unlocated``
+    (agencies without a location, not drawn), ``notes`` (what the counts leave out and how
+    points were placed, as the page's source line says), ``self_contained``, ``title`` and
+    ``credit`` (the source line).
 
     Raises
     ------

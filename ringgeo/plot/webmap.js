@@ -11,6 +11,11 @@ function ringgeoMap(map, D, O) {
   var num = function (n) { return Number(n).toLocaleString("en-US"); };
   var overlays = {};
   var ui = {};
+  var phone = Math.min(window.innerWidth, window.innerHeight) < 600;
+  // the first view (a national map: all 50 states, DC and Puerto Rico), set before any layer
+  // is drawn so nothing is drawn twice; on wide screens the open legend's width is left free
+  map.fitBounds(O.bounds, phone ? {padding: [4, 4], animate: false} :
+    {paddingTopLeft: [4, 4], paddingBottomRight: [300, 4], animate: false});
 
   // ---------------------------------------------------------------- areas
   if (D.areas) {
@@ -156,7 +161,6 @@ function ringgeoMap(map, D, O) {
       return div;
     }
   });
-  var phone = Math.min(window.innerWidth, window.innerHeight) < 600;
   map.zoomControl.remove();
   new Box('<h1 class="rg-title">' + esc(O.title) + "</h1>", "rg-title-box",
           {position: "topleft"}).addTo(map);
@@ -234,6 +238,8 @@ function ringgeoMap(map, D, O) {
     }).join("") || (input.value.trim() ? "<li class=\"rg-none\">No match</li>" : "");
   };
   input.addEventListener("input", show);
+  // typing is for the box: "+", "-" and the arrows must not zoom or pan the map
+  L.DomEvent.on(input, "keydown keyup keypress", L.DomEvent.stopPropagation);
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && hits.length) { e.preventDefault(); go(hits[0]); }
     if (e.key === "Escape") list.innerHTML = "";
@@ -250,12 +256,16 @@ function ringgeoMap(map, D, O) {
   var details = legend.getContainer().querySelector("details");
   if (details && !phone) details.open = true;
   var source = new Box(O.sourceHtml, "rg-source", {position: "bottomleft"}).addTo(map);
-  void source;
+  var panels = [details, source.getContainer().querySelector("details")];
+  panels.forEach(function (panel, k) {
+    if (!panel) return;
+    panel.addEventListener("toggle", function () {  // on a phone one panel at a time
+      var other = panels[1 - k];
+      if (panel.open && other && other.open && Math.min(window.innerWidth, window.innerHeight) < 600)
+        other.open = false;
+    });
+  });
 
-  // first view: all 50 states, DC and Puerto Rico
-  var legendBox = legend.getContainer().getBoundingClientRect();
-  map.fitBounds(O.bounds, phone ? {padding: [4, 4]} :
-    {paddingTopLeft: [4, 4], paddingBottomRight: [legendBox.width + 16, 4]});
   window.ringgeo = ui;
   var ready = function () {
     window.ringgeoReady = performance.now();
