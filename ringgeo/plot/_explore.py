@@ -28,7 +28,7 @@ from ..agencies import with_partners
 from ..exceptions import ParameterError
 from ..metrics import METRICS
 from ..partners import load_partners
-from ..states import state_name, validate_state
+from ..states import STATES, state_name, validate_state
 from . import _choropleth, _mappoints, _webassets
 from ._figure import class_colours, source_line
 from ._webmap import WebMap
@@ -503,10 +503,13 @@ def _add_areas(data: dict, info: dict, legend: dict, options: dict, frame, colum
     return level, [[b[1], b[0]], [b[3], b[2]]]
 
 
-def _usps_of(geoid: str):
-    from ..states import STATES
+@memoized(maxsize=1)
+def _usps_by_fips() -> dict:
+    return dict(zip(STATES["fips"], STATES["state"]))
 
-    return dict(zip(STATES["fips"], STATES["state"])).get(geoid, geoid)
+
+def _usps_of(geoid: str):
+    return _usps_by_fips().get(geoid, geoid)
 
 
 def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usps, partners,

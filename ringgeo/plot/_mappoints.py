@@ -202,13 +202,13 @@ def _unmatched(partners, points, counties) -> pd.DataFrame:
     return out
 
 
-@memoized(maxsize=2)
-def _policed(as_of) -> pd.Series:
+@memoized(maxsize=1)
+def _policed() -> pd.Series:
     table = jurisdictions()
     return table.groupby("primary_ori")["population"].sum().astype("int64")
 
 
-def population_policed(oris, as_of=None) -> list:
+def population_policed(oris) -> list:
     """Return the residents each agency polices first (July 1, 2019), or None.
 
     The pieces of every county whose first police is the agency, by the rules of
@@ -223,7 +223,7 @@ def population_policed(oris, as_of=None) -> list:
     >>> population_policed(["CA0193500", "XX0000000"])  # a contract unit; unknown
     [None, None]
     """
-    counts = _policed(None)
+    counts = _policed()
     out = []
     for ori in oris:
         value = counts.get(ori) if isinstance(ori, str) else None

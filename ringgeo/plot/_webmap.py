@@ -2,10 +2,12 @@
 
 folium renders a map by rendering each layer's template to text and wrapping
 that text in a new ``branca.element.Element``, which compiles it as a jinja2
-template: the national web map's 18,000 agency points are a 4.8 MB template,
-compiled again each time the map is rendered. A notebook renders it twice,
-once to write the page (:func:`ringgeo.plot.save`) and once to show it inline,
-and the second compile took about 1.5 s of the notebook's 5 s.
+template, again each time the map is rendered. A notebook renders it twice,
+once to write the page (:func:`ringgeo.plot.save`) and once to show it inline.
+When the national web map's 18,000 agency points were folium layers, they were a
+4.8 MB template and the second compile took about 1.5 s of the notebook's 5 s;
+the page's data are now written as they are, without a template
+(:func:`ringgeo.plot.explore`), and this memo serves folium's own templates.
 
 :func:`rendering` keeps, for one map, the code jinja2 compiled for each
 template text, and hands it out again when the same text is compiled during

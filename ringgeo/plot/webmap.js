@@ -178,7 +178,7 @@ function ringgeoMap(map, D, O) {
     if (zips) return;
     zips = {};
     var z = 0, lat = 0, lon = 0;
-    D.zips.split(";").forEach(function (part) {
+    (D.zips ? D.zips.split(";") : []).forEach(function (part) {
       var f = part.split(",");
       z += +f[0]; lat += +f[1]; lon += +f[2];
       zips[String(z).padStart(5, "0")] = [lat / 100, lon / 100];
