@@ -41,7 +41,10 @@ def _require_browser():
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
-    """The national page of runs.yaml's fig9_explore_national, linked and self-contained."""
+    """The national page of runs.yaml's fig9_explore_national, linked and self-contained.
+
+    The self-contained page needs the npm folder, as the browser does.
+    """
     _require_browser()
     folder = tmp_path_factory.mktemp("webmap")
     partners = ringgeo.load_partners()
