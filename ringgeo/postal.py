@@ -37,7 +37,8 @@ from .states import STATES, STATES_AND_DC
 
 __all__ = ["COLUMNS", "POSTAL_FILE", "ZCTA_FILES", "ZIP_COLUMNS", "DROP_REASONS", "credit",
            "load_postal_codes", "read_postal_codes", "load_zip_municipalities",
-           "zip_municipalities", "municipality_shares", "load_internal_points", "POINT_FILES"]
+           "zip_municipalities", "municipality_shares", "load_internal_points",
+           "read_internal_points", "POINT_FILES"]
 
 #: Registry name of the GeoNames postal code file.
 POSTAL_FILE = "geonames-us-postal-codes-20200708.zip"
@@ -542,10 +543,28 @@ def zip_municipalities(zip_code: str) -> pd.DataFrame:
 POINT_FILES = ("us-geo-2023-places.csv", "us-geo-2020-county-subdivisions.csv")
 
 
-def _internal_points() -> pd.DataFrame:
+def read_internal_points(place_path, mcd_path) -> pd.DataFrame:
+    """Read and check the two Gazetteer tables of :func:`load_internal_points`.
+
+    Parameters
+    ----------
+    place_path, mcd_path : str or path-like
+        ``us-geo-2023-places.csv`` and ``us-geo-2020-county-subdivisions.csv`` (or
+        files of their layout: ``GEOID``, ``Latitude``, ``Longitude``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_internal_points`.
+
+    Raises
+    ------
+    InputError
+        A file cannot be read, lacks a column, or has a malformed code or point; the
+        message names the file, line and field.
+    """
     frames = []
-    for name, kind in zip(POINT_FILES, ("place", "mcd")):
-        path = data.fetch(name)
+    for path, kind in zip((place_path, mcd_path), ("place", "mcd")):
         where = f"us_geo file {path}"
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
@@ -568,6 +587,10 @@ def _internal_points() -> pd.DataFrame:
         frames.append(pd.DataFrame({"geoid": frame["GEOID"].to_numpy(), "kind": kind,
                                     "latitude": lat.to_numpy(), "longitude": lon.to_numpy()}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _internal_points() -> pd.DataFrame:
+    return read_internal_points(*(data.fetch(name) for name in POINT_FILES))
 
 
 @memoized(maxsize=1)
