@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import geography, postal, technologies
 from .._config import memoized
-from ..agencies import with_partners
+from ..agencies import UNIVERSE_TYPES, with_partners
 from ..exceptions import ParameterError
 from ..metrics import METRICS
 from ..partners import load_partners
@@ -531,6 +531,13 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
     if partners is not None:
         info["partnerships"] = int(len(partners) if usps is None
                                    else (partners["state"] == usps).sum())
+    others = table.loc[~table["partner"]]
+    local = int(points.loc[points["ori"].isin(others["ori"]), "agency_type"]
+                .isin(UNIVERSE_TYPES).sum())
+    notes.append(f"Never partnered: {n_others:,} agencies of every FBI type with a point (state "
+                 "police posts, universities, tribal and special agencies included); the tables' "
+                 "share of agencies partnered counts local police, sheriffs and county police "
+                 f"only: {local:,} of them are drawn here.")
     if unlocated:
         notes.append(f"{unlocated:,} {'agency' if unlocated == 1 else 'agencies'} without a "
                      f"location in the FBI list {'is' if unlocated == 1 else 'are'} not drawn.")
