@@ -25,6 +25,10 @@ One module reads the environment, so a reader finds every switch here:
     cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
     leading apostrophe, so a spreadsheet does not run it as a formula
     (:func:`ringgeo.tables.safe_csv`).
+``RINGGEO_WEB_LIBS``
+    a folder where the web map's front-end libraries were installed with npm
+    (``npm install --prefix <folder> leaflet@1.9.3 leaflet.markercluster@1.5.3``):
+    ``ringgeo.plot.explore(..., self_contained=True)`` copies them into the page.
 
 The in-memory caches of the package (tables read once per process) are made with
 :func:`memoized`; :func:`clear_caches` empties every one of them, for tests and for a
@@ -41,8 +45,8 @@ import pathlib
 
 __all__ = [
     "DATA_DIR_ENV", "CACHE_DIR_ENV", "TABLE_CACHE_DIR_ENV", "OUTPUT_DIR_ENV", "PARSED_CACHE_ENV",
-    "FORK_KERNELS_ENV", "RAW_CSV_ENV", "MAX_FILE_MB_ENV", "env_switch", "env_megabytes",
-    "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
+    "FORK_KERNELS_ENV", "RAW_CSV_ENV", "MAX_FILE_MB_ENV", "WEB_LIBS_ENV", "env_switch",
+    "env_megabytes", "env_path", "absolute_env", "memoized", "on_clear", "clear_caches",
 ]
 
 #: Environment variable naming a local mirror folder of the source files.
@@ -61,6 +65,8 @@ FORK_KERNELS_ENV = "RINGGEO_FORK_KERNELS"
 MAX_FILE_MB_ENV = "RINGGEO_MAX_FILE_MB"
 #: Environment variable switching off the formula guard of written CSV files (``1``).
 RAW_CSV_ENV = "RINGGEO_RAW_CSV"
+#: Environment variable naming the npm folder of the web map's libraries (self-contained pages).
+WEB_LIBS_ENV = "RINGGEO_WEB_LIBS"
 _PATH_ENVS = (DATA_DIR_ENV, CACHE_DIR_ENV, TABLE_CACHE_DIR_ENV, OUTPUT_DIR_ENV)
 
 #: The words an on/off environment variable may take (:func:`env_switch`), any case.

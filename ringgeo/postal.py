@@ -37,7 +37,8 @@ from .states import STATES, STATES_AND_DC
 
 __all__ = ["COLUMNS", "POSTAL_FILE", "ZCTA_FILES", "ZIP_COLUMNS", "DROP_REASONS", "credit",
            "load_postal_codes", "read_postal_codes", "load_zip_municipalities",
-           "zip_municipalities", "municipality_shares"]
+           "zip_municipalities", "municipality_shares", "load_internal_points",
+           "read_internal_points", "POINT_FILES"]
 
 #: Registry name of the GeoNames postal code file.
 POSTAL_FILE = "geonames-us-postal-codes-20200708.zip"
@@ -535,3 +536,93 @@ def zip_municipalities(zip_code: str) -> pd.DataFrame:
             f"leading zeros kept (\"08012\", not 8012), or a ZIP+4 (\"08012-1234\").")
     table = load_zip_municipalities()
     return table.loc[table["zip"] == match[1]].sort_values("rank").reset_index(drop=True)
+
+
+#: The Gazetteer files of :func:`load_internal_points`: places (7-digit GEOIDs) and
+#: county subdivisions (10-digit GEOIDs).
+POINT_FILES = ("us-geo-2023-places.csv", "us-geo-2020-county-subdivisions.csv")
+
+
+def read_internal_points(place_path, mcd_path) -> pd.DataFrame:
+    """Read and check the two Gazetteer tables of :func:`load_internal_points`.
+
+    Parameters
+    ----------
+    place_path, mcd_path : str or path-like
+        ``us-geo-2023-places.csv`` and ``us-geo-2020-county-subdivisions.csv`` (or
+        files of their layout: ``GEOID``, ``Latitude``, ``Longitude``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_internal_points`.
+
+    Raises
+    ------
+    InputError
+        A file cannot be read, lacks a column, or has a malformed code or point; the
+        message names the file, line and field.
+    """
+    frames = []
+    for path, kind in zip((place_path, mcd_path), ("place", "mcd")):
+        where = f"us_geo file {path}"
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
+                                usecols=["GEOID", "Latitude", "Longitude"])
+        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as err:
+            raise InputError(f"{where}: cannot be read as a UTF-8 CSV with the columns "
+                             f"GEOID, Latitude, Longitude ({err}); fetch it again with "
+                             "ringgeo.data.fetch.") from err
+        frame["row"] = np.arange(2, len(frame) + 2)
+        bad = ~frame["GEOID"].str.fullmatch(rf"\d{{{_CODE_LENGTH[kind]}}}")
+        if bad.any():
+            fail_first(frame, bad, "GEOID", f"is not a {_CODE_LENGTH[kind]}-digit {kind} "
+                       "code (leading zeros kept).", where)
+        lat = pd.to_numeric(frame["Latitude"], errors="coerce")
+        lon = pd.to_numeric(frame["Longitude"], errors="coerce")
+        bad = lat.isna() | lon.isna() | ~lat.between(-90, 90) | ~lon.between(-180, 180)
+        if bad.any():
+            fail_first(frame, bad, "Latitude", "is not a point (latitude, longitude in "
+                       "degrees).", where)
+        frames.append(pd.DataFrame({"geoid": frame["GEOID"].to_numpy(), "kind": kind,
+                                    "latitude": lat.to_numpy(), "longitude": lon.to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _internal_points() -> pd.DataFrame:
+    return read_internal_points(*(data.fetch(name) for name in POINT_FILES))
+
+
+@memoized(maxsize=1)
+def _points_cached() -> pd.DataFrame:
+    return tablecache.cached("internal_points", {}, _internal_points, sources=list(POINT_FILES))
+
+
+def load_internal_points() -> pd.DataFrame:
+    """Return the Census Gazetteer's internal point of every place and county subdivision.
+
+    The internal point (Gazetteer ``INTPTLAT``/``INTPTLONG``, as compiled by ``us_geo``
+    in ``us-geo-2023-places.csv`` and ``us-geo-2020-county-subdivisions.csv``) lies
+    inside the area, near its centre: the web map places a municipal police department
+    there when the FBI's own point is shared with other agencies or falls outside its
+    state (:func:`ringgeo.plot.explore`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``geoid`` (7-digit place or 10-digit county subdivision GEOID, the
+        ``muni_geoid`` of the agency and partner tables), ``kind`` (``"place"`` or
+        ``"mcd"``), ``latitude``, ``longitude`` (degrees).
+
+    Raises
+    ------
+    InputError
+        A file lacks a column or has a malformed code or point.
+
+    Examples
+    --------
+    >>> points = load_internal_points().set_index("geoid")
+    >>> round(float(points.loc["0639892", "latitude"]), 1)  # Lakewood, CA
+    33.8
+    """
+    return _points_cached().copy()

@@ -54,11 +54,12 @@ def test_explore_layers_points_and_unlocated():
     info = plot.map_info(m)
     assert info["markers"] == 4 and info["unlocated"] == 1
     html = m.get_root().render()
-    assert "Ring partners (2)" in html and "Never partnered (2)" in html
-    assert "1 agencies without a location in the FBI list are not drawn" in html
+    assert "Ring partner agencies (2)" in html and "Never partnered (2)" in html
+    assert "1 agency without a location in the FBI list is not drawn" in html
     assert "FBI Crime Data Explorer" in info["credit"] and "2020-01-01" in info["credit"]
-    assert "L.control.layers" in html
+    assert "L.control.layers" in html and "collapsed: true" in html
     assert "Epsilon Police" not in html  # no location: reported, not drawn
+    assert "user-scalable=no" not in html  # pinch zoom allowed
 
 
 def test_explore_uses_the_classes_of_choropleth():
@@ -167,9 +168,12 @@ def _skip_reason():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "NO PLAYWRIGHT: pip install playwright (.ci/run does); the browser test did not run."
-    if not LIBS or not (pathlib.Path(LIBS) / "node_modules" / "leaflet").is_dir():
-        return ("NO WEB LIBRARIES: set RINGGEO_WEB_LIBS to a folder where `npm install "
-                "leaflet@1.9.3 ...` was run (.ci/run does); the browser test did not run.")
+    from ringgeo.plot._webassets import LIBRARIES, NPM_INSTALL
+
+    if not LIBS or not all((pathlib.Path(LIBS) / "node_modules" / name).is_dir()
+                           for name in LIBRARIES):
+        return (f"NO WEB LIBRARIES: set RINGGEO_WEB_LIBS to a folder where `{NPM_INSTALL}` "
+                "was run (.ci/run does); the browser test did not run.")
     return None
 
 
@@ -263,40 +267,52 @@ def test_map_in_headless_chromium_without_network(tmp_path):
             page.wait_for_selector(".leaflet-container")
             page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-loaded')"
                                    ".length > 0")
+            page.wait_for_function("() => window.ringgeoReady !== undefined")
             count = page.evaluate("""() => {
                 const maps = Object.values(window).filter(v => v instanceof L.Map);
-                let n = 0;
-                maps[0].eachLayer(l => { if (l instanceof L.CircleMarker) n++; });
-                return [maps.length, n];
+                return [maps.length, window.ringgeo.agencies.length];
             }""")
-            assert count == [1, len(expected)]
+            assert count == [1, plot.map_info(m)["markers"]]
             legend = page.inner_text(".rg-legend")
             for label in plot.map_info(m)["labels"]:
                 assert label in legend
             assert "Ring partner" in legend and "Never partnered" in legend
             assert plot.map_info(m)["title"] in page.inner_text(".rg-title")
-            assert "FBI Crime Data Explorer" in page.inner_text(".leaflet-control-attribution")
+            page.click(".rg-source summary")
+            assert "FBI Crime Data Explorer" in page.inner_text(".rg-source")
+            assert page.locator(".leaflet-control-layers-expanded").count() == 0
+            toggle = page.locator(".leaflet-control-layers-toggle").bounding_box()
+            page.mouse.move(toggle["x"] + toggle["width"] / 2,  # collapsed until asked
+                            toggle["y"] + toggle["height"] / 2)
+            page.wait_for_selector(".leaflet-control-layers-expanded")
             assert page.locator(".leaflet-control-layers-overlays label").count() == 3
-            x, y = page.evaluate("""([lat, lon]) => {
+            assert page.locator(".leaflet-control-layers-base label").count() == 0
+            page.mouse.move(600, 700)
+            x, y = page.evaluate("""(ori) => new Promise(done => {
                 const map = Object.values(window).find(v => v instanceof L.Map);
-                const p = map.latLngToContainerPoint([lat, lon]);
-                const box = map.getContainer().getBoundingClientRect();
-                return [box.left + p.x, box.top + p.y];
-            }""", [round(known.geometry.y, 5), round(known.geometry.x, 5)])
+                const a = window.ringgeo.agencies.find(x => x.ori === ori);
+                window.ringgeo.clusters.zoomToShowLayer(a.marker, () => {
+                    const p = map.latLngToContainerPoint(a.marker.getLatLng());
+                    const box = map.getContainer().getBoundingClientRect();
+                    done([box.left + p.x, box.top + p.y]);
+                });
+            })""", known["ori"])
             page.mouse.move(x, y)
-            tooltip = page.wait_for_selector(".leaflet-tooltip:has-text('Activated')")
+            tooltip = page.wait_for_selector(".leaflet-tooltip:has-text('partner since')")
             assert known["agency"] in tooltip.inner_text() and day in tooltip.inner_text()
             page.mouse.click(x, y)
             popup = page.wait_for_selector(".leaflet-popup-content")
             text = popup.inner_text()
             assert known["agency"] in text and day in text and known["ori"] in text
-            assert str(known["partner_id"]) in text
+            assert str(known["partner_id"]) in text and f"Ring partner since {day}" in text
+            assert "Residents it polices first" in text
             page.screenshot(path=str(tmp_path / "de.png"))
         finally:
             browser.close()
     assert refused == [], f"requests that would have left the machine: {refused}"
     assert errors == [], f"browser console errors: {errors}"
     assert any("leaflet.js" in u for u in served)
+    assert any("leaflet.markercluster.js" in u for u in served)
 
 
 def test_contract_units_say_whose_contract_they_are():
@@ -308,3 +324,107 @@ def test_contract_units_say_whose_contract_they_are():
     kinds = _explore._agency_kinds(frame)
     assert kinds == ["Contract unit: policed by Los Angeles County Sheriff's Office",
                      "Police department"]
+
+
+# --------------------------------------------------------------------------- issue 23: web map
+def test_markers_contrast_with_every_class_colour():
+    """WCAG 2 non-text contrast (3:1): each marker has a part (disc or ring) that stands out
+    from every class colour the choropleth can use, and its ring stands out from its disc."""
+    from ringgeo.plot import _choropleth, _explore
+    from ringgeo.plot._figure import class_colours
+
+    colours = {_explore.NO_DATA_COLOR}
+    for k in range(2, 10):
+        for zero in (True, False):
+            colours |= {_explore._hex(c) for c in class_colours(_choropleth.CMAP, k, zero)}
+    styles = plot.marker_styles()
+    cluster = {"color": "#ffffff", "fillColor": _explore.PARTNER_COLOR}  # webmap.css
+    for style in (styles["partner"], styles["other"], cluster):
+        assert plot.contrast_ratio(style["color"], style["fillColor"]) >= 3
+        for colour in sorted(colours):
+            best = max(plot.contrast_ratio(style["color"], colour),
+                       plot.contrast_ratio(style["fillColor"], colour))
+            assert best >= 3, (style, colour, best)
+    # the grey dots of the old page did not
+    assert plot.contrast_ratio("#737373", "#e2191c") < 1.4
+
+
+def test_agencies_leave_shared_points_for_their_municipality():
+    from ringgeo.plot import _mappoints
+
+    frame = gpd.GeoDataFrame({
+        "ori": ["CA1", "CA2", "CA3", "IL1", "IL2"], "state": ["CA", "CA", "CA", "IL", "IL"],
+        # Lakewood (CA) and Paramount (CA) share a point; a sheriff there keeps it; an
+        # Illinois department in Lake Michigan; a partner without an FBI point
+        "muni_geoid": ["0639892", "0655618", pd.NA, "1737894", "1737894"],
+        "primary_county_fips": ["06037", "06037", "06037", "17111", "17111"],
+        "partner": [True, False, False, False, True]},
+        geometry=[Point(-118.2, 34.0), Point(-118.2, 34.0), Point(-118.2, 34.0),
+                  Point(-87.2, 42.3), None], crs=4326)
+    placed = _mappoints.place_agencies(frame).set_index("ori")
+    assert placed["placed"].tolist() == ["shared", "shared", "fbi", "outside", "no_point"]
+    points = ringgeo.postal.load_internal_points().set_index("geoid")
+    assert placed.loc["CA1", "lat"] == points.loc["0639892", "latitude"]
+    assert placed.loc["CA3", ["lat", "lon"]].tolist() == [34.0, -118.2]
+    assert placed.loc["IL2", "lat"] == placed.loc["IL1", "lat"]  # Island Lake's point
+
+
+def test_national_points_counts_and_lake_michigan():
+    """The real agencies: no Illinois point in the lake, far fewer stacks, every partnership
+    of the tables drawn or explained."""
+    import shapely
+
+    from ringgeo.plot import _explore, _mappoints
+
+    partners = ringgeo.load_partners()
+    marked = ringgeo.agencies.with_partners(partners)
+    placed = _mappoints.place_agencies(marked, partners)
+    il = ringgeo.geography.load_states().to_crs(4326).set_index("state").loc["IL", "geometry"]
+    in_il = placed.loc[(placed["state"] == "IL") & placed["lat"].notna()]
+    outside = ~shapely.contains_xy(shapely.buffer(il, 0.02), in_il["lon"], in_il["lat"])
+    assert int(outside.sum()) == 0
+    drawn = placed.loc[placed["lat"].notna()]
+    spot = drawn["lat"].round(4).astype(str) + "," + drawn["lon"].round(4).astype(str)
+    shared = spot.map(spot.value_counts()) > 1
+    assert int(shared.sum()) < 9676 / 3  # 9,676 shared a point in the FBI list
+    table, _ = _explore._agency_points(marked, None, partners)
+    note = _explore._count_note(table, marked, partners, None, partners)
+    assert f"for the {len(partners):,} partnerships" in note
+    named_twice = int(partners["ori"].notna().sum() - partners["ori"].nunique())
+    without = int(partners["ori"].isna().sum())
+    assert f"{named_twice} partnerships name an agency that another" in note
+    assert f"{without} name no agency of the FBI list" in note
+    assert "could not be placed" not in note  # every partnership is drawn or explained
+    assert int(table["partner"].sum()) == len(partners) - named_twice
+
+
+def test_popups_say_partner_status_and_population():
+    from ringgeo.plot import _mappoints
+
+    # Upper Darby's department polices its township first (2019 terms)
+    table = ringgeo.coverage.jurisdictions()
+    ori = "PA0233700"
+    expected = int(table.loc[table["primary_ori"] == ori, "population"].sum())
+    assert expected > 80_000
+    assert _mappoints.population_policed([ori, "XX0000000"]) == [expected, None]
+    m = plot.explore(agencies=_points(), tiles=None, as_of="2020-01-01", search=False)
+    page = m.get_root().render()
+    assert '"member":"Ring partner"' in page and '" since "' in page
+
+
+def test_technology_words_on_the_map():
+    frame = _points()
+    frame.attrs["technology"] = "drones"
+    m = plot.explore(agencies=frame, tiles=None, search=False)
+    info = plot.map_info(m)
+    assert "Agencies using drones" in info["layers"] and info["title"] == "Agencies using drones"
+    assert "Ring" not in "".join(info["layers"])
+
+
+def test_self_contained_needs_the_npm_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("RINGGEO_WEB_LIBS", raising=False)
+    with pytest.raises(ParameterError, match=r"RINGGEO_WEB_LIBS is not set.*npm install"):
+        plot.explore(agencies=_points(), tiles=None, self_contained=True, search=False)
+    monkeypatch.setenv("RINGGEO_WEB_LIBS", str(tmp_path))
+    with pytest.raises(ParameterError, match=r"has no npm package leaflet .*npm install"):
+        plot.explore(agencies=_points(), tiles=None, self_contained=True, search=False)

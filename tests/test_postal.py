@@ -242,3 +242,27 @@ def test_malformed_zip_says_what_a_zip_code_is(code):
     with pytest.raises(ParameterError, match=r"is not a ZIP code: a ZIP code is a string of five "
                                              r"digits, leading zeros kept"):
         postal.zip_municipalities(code)
+
+
+# --------------------------------------------------------------------------- internal points
+def test_internal_points_of_places_and_towns():
+    points = postal.load_internal_points()
+    assert len(points) == 31_846 + 35_427  # the two Gazetteer tables, every row
+    rows = points.set_index("geoid")
+    assert rows.loc["0639892", "kind"] == "place"  # Lakewood, CA
+    assert round(float(rows.loc["0639892", "latitude"]), 2) == 33.85
+    assert rows.loc["3400726760", "kind"] == "mcd"  # Gloucester township, NJ
+
+
+def test_internal_points_errors(tmp_path):
+    good = "GEOID,Name,Latitude,Longitude\n{geoid},X,40.1,-75.2\n"
+    mcd = tmp_path / "mcd.csv"
+    mcd.write_text(good.format(geoid="3400726760"))
+    cases = {"GEOID,Latitude\n0600001,40\n": "cannot be read as a UTF-8 CSV with the columns",
+             good.format(geoid="600001"): "line 2.*GEOID.*7-digit place code",
+             "GEOID,Latitude,Longitude\n0600001,95,-75\n": "line 2.*Latitude.*is not a point"}
+    for text, message in cases.items():
+        place = tmp_path / "place.csv"
+        place.write_text(text)
+        with pytest.raises(InputError, match=message):
+            postal.read_internal_points(place, mcd)

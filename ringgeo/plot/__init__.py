@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..classes import SCHEMES, class_labels
 from ._bars import composition_chart
 from ._choropleth import CMAP, choropleth, describe_map, map_data, outline_areas
-from ._explore import explore, map_info, stable_ids
+from ._explore import contrast_ratio, explore, map_info, marker_styles, stable_ids
 from ._figure import DPI, FIGSIZE, METRICS, MIN_DELTA_E, alt_text, palette_check, source_line
 from ._multiples import small_multiples
 from ._save import save, show
@@ -25,4 +25,5 @@ from ._timeline import published_counts, timeline
 __all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "CMAP", "choropleth", "map_data",
            "class_labels", "source_line", "timeline", "save", "explore", "alt_text",
            "published_counts", "show", "stable_ids", "map_info", "describe_map", "palette_check",
-           "MIN_DELTA_E", "composition_chart", "outline_areas", "small_multiples"]
+           "MIN_DELTA_E", "composition_chart", "outline_areas", "small_multiples",
+           "contrast_ratio", "marker_styles"]

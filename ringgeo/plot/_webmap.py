@@ -2,10 +2,12 @@
 
 folium renders a map by rendering each layer's template to text and wrapping
 that text in a new ``branca.element.Element``, which compiles it as a jinja2
-template: the national web map's 18,000 agency points are a 4.8 MB template,
-compiled again each time the map is rendered. A notebook renders it twice,
-once to write the page (:func:`ringgeo.plot.save`) and once to show it inline,
-and the second compile took about 1.5 s of the notebook's 5 s.
+template, again each time the map is rendered. A notebook renders it twice,
+once to write the page (:func:`ringgeo.plot.save`) and once to show it inline.
+When the national web map's 18,000 agency points were folium layers, they were a
+4.8 MB template and the second compile took about 1.5 s of the notebook's 5 s;
+the page's data are now written as they are, without a template
+(:func:`ringgeo.plot.explore`), and this memo serves folium's own templates.
 
 :func:`rendering` keeps, for one map, the code jinja2 compiled for each
 template text, and hands it out again when the same text is compiled during
@@ -18,6 +20,7 @@ returns: a ``folium.Map``) renders its inline view that way.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import weakref
 
@@ -64,11 +67,25 @@ def rendering(web_map):
             jinja2.Environment.compile = original
 
 
+#: folium's viewport line forbids pinch zoom (``maximum-scale=1.0, user-scalable=no``).
+_NO_PINCH = re.compile(r",\s*maximum-scale=1\.0,\s*user-scalable=no")
+
+
 class WebMap(folium.Map):
     """A ``folium.Map`` whose inline view reuses the templates its page compiled.
 
-    Everything else is folium's: the same page, layers and methods.
+    Everything else is folium's (the same page, layers and methods), except that the
+    page lets a phone's reader zoom with two fingers: folium's viewport line says
+    ``user-scalable=no``.
     """
+
+    def render(self, **kwargs):
+        super().render(**kwargs)
+        header = self.get_root().header
+        element = header._children.get(self.get_name())
+        source = getattr(element, "_template_str", None)
+        if source and _NO_PINCH.search(source):
+            header._children[self.get_name()] = type(element)(_NO_PINCH.sub("", source))
 
     def _repr_html_(self, **kwargs):
         with rendering(self):
