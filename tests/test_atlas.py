@@ -296,6 +296,9 @@ def test_a_web_map_of_plate_readers_names_them(tmp_path):
     assert "Agencies using automated license plate readers" in info["layers"]
     assert "license plate reader rows" in info["credit"]
     assert "Ring" not in " ".join(info["layers"] + [info["title"], info["credit"]])
+    # the agencies not listed with plate readers are no "never partnered" agencies
+    assert "Other agencies (not listed)" in info["layers"]
+    assert "partner" not in " ".join(info["layers"] + info["notes"]).replace("Partner", "")
 
 
 def test_lookup_command_line_takes_a_technology(capsys):
