@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import params
+from . import params, technologies
 from ._config import RAW_CSV_ENV, env_switch
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
@@ -179,11 +179,14 @@ def ranked(table: pd.DataFrame, rank_by: str = "partners_per_100k", *,
     return out[["rank"] + ids + measures].round(decimals)
 
 
-def map_title(metric: str, level: str = "state", state: str | None = None) -> str:
-    """Return the default headline of a map: the metric's label and the areas drawn.
+def map_title(metric: str, level: str = "state", state: str | None = None, *,
+              partners=None) -> str:
+    """Return the default headline of a map: the technology, the metric's label and the areas.
 
     The label is the map's legend title too (:data:`ringgeo.metrics.METRICS`), so
-    headline and legend name the metric in the same words.
+    headline and legend name the metric in the same words. The headline names the
+    technology in the words of :mod:`ringgeo.technologies` (``partners.attrs["technology"]``;
+    Ring partnerships by default), unless the label already does.
 
     Parameters
     ----------
@@ -193,6 +196,8 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
         One area per state, or per county.
     state : str, optional
         USPS code of the one state drawn (with its counties); None: the nation.
+    partners : pandas.DataFrame, optional
+        The partner table mapped (its ``attrs["technology"]``); None: Ring's.
 
     Returns
     -------
@@ -206,9 +211,11 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
     Examples
     --------
     >>> map_title("partners_per_100k")
-    'Partners per 100,000 residents, by state'
+    'Ring partnerships: partners per 100,000 residents, by state'
     >>> map_title("share_covered_max", "county", "FL")
-    'Share of residents covered (upper bound), by county, Florida'
+    'Ring partnerships: share of residents covered (upper bound), by county, Florida'
+    >>> map_title("partners")
+    'Ring partner agencies, by state'
     """
     metric = params.validate_metric(metric)
     state = params.validate_state(state)
@@ -217,7 +224,10 @@ def map_title(metric: str, level: str = "state", state: str | None = None) -> st
         where = "by state"
     else:
         where = "by county" if state is None else f"by county, {state_name(state)}"
-    return f"{METRICS[metric].label}, {where}"
+    label = METRICS[metric].label
+    if technologies.noun(partners).casefold() not in label.casefold():
+        label = f"{technologies.label(partners)}: {label[0].lower()}{label[1:]}"
+    return f"{label}, {where}"
 
 
 # ------------------------------------------------------------------ CSV files

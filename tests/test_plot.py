@@ -646,3 +646,55 @@ def test_composition_chart_refuses_an_area_the_table_lacks():
     fig, ax = plot.composition_chart(table)
     assert plot.alt_text(fig)[0] == "Who lives under a Ring-partnered police, the United States"
     plt.close(fig)
+
+
+# ----------------------------------------------------------------- issue 23: frames, legends, ties
+@pytest.mark.parametrize("usps", ["IL", "FL", "PA"])
+def test_state_maps_fill_their_frame(usps, counties):
+    """No empty band: the map and its legend take the figure's width, the map its height."""
+    frame = county_frame(counties)
+    fig, ax = plot.choropleth(frame, "partners", state=usps, title="A title")
+    fig.canvas.draw()
+    drawn = ax.get_window_extent()  # an equal-aspect map's box after apply_aspect
+    legend = ax.get_legend().get_window_extent()
+    used = (legend.x1 - drawn.x0) / fig.bbox.width
+    assert used > 0.75, f"{usps}: map and legend use {used:.0%} of the width"
+    assert legend.x0 >= drawn.x1 and legend.x1 <= fig.bbox.x1
+    headline = max(t.get_window_extent().y0 for t in fig.texts if t.get_text() == "A title")
+    assert drawn.height / (headline - 0) > 0.6  # the map takes most of the height
+    assert fig.get_figheight() <= plot.FIGSIZE[1] and fig.get_figwidth() <= plot.FIGSIZE[0]
+
+
+def test_no_data_is_listed_only_when_some_area_has_none(counties):
+    geoids = counties.loc[counties["state"] == "DE", "GEOID"]
+    full = pd.DataFrame({"partners": [1, 2, 3]}, index=geoids)
+    fig, ax = plot.choropleth(full, "partners", state="DE")
+    assert "No data" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    fig, ax = plot.choropleth(full.iloc[:2], "partners", state="DE")
+    assert "No data" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_alt_text_names_ties_as_ties():
+    frame = pd.DataFrame({"share_covered_max": {"NJ": 1.0, "PA": 1.0, "NY": 1.0, "CT": 1.0,
+                                                "DE": 1.0, "OH": 0.5, "WY": 0.0}})
+    table = plot.map_data(frame, "share_covered_max")
+    alt = plot.describe_map(table, "share_covered_max", "2020-10-07")
+    assert ("5 states tie at the highest value, 100%: Connecticut, Delaware, New Jersey and 2 "
+            "others") in alt
+    assert "Highest" not in alt
+    frame = pd.DataFrame({"partners": {"NJ": 9, "PA": 5, "NY": 5, "CT": 5, "OH": 5}})
+    alt = plot.describe_map(plot.map_data(frame, "partners"), "partners")
+    assert "Highest: New Jersey (9), then 4 states tie at 5" in alt
+    frame = pd.DataFrame({"partners": {"NJ": 9, "PA": 9}})
+    alt = plot.describe_map(plot.map_data(frame, "partners"), "partners")
+    assert "2 states tie at the highest value, 9: New Jersey and Pennsylvania" in alt
+
+
+def test_map_titles_name_the_technology():
+    from ringgeo import tables
+
+    assert tables.map_title("share_covered_max", "county", "FL").startswith("Ring partnerships:")
+    drones = pd.DataFrame()
+    drones.attrs["technology"] = "drones"
+    title = tables.map_title("partners_per_100k", partners=drones)
+    assert title.startswith("Drones:") and "Ring" not in title

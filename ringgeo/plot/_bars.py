@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..states import state_name
-from ._figure import FONT, _new_figure, draw_source, set_alt_text, source_line
+from ._figure import FONT, new_figure, draw_source, set_alt_text, source_line
 
 __all__ = ["composition_chart", "COMPOSITION_MEASURES", "COMPOSITION_GROUPS"]
 
@@ -68,7 +68,7 @@ def composition_chart(table: pd.DataFrame, area: str = "US", *, as_of=None, base
     block = table.loc[area]
     where = "the United States" if area == "US" else state_name(area)
     title = f"Who lives under a Ring-partnered police, {where}"
-    fig, top = _new_figure(title, f"Share of each group's residents, {base} population")
+    fig, top = new_figure(title, f"Share of each group's residents, {base} population")
     ax = fig.add_axes([0.25, 0.2, 0.7, top - 0.28])
     y = np.arange(len(COMPOSITION_MEASURES))
     for i, (group, (label, colour)) in enumerate(COMPOSITION_GROUPS.items()):
