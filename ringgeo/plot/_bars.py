@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..states import state_name
-from ._figure import FONT, new_figure, draw_source, set_alt_text, source_line
+from ._figure import FONT, draw_source, new_figure, set_alt_text, source_line
 
 __all__ = ["composition_chart", "COMPOSITION_MEASURES", "COMPOSITION_GROUPS"]
 

@@ -181,7 +181,7 @@ def source_height(text, width_in: float) -> float:
 def map_figure(aspect: float, title, subtitle, source, *, legend_in: float = 2.6,
                height: float = FIGSIZE[1], min_width: float = 6.0,
                max_width: float = FIGSIZE[0]):
-    """A figure as wide as its map needs: the map at full height, the legend beside it.
+    """Make a figure as wide as its map needs: the map at full height, the legend beside it.
 
     A tall state (Illinois, Florida) in a 10-inch-wide frame leaves a third of it
     empty. The figure keeps the standard height; its width is the map's (at the
