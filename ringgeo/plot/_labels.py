@@ -29,9 +29,10 @@ __all__ = ["Placed", "place_labels", "marker_boxes", "line_boxes", "overlap"]
 
 #: Directions tried around a point, in order: right of it first (text reads to the right),
 #: then left, above, below.
-_DIRECTIONS = [(1, 0), (1, 1), (1, -1), (-1, 0), (-1, 1), (-1, -1), (0, 1), (0, -1)]
+_DIRECTIONS = [(1, 0), (1, 1), (1, -1), (-1, 0), (-1, 1), (-1, -1), (0, 1), (0, -1),
+               (1, 0.4), (1, -0.4), (-1, 0.4), (-1, -0.4)]
 #: Distances (points, from the marker's edge) tried, nearest first.
-RINGS = (3.0, 9.0, 16.0, 26.0, 38.0, 52.0)
+RINGS = (3.0, 9.0, 16.0, 26.0, 38.0, 52.0, 70.0, 90.0, 115.0, 145.0, 180.0)
 #: A label further than this from its marker's edge gets a leader line (points).
 LEADER_FROM = 8.0
 _BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}
@@ -65,7 +66,7 @@ def marker_boxes(collection, renderer=None, margin_pt: float = 1.0) -> np.ndarra
 
 def line_boxes(line, step_px: float = 3.0) -> np.ndarray:
     """Small boxes along a drawn line, every ``step_px`` pixels, as wide as the line."""
-    xy = line.get_transform().transform(np.column_stack(line.get_data()).astype(float))
+    xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
     xy = xy[np.isfinite(xy).all(axis=1)]
     if not len(xy):
         return np.empty((0, 4))
@@ -165,7 +166,8 @@ def place_labels(ax, points, *, obstacles=(), fontsize: float = 8, color="#1a1a1
     placed_boxes: list[np.ndarray] = []
     out = []
     for x, y, text in points:
-        anchor = ax.transData.transform((x, y))
+        anchor = ax.transData.transform((float(ax.convert_xunits(x)),
+                                         float(ax.convert_yunits(y))))
         radius = _marker_radius(markers, anchor) / px  # points
         ann = ax.annotate(text, (x, y), xytext=(0, 0), textcoords="offset points",
                           fontsize=fontsize, color=color, zorder=zorder,
