@@ -280,3 +280,28 @@ def test_model_is_reproducible(partners):
     assert one.attrs["converged"] and one.attrs["nobs"] == 3142
     assert list(one.index) == list(coverage.MODEL_TERMS)
     assert (one["ci_low"] < one["coef"]).all() and (one["coef"] < one["ci_high"]).all()
+
+
+def test_county_table_is_computed_once_per_partner_table_and_handed_out_as_copies():
+    """composition, rates and partnership_model of one notebook share one county table."""
+    import warnings
+
+    import ringgeo
+    from ringgeo.coverage import _composition
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        partners = ringgeo.load_partners()
+        first = _composition.county_table(partners)
+        first["population"] = 0  # a caller's change does not reach the cache
+        again = _composition.county_table(ringgeo.load_partners())
+        assert (again["population"] > 0).any()
+        hits = _composition._default_county_table.cache_info().hits
+        _composition.county_table(partners.copy())
+        assert _composition._default_county_table.cache_info().hits == hits + 1
+        earlier = ringgeo.load_partners(as_of="2019-06-30")  # another table: computed anew
+        fewer = _composition.county_table(earlier)
+        assert fewer["pop_covered_min"].sum() < again["pop_covered_min"].sum()
+        changed = partners.copy()
+        changed.loc[changed.index[0], "activated"] = pd.Timestamp("2001-01-01")
+        assert _composition._fingerprint(changed) != _composition._fingerprint(partners)
