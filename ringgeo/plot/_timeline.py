@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+from .. import technologies
 from .._config import memoized
 from ..exceptions import ParameterError, warn
 from ..states import STATES_AND_DC, state_name, validate_state
@@ -297,26 +298,29 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
                  "ringgeo/published_counts.csv")
     draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
                  own)
-    describe = describe_timeline(wide, as_of, published)
-    set_alt_text(ax, title or "Ring partner agencies over time", describe)
+    members = technologies.members(frame)  # the table's technology (attrs), Ring by default
+    describe = describe_timeline(wide, as_of, published, members=members)
+    default = f"{members[0].upper()}{members[1:]} over time"
+    set_alt_text(ax, title or default, describe)
     if own:
-        set_alt_text(fig, title or "Ring partner agencies over time", describe)
+        set_alt_text(fig, title or default, describe)
     return fig, ax
 
 
-def describe_timeline(wide: pd.DataFrame, as_of=None, published=()) -> str:
+def describe_timeline(wide: pd.DataFrame, as_of=None, published=(),
+                      members: str = "Ring partner agencies") -> str:
     """Alt text of a timeline: what the lines show, from the data, and the published counts."""
     if wide.empty:
-        return "Cumulative Ring partner agencies: no dated partnership."
+        return f"Cumulative {members}: no dated partnership."
     start, end = wide.index.min(), wide.index.max()
     span = f"{start:%B %Y} to {end:%B %Y}"
     if list(wide.columns) == ["US"]:
         line = wide["US"].dropna()
-        text = (f"Cumulative number of Ring partner agencies by activation date, {span}: "
+        text = (f"Cumulative number of {members} by activation date, {span}: "
                 f"{int(line.iloc[-1]):,} by {month_text(as_of if as_of is not None else end)}.")
     else:
         last = wide.ffill().iloc[-1].sort_values(ascending=False)
-        text = (f"Cumulative Ring partner agencies by activation date in "
+        text = (f"Cumulative {members} by activation date in "
                 f"{len(wide.columns)} states, {span}: "
                 + ", ".join(f"{state_name(s)} {int(v):,}" for s, v in last.items()) + ".")
     counted = [r for r in published if getattr(r, "counted", "") != "event"]
