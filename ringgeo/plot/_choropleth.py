@@ -311,13 +311,14 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     draw_source(fig, ax, source, own)
     ax._ringgeo_data = table
     title_text = title or subtitle or METRICS.get(column, (str(column),))[0]
-    set_alt_text(ax, title_text, describe_map(table, column, as_of))
+    described = describe_map(table, column, as_of, label=legend_title)
+    set_alt_text(ax, title_text, described)
     if own:
-        set_alt_text(fig, title_text, describe_map(table, column, as_of))
+        set_alt_text(fig, title_text, described)
     return fig, ax
 
 
-def describe_map(table, column, as_of=None) -> str:
+def describe_map(table, column, as_of=None, *, label=None) -> str:
     """One or two sentences that say what a map shows (its alt text), from its data.
 
     Parameters
@@ -326,6 +327,9 @@ def describe_map(table, column, as_of=None) -> str:
         The table of :func:`map_data`.
     column : str
     as_of : date-like, optional
+    label : str, optional
+        What the values are; default the metric's label (the column's name for
+        other columns). ``choropleth`` passes its ``legend_title``.
 
     Returns
     -------
@@ -340,7 +344,7 @@ def describe_map(table, column, as_of=None) -> str:
     Texas (80); 2 states have none; 47 have no data.'
     """
     level, usps = table.attrs["level"], table.attrs["state"]
-    metric = METRICS.get(column, (str(column),))[0]
+    metric = label if label is not None else METRICS.get(column, (str(column),))[0]
     unit = "states" if level == "state" else "counties"
     where = f"by {level}" if usps is None else f"in {state_name(usps)}, by county"
     values = table["value"]
