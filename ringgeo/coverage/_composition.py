@@ -14,12 +14,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .._config import memoized
 from ..demographics import SHARE_COLUMNS
 from ..exceptions import ParameterError
 from ..states import STATES_AND_DC
 from . import _cells
-from ._inputs import check_base, demographics_of, prepare
+from ._inputs import check_base, demographics_of, per_partner_table, prepare
 from ._inputs import geography as geography_cells
 from ._jurisdictions import cover_dates, policing
 
@@ -71,6 +70,7 @@ def wilson(k, n, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
     return centre - half, centre + half
 
 
+@per_partner_table()
 def county_table(partners, *, base="2020", geography=None, agencies=None) -> pd.DataFrame:
     """Return every county of the 50 states and DC with its bounds and its demographics.
 
@@ -88,43 +88,7 @@ def county_table(partners, *, base="2020", geography=None, agencies=None) -> pd.
     >>> len(counties), int(counties["population"].sum())
     (3142, 331449281)
     """
-    base = check_base(base)
-    if geography is None and agencies is None:  # the default tables: computed once per input
-        return _default_county_table(_fingerprint(partners), base, _Carried(partners)).copy()
-    return _county_table(partners, base, geography, agencies)
-
-
-class _Carried:
-    """A value passed through a memoized function without being part of its key."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __hash__(self):
-        return 0
-
-    def __eq__(self, other):
-        return isinstance(other, _Carried)
-
-
-def _fingerprint(partners) -> tuple:
-    """Return a key of a partner table's content: every cell (as text), its index, ``as_of``.
-
-    :func:`composition`, each :func:`rates` and :func:`partnership_model` of a notebook
-    ask for the same county table; hashing the table (1,500 rows: a few milliseconds)
-    tells the cache it is the same, whatever object carries it.
-    """
-    frame = pd.DataFrame(partners, copy=False)
-    text = frame.astype(str)
-    hashed = pd.util.hash_pandas_object(text, index=True).to_numpy()
-    return (tuple(map(str, frame.columns)), len(frame), int(hashed.sum()),
-            int((hashed * np.arange(1, len(hashed) + 1, dtype="uint64")).sum()),
-            str(partners.attrs.get("as_of")), partners.attrs.get("technology"))
-
-
-@memoized(maxsize=4)
-def _default_county_table(key: tuple, base: str, carried: _Carried) -> pd.DataFrame:
-    return _county_table(carried.value, base, None, None)
+    return _county_table(partners, check_base(base), geography, agencies)
 
 
 def _county_table(partners, base, geography, agencies) -> pd.DataFrame:
