@@ -16,6 +16,7 @@ import pandas as pd
 from .. import data, demographics
 from .. import geography as geo
 from .._config import memoized
+from .._frames import without_attrs
 from .._rowchecks import require_columns
 from ..agencies import AGENCY_FILE
 from ..exceptions import InputError, ParameterError, warn
@@ -260,7 +261,9 @@ def fingerprint(partners: pd.DataFrame) -> tuple:
     >>> fingerprint(a) == fingerprint(a.copy()), fingerprint(a) == fingerprint(a.iloc[::-1])
     (True, False)
     """
-    hashed = pd.util.hash_pandas_object(partners.astype(str), index=True).to_numpy()
+    # without attrs: pandas would deep-copy the quality report into the text copy (0.1 s)
+    hashed = pd.util.hash_pandas_object(without_attrs(partners).astype(str),
+                                        index=True).to_numpy()
     return (tuple(map(str, partners.columns)), len(partners), int(hashed.sum()),
             int((hashed * np.arange(1, len(hashed) + 1, dtype="uint64")).sum()),
             str(partners.attrs.get("as_of")), str(partners.attrs.get("technology")))
