@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import params
+from . import params, technologies
 from ._config import RAW_CSV_ENV, env_switch
 from ._rowchecks import require_columns
 from .exceptions import InputError, ParameterError
@@ -180,11 +180,13 @@ def ranked(table: pd.DataFrame, rank_by: str = "partners_per_100k", *,
 
 
 def map_title(metric: str, level: str = "state", state: str | None = None, *,
-              frame=None) -> str:
-    """Return the default headline of a map: the metric's label and the areas drawn.
+              frame=None, partners=None) -> str:
+    """Return the default headline of a map: the technology, the metric's label and the areas.
 
     The label is the map's legend title too (:data:`ringgeo.metrics.METRICS`), so
-    headline and legend name the metric in the same words.
+    headline and legend name the metric in the same words. The headline names the
+    technology in the words of :mod:`ringgeo.technologies` (``partners.attrs["technology"]``;
+    Ring partnerships by default), unless the label already does.
 
     Parameters
     ----------
@@ -198,6 +200,9 @@ def map_title(metric: str, level: str = "state", state: str | None = None, *,
         The table drawn: a table of another technology than Ring
         (``attrs["technology"]``, see :func:`ringgeo.load_atlas`) is named in its
         own words (:func:`ringgeo.metrics.metric_for`).
+    partners : pandas.DataFrame, optional
+        The partner table mapped, the same as ``frame`` (either may be given); None
+        for both: Ring's.
 
     Returns
     -------
@@ -211,9 +216,11 @@ def map_title(metric: str, level: str = "state", state: str | None = None, *,
     Examples
     --------
     >>> map_title("partners_per_100k")
-    'Partners per 100,000 residents, by state'
+    'Ring partnerships: partners per 100,000 residents, by state'
     >>> map_title("share_covered_max", "county", "FL")
-    'Share of residents covered (upper bound), by county, Florida'
+    'Ring partnerships: share of residents covered (upper bound), by county, Florida'
+    >>> map_title("partners")
+    'Ring partner agencies, by state'
     """
     metric = params.validate_metric(metric)
     state = params.validate_state(state)
@@ -222,7 +229,11 @@ def map_title(metric: str, level: str = "state", state: str | None = None, *,
         where = "by state"
     else:
         where = "by county" if state is None else f"by county, {state_name(state)}"
-    return f"{metric_for(metric, frame).label}, {where}"
+    table = frame if frame is not None else partners
+    label = metric_for(metric, table).label
+    if technologies.noun(table).casefold() not in label.casefold():
+        label = f"{technologies.label(table)}: {label[0].lower()}{label[1:]}"
+    return f"{label}, {where}"
 
 
 # ------------------------------------------------------------------ CSV files

@@ -280,3 +280,52 @@ def test_model_is_reproducible(partners):
     assert one.attrs["converged"] and one.attrs["nobs"] == 3142
     assert list(one.index) == list(coverage.MODEL_TERMS)
     assert (one["ci_low"] < one["coef"]).all() and (one["coef"] < one["ci_high"]).all()
+
+
+def test_county_table_is_computed_once_per_partner_table_and_handed_out_as_copies():
+    """composition, rates and partnership_model of one notebook share one county table."""
+    import warnings
+
+    import ringgeo
+    from ringgeo.coverage import _composition, _inputs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        partners = ringgeo.load_partners()
+        first = _composition.county_table(partners)
+        first["population"] = 0  # a caller's change does not reach the cache
+        again = _composition.county_table(ringgeo.load_partners())
+        assert (again["population"] > 0).any()
+        hits = _composition.county_table.cache_info().hits
+        _composition.county_table(partners.copy())
+        assert _composition.county_table.cache_info().hits == hits + 1
+        earlier = ringgeo.load_partners(as_of="2019-06-30")  # another table: computed anew
+        fewer = _composition.county_table(earlier)
+        assert fewer["pop_covered_min"].sum() < again["pop_covered_min"].sum()
+        changed = partners.copy()
+        changed.loc[changed.index[0], "activated"] = pd.Timestamp("2001-01-01")
+        assert _inputs.fingerprint(changed) != _inputs.fingerprint(partners)
+
+
+def test_reused_coverage_tables_warn_again_and_crafted_inputs_are_not_cached():
+    """A table reused from the cache gives its computation's warnings again, at the caller."""
+    from ringgeo.coverage import _inputs
+
+    calls = []
+
+    @_inputs.per_partner_table()
+    def table(partners, *, geography=None, agencies=None, base="2019"):
+        calls.append(base)
+        warnings.warn("2 partner(s) have no activation date.", UserWarning, stacklevel=2)
+        return pd.DataFrame({"n": [len(partners)]})
+
+    partners = pd.DataFrame({"partner_id": ["AOS1", "AOS2"]})
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="2 partner") as caught:
+            assert table(partners)["n"].tolist() == [2]
+        assert caught[0].filename == __file__  # the caller's line, as ringgeo.exceptions.warn
+    assert calls == ["2019"]
+    table(partners, base="2020")
+    table(partners, geography={"crafted": True})
+    table(partners, geography={"crafted": True})
+    assert calls == ["2019", "2020", "2019", "2019"]

@@ -438,3 +438,56 @@ def test_a_department_the_fbi_lists_under_a_predecessor_is_no_missing_police():
     answer = ringgeo.lookup("31401")
     assert "state police" not in set(answer.agencies["role"])
     assert not any("no police department of its own" in n for n in answer.notes)
+
+
+def test_lookup_map_labels_cover_no_marker_label_or_legend():
+    """Issue 23: 08054's sheriff was labelled over the only partner's triangle."""
+    import matplotlib.pyplot as plt
+
+    from ringgeo.plot._labels import marker_boxes, overlap
+
+    fig, ax = lk.plot_map(ringgeo.lookup("08054", as_of="2019-12-31"))
+    fig.canvas.draw()
+    placed = ax._ringgeo_labels
+    texts = [p.annotation.get_text() for p in placed]
+    assert texts[0].startswith("Evesham Township Police Department\nRing partner")  # first
+    assert any(t.startswith("Burlington County Sheriff's Office\ncounty sheriff of 08054; "
+                            "not a Ring partner") for t in texts)
+    from matplotlib.collections import PathCollection
+
+    scatters = [c for c in ax.collections if type(c) is PathCollection]  # the three scatters
+    assert len(scatters) == 3
+    markers = np.vstack([marker_boxes(c) for c in scatters])
+    legend = ax.get_legend().get_window_extent()
+    boxes = []
+    for p in placed:
+        ext = p.annotation.get_bbox_patch().get_window_extent()
+        boxes.append([ext.x0, ext.y0, ext.x1, ext.y1])
+    for i, box in enumerate(boxes):
+        assert overlap(box, markers) == 0, texts[i]
+        assert overlap(box, [b for j, b in enumerate(boxes) if j != i]) == 0, texts[i]
+        assert overlap(box, [[legend.x0, legend.y0, legend.x1, legend.y1]]) == 0
+    # the legend is beside the county, not on it; the headline is the figures' style
+    assert legend.x0 >= ax.get_window_extent().x1
+    title = next(t for t in fig.texts if t.get_text().startswith("Burlington County"))
+    assert title.get_fontsize() == 14 and title.get_fontweight() == "bold"
+    plt.close(fig)
+
+
+def test_lookup_timeline_marks_what_it_says():
+    import matplotlib.pyplot as plt
+
+    from ringgeo.plot import alt_text
+
+    fig, ax = lk.plot_timeline(ringgeo.lookup("08054", as_of="2019-12-31"))
+    heads = " ".join(t.get_text() for t in fig.texts)
+    assert "no agency serving '08054' was a partner on 2019-12-31" in heads
+    assert "nearest partner marked" in heads.replace("\n", " ")
+    labels = [p.annotation.get_text() for p in ax._ringgeo_labels]
+    assert len(labels) == 1 and labels[0].startswith("Evesham Township Police Department\n"
+                                                     "nearest partner, 7.5 km from 08054")
+    assert any(t.get_text() == "2019-12-31: the date asked about" for t in ax.texts)
+    assert "Marked: Evesham Township Police Department" in alt_text(fig)[1]
+    fig, ax = lk.plot_timeline(ringgeo.lookup("19082"))
+    assert "the partner serving '19082' marked" in " ".join(t.get_text() for t in fig.texts)
+    plt.close("all")

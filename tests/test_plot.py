@@ -474,15 +474,30 @@ def test_timeline_draws_every_published_count_also_after_the_snapshot():
     index = pd.period_range("2018-01", periods=6, freq="M")
     fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index), as_of="2018-06-30")
     counts = plot.published_counts()
-    drawn = {(pd.Timestamp(ln.get_xdata()[0]).strftime("%Y-%m-%d"), int(ln.get_ydata()[0]))
-             for ln in ax.get_lines()[1:] if ln.get_marker() == "o"}
+    drawn = {(matplotlib.dates.num2date(x).strftime("%Y-%m-%d"), int(y))
+             for coll in ax.collections for x, y in coll.get_offsets()}
     wanted = counts.loc[counts["count"].notna() & (counts["counted"] != "fire")]
     assert drawn == {(f"{d:%Y-%m-%d}", int(c)) for d, c in zip(wanted["date"], wanted["count"])}
     text = " ".join(texts(fig))
     assert "Washington Post" in text and "Financial Times" in text and "455 fire" in text
+    assert "The line ends" not in text  # it ends at the snapshot's date: no gap to explain
     assert "Request for Assistance" in text and "After the snapshot (Jun. 2018)" in text
     right = matplotlib.dates.num2date(ax.get_xlim()[1])
     assert right.year == counts["date"].max().year  # the axis reaches the last publication
+    # no label covers a marker, the line, the event's name or another label
+    from ringgeo.plot._labels import line_boxes, marker_boxes, overlap
+
+    fig.canvas.draw()
+    fixed = np.vstack([marker_boxes(c) for c in ax.collections]
+                      + [line_boxes(ax.get_lines()[0])])
+    boxes = [p.annotation.get_window_extent() for p in ax._ringgeo_labels]
+    boxes = [[b.x0, b.y0, b.x1, b.y1] for b in boxes]
+    event = next(t for t in ax.texts if "Request for Assistance" in t.get_text())
+    e = event.get_window_extent()
+    for i, box in enumerate(boxes):
+        assert overlap(box, fixed) == 0
+        assert overlap(box, [b for j, b in enumerate(boxes) if j != i] + [[e.x0, e.y0, e.x1,
+                                                                          e.y1]]) == 0
     title, alt = plot.alt_text(fig)
     assert "January 2018 to June 2018: 9 by June 2018" in alt
     assert "July 2022 2,161 law enforcement" in alt
@@ -645,4 +660,72 @@ def test_composition_chart_refuses_an_area_the_table_lacks():
         plot.composition_chart(table, "NJ")
     fig, ax = plot.composition_chart(table)
     assert plot.alt_text(fig)[0] == "Who lives under a Ring-partnered police, the United States"
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------- issue 23: frames, legends, ties
+@pytest.mark.parametrize("usps", ["IL", "FL", "PA"])
+def test_state_maps_fill_their_frame(usps, counties):
+    """No empty band: the map and its legend take the figure's width, the map its height."""
+    frame = county_frame(counties)
+    fig, ax = plot.choropleth(frame, "partners", state=usps, title="A title")
+    fig.canvas.draw()
+    drawn = ax.get_window_extent()  # an equal-aspect map's box after apply_aspect
+    legend = ax.get_legend().get_window_extent()
+    used = (legend.x1 - drawn.x0) / fig.bbox.width
+    assert used > 0.75, f"{usps}: map and legend use {used:.0%} of the width"
+    assert legend.x0 >= drawn.x1 and legend.x1 <= fig.bbox.x1
+    headline = max(t.get_window_extent().y0 for t in fig.texts if t.get_text() == "A title")
+    assert drawn.height / (headline - 0) > 0.6  # the map takes most of the height
+    assert fig.get_figheight() <= plot.FIGSIZE[1] and fig.get_figwidth() <= plot.FIGSIZE[0]
+
+
+def test_no_data_is_listed_only_when_some_area_has_none(counties):
+    geoids = counties.loc[counties["state"] == "DE", "GEOID"]
+    full = pd.DataFrame({"partners": [1, 2, 3]}, index=geoids)
+    fig, ax = plot.choropleth(full, "partners", state="DE")
+    assert "No data" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    fig, ax = plot.choropleth(full.iloc[:2], "partners", state="DE")
+    assert "No data" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_alt_text_names_ties_as_ties():
+    frame = pd.DataFrame({"share_covered_max": {"NJ": 1.0, "PA": 1.0, "NY": 1.0, "CT": 1.0,
+                                                "DE": 1.0, "OH": 0.5, "WY": 0.0}})
+    table = plot.map_data(frame, "share_covered_max")
+    alt = plot.describe_map(table, "share_covered_max", "2020-10-07")
+    assert ("5 states tie at the highest value, 100%: Connecticut, Delaware, New Jersey and 2 "
+            "others") in alt
+    assert "Highest" not in alt
+    frame = pd.DataFrame({"partners": {"NJ": 9, "PA": 5, "NY": 5, "CT": 5, "OH": 5}})
+    alt = plot.describe_map(plot.map_data(frame, "partners"), "partners")
+    assert "Highest: New Jersey (9), then 4 states tie at 5" in alt
+    frame = pd.DataFrame({"partners": {"NJ": 9, "PA": 9}})
+    alt = plot.describe_map(plot.map_data(frame, "partners"), "partners")
+    assert "2 states tie at the highest value, 9: New Jersey and Pennsylvania" in alt
+
+
+def test_map_titles_name_the_technology():
+    from ringgeo import tables
+
+    assert tables.map_title("share_covered_max", "county", "FL").startswith("Ring partnerships:")
+    drones = pd.DataFrame()
+    drones.attrs["technology"] = "drones"
+    title = tables.map_title("partners_per_100k", partners=drones)
+    assert title.startswith("Drones:") and "Ring" not in title
+
+
+def test_timeline_explains_why_the_line_ends_before_the_export():
+    """Issue 23: fig7's line ends in June 2020, the shaded band starts in October 2020."""
+    index = pd.period_range("2020-01", periods=6, freq="M")
+    fig, ax = plot.timeline(pd.Series([1, 2, 4, 8, 9, 9], index=index))
+    text = " ".join(texts(fig))
+    # the last growth is in May (9 then 9): the last dated activation's month
+    assert "The line ends in May 2020: no activation in\nthe 7 Oct. 2020 export is dated later" \
+        in text
+    bridge = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+    assert len(bridge) == 1
+    start, end = (pd.Timestamp(d) for d in bridge[0].get_xdata())
+    assert (f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}") == ("2020-06-30", "2020-10-07")
+    assert all(p.overlaps == 0 for p in ax._ringgeo_labels)
     plt.close(fig)

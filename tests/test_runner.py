@@ -443,3 +443,36 @@ def test_cli_stops_before_any_notebook_when_data_is_missing(tiny, tmp_path, monk
     err = capsys.readouterr().err
     assert err.startswith("ringgeo: error: Data file") and "RINGGEO_DATA_DIR" in err
     assert not (tmp_path / "build" / "ok.ipynb").exists()  # no notebook was started
+
+
+@pytest.mark.slow  # runs four standard notebooks on the mirror
+def test_notebooks_show_the_saved_files_pixels(tmp_path):
+    """Each figure is drawn once: the notebook's image is the PNG file's bytes, with alt text,
+    and no other image (the inline backend draws no figure left open)."""
+    import base64
+
+    from PIL import Image
+
+    standard = yaml.safe_load((NOTEBOOKS / "runs.yaml").read_text())["runs"]
+    chosen = {"fig5_il_county_partners_per_100k", "fig7_growth", "fig10_lookup_08054",
+              "table2_who_is_covered_nj"}
+    runs = [dict(r, notebook=str(NOTEBOOKS / r["notebook"])) for r in standard
+            if r["name"] in chosen]
+    batch = tmp_path / "runs.yaml"
+    batch.write_text(yaml.safe_dump({"runs": runs}))
+    run(batch, tmp_path, jobs=2, kernel_name=None)
+    files = {p.read_bytes(): p for p in (tmp_path / "out").glob("*.png")}
+    assert len(files) == 7
+    shown = []
+    for name in sorted(chosen):
+        nb = nbformat.read(tmp_path / "build" / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if "image/png" in out.get("data", {}):
+                    png = base64.b64decode(out["data"]["image/png"])
+                    assert png in files, f"{name}: an image that is no saved file"
+                    description = Image.open(files[png]).text["Description"]
+                    assert out["metadata"]["image/png"]["alt"] == description
+                    assert out["data"]["text/plain"] == description
+                    shown.append(files[png].name)
+    assert sorted(shown) == sorted(p.name for p in files.values())  # each file shown once

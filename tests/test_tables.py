@@ -103,9 +103,9 @@ def test_ranked_errors():
 
 
 @pytest.mark.parametrize("args, title", [
-    (("partners_per_100k",), "Partners per 100,000 residents, by state"),
+    (("partners_per_100k",), "Ring partnerships: partners per 100,000 residents, by state"),
     (("partners", "county"), "Ring partner agencies, by county"),
-    (("police", "County", "nj"), "Police partners, by county, New Jersey"),
+    (("police", "County", "nj"), "Ring partnerships: police partners, by county, New Jersey"),
 ])
 def test_map_title(args, title):
     assert tables.map_title(*args) == title
@@ -113,11 +113,15 @@ def test_map_title(args, title):
 
 @pytest.mark.parametrize("metric", sorted(METRICS))
 def test_map_title_and_legend_name_the_metric_alike(metric):
-    """One vocabulary: the headline starts with the legend title the map draws."""
+    """One vocabulary: the headline names the metric in the legend title's words, and
+    the technology (ringgeo.technologies: Ring by default) unless the legend does."""
     from ringgeo import plot
 
     legend = plot.METRICS[metric][0]
-    assert tables.map_title(metric).startswith(f"{legend}, by state")
+    title = tables.map_title(metric)
+    assert title in (f"{legend}, by state",
+                     f"Ring partnerships: {legend[0].lower()}{legend[1:]}, by state")
+    assert "Ring" in title
     assert params.METRICS is METRICS is plot.METRICS
 
 

@@ -18,7 +18,7 @@ from ..demographics import SHARE_COLUMNS
 from ..exceptions import ParameterError
 from ..states import STATES_AND_DC
 from . import _cells
-from ._inputs import check_base, demographics_of, prepare
+from ._inputs import check_base, demographics_of, per_partner_table, prepare
 from ._inputs import geography as geography_cells
 from ._jurisdictions import cover_dates, policing
 
@@ -70,6 +70,7 @@ def wilson(k, n, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
     return centre - half, centre + half
 
 
+@per_partner_table()
 def county_table(partners, *, base="2020", geography=None, agencies=None) -> pd.DataFrame:
     """Return every county of the 50 states and DC with its bounds and its demographics.
 
@@ -87,7 +88,10 @@ def county_table(partners, *, base="2020", geography=None, agencies=None) -> pd.
     >>> len(counties), int(counties["population"].sum())
     (3142, 331449281)
     """
-    base = check_base(base)
+    return _county_table(partners, check_base(base), geography, agencies)
+
+
+def _county_table(partners, base, geography, agencies) -> pd.DataFrame:
     p = prepare(partners)
     geo = geography_cells(geography, base)
     p = p.loc[p["state"].isin(STATES_AND_DC)]

@@ -7,19 +7,25 @@ it); :func:`geography` cuts the Census tables into the cells of
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from .. import data, demographics
 from .. import geography as geo
 from .._config import memoized
+from .._frames import without_attrs
 from .._rowchecks import require_columns
+from ..agencies import AGENCY_FILE
 from ..exceptions import InputError, ParameterError, warn
 from ..geography import source_paths
 from . import _cells
 
 __all__ = ["REQUIRED", "GEOGRAPHY_KEYS", "POPULATION_BASES", "DEMOGRAPHICS_KEY", "check_base",
-           "geography", "demographics_of", "in_2020", "counties_of", "prepare", "prepare_empty"]
+           "geography", "demographics_of", "in_2020", "counties_of", "prepare", "prepare_empty",
+           "fingerprint", "per_partner_table"]
 
 #: Columns of the linked partner table that coverage reads.
 REQUIRED = ("partner_id", "agency_type", "jurisdiction_type", "state", "county_fips",
@@ -226,3 +232,84 @@ def prepare_empty() -> pd.DataFrame:
     frame["counties"] = pd.Series([], dtype=object)
     frame["activated"] = pd.Series([], dtype="datetime64[ns]")
     return frame
+
+
+# --------------------------------------------------------------------------- reuse
+class _Carried:
+    """A value passed through a memoized function without being part of its key."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return 0
+
+    def __eq__(self, other):
+        return isinstance(other, _Carried)
+
+
+def fingerprint(partners: pd.DataFrame) -> tuple:
+    """Return a key of a partner table's content: every cell (as text), its index, ``as_of``.
+
+    Two tables with the same rows give the same key whatever object holds them (every
+    ``load_partners()`` returns a new copy); hashing the 1,500 rows of the snapshot takes
+    a few milliseconds.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"partner_id": ["AOS1", "AOS2"], "activated": ["2019-01-02", None]})
+    >>> fingerprint(a) == fingerprint(a.copy()), fingerprint(a) == fingerprint(a.iloc[::-1])
+    (True, False)
+    """
+    # without attrs: pandas would deep-copy the quality report into the text copy (0.1 s)
+    hashed = pd.util.hash_pandas_object(without_attrs(partners).astype(str),
+                                        index=True).to_numpy()
+    return (tuple(map(str, partners.columns)), len(partners), int(hashed.sum()),
+            int((hashed * np.arange(1, len(hashed) + 1, dtype="uint64")).sum()),
+            str(partners.attrs.get("as_of")), str(partners.attrs.get("technology")))
+
+
+def per_partner_table(maxsize: int = 4):
+    """Memoize a coverage table of a partner table and the default inputs, by content.
+
+    A notebook asks several functions for the same table of the same partners (notebook
+    08: the composition, four rates and the model each need :func:`county_table`), and a
+    forked kernel inherits the tables its fork server computed (``by_state``,
+    ``by_county``). With ``geography`` and ``agencies`` left to their defaults, the
+    decorated function computes once per partner table (:func:`fingerprint`), other
+    arguments and source files, and hands out copies. The ``UserWarning``s of the
+    computation (ringgeo's notes to the reader) are given again at every call, pointing at
+    the caller's line as :func:`ringgeo.exceptions.warn` does, so a notebook's notes read
+    the same whether a table was computed or reused. Crafted inputs are never cached.
+    """
+    def decorate(func):
+        @memoized(maxsize=maxsize)
+        def compute(key, args, kwargs, carried):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                table = func(carried.value, *args, **dict(kwargs))
+            # what ringgeo tells a reader (UserWarning); the libraries' deprecation notices
+            # stay where their filters put them
+            return table, tuple((str(w.message), w.category) for w in caught
+                                if issubclass(w.category, UserWarning))
+
+        @functools.wraps(func)
+        def wrapper(partners, *args, geography=None, agencies=None, **kwargs):
+            if geography is not None or agencies is not None \
+                    or not isinstance(partners, pd.DataFrame):
+                return func(partners, *args, geography=geography, agencies=agencies, **kwargs)
+            options = tuple(sorted(kwargs.items()))
+            try:
+                hash((args, options))
+            except TypeError:  # an argument a cache cannot key on: compute
+                return func(partners, *args, **kwargs)
+            files = (str(data.fetch(AGENCY_FILE)),) + source_paths()
+            table, caught = compute((fingerprint(partners), files), args, options,
+                                    _Carried(partners))
+            for message, category in caught:
+                warn(message, category)
+            return table.copy()
+
+        wrapper.cache_info = compute.cache_info
+        return wrapper
+    return decorate

@@ -20,7 +20,7 @@ from ..geography import source_paths
 from ..linking import AGENCY_RULES
 from ..states import STATES_AND_DC
 from . import _cells
-from ._inputs import REQUIRED, counties_of, prepare
+from ._inputs import REQUIRED, counties_of, per_partner_table, prepare
 from ._inputs import geography as geography_cells
 from ._jurisdictions import (
     PRIMARY_KINDS,
@@ -224,6 +224,7 @@ def _only_51(p: pd.DataFrame, what: str):
     return p.loc[inside], excluded
 
 
+@per_partner_table()
 def by_state(partners, *, geography=None, agencies=None,
              base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by state.
@@ -323,6 +324,7 @@ def by_state(partners, *, geography=None, agencies=None,
     return _attrs(table, partners, notes)
 
 
+@per_partner_table()
 def by_county(partners, *, geography=None, agencies=None,
               base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 residents and covered population by county.
@@ -386,6 +388,7 @@ def by_county(partners, *, geography=None, agencies=None,
     return _attrs(table, partners, notes, no_county=lost)
 
 
+@per_partner_table()
 def national(partners, *, geography=None, agencies=None,
              base="2019") -> pd.DataFrame:
     """Partners, partners per 100,000 and covered population for the nation.

@@ -12,15 +12,32 @@ import warnings
 from types import SimpleNamespace
 
 import pandas as pd
+from matplotlib.transforms import Bbox
 
 from .. import coverage, technologies
 from .. import plot as rplot
-from ..partners import load_partners
+from ..partners import EXPORT_DATE, load_partners
 from ..plot._draw import draw_polygons
-from ..plot._figure import FONT, set_alt_text, source_line
+from ..plot._figure import FONT, draw_source, map_figure, set_alt_text, source_line
+from ..plot._labels import place_labels
 from ._data import boundaries, context, source_paths
 
 __all__ = ["timeline_position", "plot_timeline", "plot_map"]
+
+
+def _dated_partners() -> pd.DataFrame:
+    partners = load_partners()
+    partners.attrs = {}  # pandas deep-copies attrs (the quality report) on every step
+    return partners.loc[partners["activated"].notna(), ["state", "activated"]]
+
+
+def _position(dated: pd.DataFrame, day, state) -> dict:
+    """Dated partnerships before ``day``, nationally and in ``state``."""
+    same = dated["state"] == state
+    return {"national_before": int((dated["activated"] < day).sum()),
+            "national_dated": len(dated),
+            "state_before": int((same & (dated["activated"] < day)).sum()),
+            "state_dated": int(same.sum())}
 
 
 def timeline_position(result) -> pd.DataFrame:
@@ -48,20 +65,14 @@ def timeline_position(result) -> pd.DataFrame:
     >>> pos.loc[0, "ori"], bool(0 < pos.loc[0, "share_before"] < 1)
     ('PA0233700', True)
     """
-    partners = load_partners()
-    partners.attrs = {}  # pandas deep-copies attrs (the quality report) on every step
-    dated = partners.loc[partners["activated"].notna(), ["state", "activated"]]
+    dated = _dated_partners()
     rows = []
     serving = result.agencies.loc[result.agencies["activated"].notna()
                                   & (result.agencies["role"] != "partner in the county")]
     for rec in serving.drop_duplicates("ori").itertuples():
         day = pd.Timestamp(rec.activated)
-        same = dated["state"] == rec.state
         rows.append({"ori": rec.ori, "agency": rec.agency, "activated": day,
-                     "national_before": int((dated["activated"] < day).sum()),
-                     "national_dated": len(dated),
-                     "state_before": int((same & (dated["activated"] < day)).sum()),
-                     "state_dated": int(same.sum())})
+                     **_position(dated, day, rec.state)})
     out = pd.DataFrame(rows, columns=["ori", "agency", "activated", "national_before",
                                       "national_dated", "state_before", "state_dated"])
     out["share_before"] = out["national_before"] / out["national_dated"]
@@ -69,52 +80,93 @@ def timeline_position(result) -> pd.DataFrame:
 
 
 def plot_timeline(result, *, ax=None):
-    """Plot the national growth of Ring partnerships with the answer's partnerships marked.
+    """Plot the national growth of partnerships with the place's partnerships marked.
 
     The cumulative national line (:func:`ringgeo.coverage.timeline` of the
     snapshot, by month) with a red dot and label at the activation date of
-    each serving agency that is a partner (:func:`timeline_position`), and a
-    dashed line at ``as_of`` when one is given.
+    each serving agency that is a partner (:func:`timeline_position`). When no
+    agency serving the place is a partner, the nearest partner is marked
+    instead (an open dot) and the subtitle says so. A dashed line, labelled,
+    marks ``as_of`` when one is given. Labels are placed by
+    :func:`ringgeo.plot._labels.place_labels` (they cover neither the line nor
+    a marker).
 
     Returns
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
-        The axes hold the national line and one labelled dot per partner serving the place.
+        The axes hold the national line and one labelled dot per partner marked.
 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
     >>> from ringgeo import lookup
     >>> fig, ax = plot_timeline(lookup("19082"))
-    >>> print(ax.texts[0].get_text())  # Upper Darby's department joined as the 301st
+    >>> print(ax._ringgeo_labels[0].annotation.get_text())  # the 301st dated partnership
     Upper Darby Township Police Department
     2019-06-28: partner no. 301 of 1,331 dated
     >>> plt.close(fig)
     """
+    partners = load_partners()
+    noun = technologies.noun(partners)
     with warnings.catch_warnings():  # the undated partners: the source line counts them
         warnings.simplefilter("ignore", UserWarning)
-        national = coverage.timeline(load_partners(), freq="M")
-    fig, ax = rplot.timeline(national, ax=ax, annotate=False,
-                             title="Where the partnership sits in Ring's growth",
-                             subtitle=f"Ring partner agencies nationally, cumulative; the "
-                                      f"agencies serving {result.query!r} marked")
-    for rec in timeline_position(result).itertuples():
+        national = coverage.timeline(partners, freq="M")
+    position = timeline_position(result)
+    date = result.as_of or EXPORT_DATE
+    marked, nearest = position, False
+    if position.empty and len(result.nearest) and result.nearest["activated"].notna().any():
+        first = result.nearest.loc[result.nearest["activated"].notna()].iloc[0]
+        day = pd.Timestamp(first["activated"])
+        marked = pd.DataFrame([{"ori": first["ori"], "agency": first["agency"], "activated": day,
+                                "distance_km": first["distance_km"],
+                                **_position(_dated_partners(), day, first["state"])}])
+        nearest = True
+    if len(position):
+        title = f"Where the partnership sits in {noun}'s growth"
+        subtitle = (f"{noun} partner agencies nationally, cumulative; the partner"
+                    f"{'s' if len(position) > 1 else ''} serving {result.query!r} marked")
+    else:
+        title = f"No {noun} partner serves {result.query!r}: the nearest in {noun}'s growth"
+        subtitle = (f"{noun} partner agencies nationally, cumulative; no agency serving "
+                    f"{result.query!r} was a partner on {date}"
+                    + ("; the nearest partner marked (open dot)" if nearest else ""))
+    fig, ax = rplot.timeline(national, ax=ax, annotate=False, title=title, subtitle=subtitle)
+    points, dots = [], []
+    for rec in marked.itertuples():
         y = rec.national_before + 1
-        ax.scatter([rec.activated], [y], s=70, c="#c0392b", zorder=5)
-        ax.annotate(f"{rec.agency}\n{rec.activated:%Y-%m-%d}: partner no. {y:,} of "
-                    f"{rec.national_dated:,} dated", (rec.activated, y), xytext=(-10, 18),
-                    textcoords="offset points", ha="right", fontsize=8)
+        dots.append(ax.scatter([rec.activated], [y], s=70, zorder=5,
+                               c="white" if nearest else "#c0392b", edgecolors="#c0392b",
+                               linewidths=1.5))
+        what = (f"nearest partner, {rec.distance_km:.1f} km from {result.query}\n"
+                if nearest else "")
+        points.append((rec.activated, y, f"{rec.agency}\n{what}{rec.activated:%Y-%m-%d}: "
+                                         f"partner no. {y:,} of {rec.national_dated:,} dated"))
+    avoid = list(ax.get_lines()) + dots
     if result.as_of:
-        ax.axvline(pd.Timestamp(result.as_of), color="#555555", linestyle="--", linewidth=1)
+        when = pd.Timestamp(result.as_of)
+        avoid.append(ax.axvline(when, color="#555555", linestyle="--", linewidth=1))
+        avoid.append(ax.annotate(f"{when:%Y-%m-%d}: the date asked about", xy=(when, 0.98),
+                                 xycoords=("data", "axes fraction"), xytext=(-4, 0),
+                                 textcoords="offset points", ha="right", va="top",
+                                 fontsize=FONT["source"], color="#404040"))
+    place_labels(ax, points, obstacles=avoid, fontsize=FONT["source"], box=False)
+    if fig is not None and getattr(fig, "_ringgeo_alt", None):
+        extra = "; ".join(p[2].replace("\n", ", ") for p in points)
+        set_alt_text(fig, title, fig._ringgeo_alt[1] + (f" Marked: {extra}." if extra else ""))
     return fig, ax
 
 
 def plot_map(result, *, ax=None, label: bool = True):
     """Map the answer's counties with their agencies as points.
 
-    Ring partners on ``as_of`` are red triangles, other agencies grey dots,
-    the agencies that serve the place are labelled, the queried point is a
-    black cross. The source line credits every file shown.
+    Partners on ``as_of`` are red triangles, other agencies grey dots, the
+    queried point a black cross. The partners on the map are named first, then
+    the agencies that serve the place (with their role and whether they are
+    partners), each label where it covers no marker, no other label and not the
+    legend (:func:`ringgeo.plot._labels.place_labels`, with a leader line when a
+    label had to move away from its point). The legend sits beside the map, the
+    headline is the one every ringgeo figure has, and the source line credits
+    every file shown.
 
     Returns
     -------
@@ -130,9 +182,6 @@ def plot_map(result, *, ax=None, label: bool = True):
     ['other agencies (42)', 'Ring partners on 2020-10-07 (6)', 'the place asked about']
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
-
-
     paths = source_paths()
     technology = getattr(result, "technology", "ring")  # the words of the Atlas technology
     who = "Ring partners" if technology == "ring" else technologies.members(
@@ -153,59 +202,92 @@ def plot_map(result, *, ax=None, label: bool = True):
     shown = pts["longitude"].between(x0, x1) & pts["latitude"].between(y0, y1)
     away = int((~shown).sum())
     pts = pts.loc[shown]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 8))
-    else:
-        fig = ax.figure
-    draw_polygons(ax, shapes, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
-    others = pts.loc[~pts["partner"]]
-    partners = pts.loc[pts["partner"]]
-    ax.scatter(others["longitude"], others["latitude"], s=18, c="#9a9a9a",
-               label=f"other agencies ({len(others)})", zorder=3)
-    ax.scatter(partners["longitude"], partners["latitude"], s=60, marker="^", c="#c0392b",
-               edgecolors="white", linewidths=0.6,
-               label=f"{who} on {result.as_of or '2020-10-07'} ({len(partners)})",
-               zorder=4)
-    ax.scatter([result.longitude], [result.latitude], s=140, marker="X", c="black",
-               label="the place asked about", zorder=5)
-    if label:
-        serving = result.agencies.loc[result.agencies["role"] != "partner in the county"]
-        middle = (x0 + x1) / 2
-        for rec in pts.loc[pts["ori"].isin(serving["ori"])].itertuples():
-            right = rec.longitude > middle
-            ax.annotate(rec.agency, (rec.longitude, rec.latitude),
-                        xytext=(-6 if right else 6, 6), textcoords="offset points",
-                        ha="right" if right else "left", fontsize=8, zorder=6,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
-                              "alpha": 0.8})
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect(1 / math.cos(math.radians(result.latitude)))
-    ax.set_axis_off()
-    ax.legend(loc="best", fontsize=FONT["legend"], frameon=True)
-    date = result.as_of or "2020-10-07"
-    ax.set_title(f"{', '.join(result.county_names)}, {result.state}: law enforcement agencies "
-                 f"and {who} on {date}", fontsize=FONT["subtitle"] + 1)
+    member = technologies.members(SimpleNamespace(attrs={"technology": technology}),
+                                  plural=False)
+    date = result.as_of or EXPORT_DATE
+    where = f"{', '.join(result.county_names)}, {result.state}"
+    title = f"{where}: law enforcement agencies and {who} on {date}"
+    subtitle = (f"Each agency at its FBI point; the {who} and the agencies serving "
+                f"{result.query!r} are named")
     names = tuple(dict.fromkeys(("cb_2019_us_county_20m.zip",) + result.sources))
     text = source_line(as_of=result.as_of, credit=list(names), level=None,
                        frame=SimpleNamespace(attrs={"technology": technology}),
                        note="Agencies at the FBI's geocoded points (not boundaries)"
                        + (f"; {away} agencies of the county whose point lies off the map "
                           f"are not drawn" if away else ""))
-    fig.text(0.01, 0.01, "\n".join(_wrap(text)), fontsize=FONT["source"], va="bottom")
-    where = f"{', '.join(result.county_names)}, {result.state}"
-    set_alt_text(ax, ax.get_title(),
+    scale = 1 / math.cos(math.radians(result.latitude))
+    if ax is None:
+        fig, ax = map_figure((x1 - x0) / ((y1 - y0) * scale), title, subtitle, text,
+                             legend_in=2.9)
+        draw_source(fig, ax, text, True)
+    else:
+        fig = ax.figure
+        ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
+        draw_source(fig, ax, text, False)
+    draw_polygons(ax, shapes, facecolor="#f4f1ea", edgecolor="#555555", linewidth=1)
+    others = pts.loc[~pts["partner"]]
+    partners = pts.loc[pts["partner"]]
+    dots = ax.scatter(others["longitude"], others["latitude"], s=18, c="#9a9a9a",
+                      label=f"other agencies ({len(others)})", zorder=3)
+    triangles = ax.scatter(partners["longitude"], partners["latitude"], s=60, marker="^",
+                           c="#c0392b", edgecolors="white", linewidths=0.6,
+                           label=f"{who} on {date} ({len(partners)})", zorder=4)
+    cross = ax.scatter([result.longitude], [result.latitude], s=140, marker="X", c="black",
+                       label="the place asked about", zorder=5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(scale)
+    ax.set_axis_off()
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT["legend"],
+                       frameon=False, alignment="left")
+    if label:
+        points = _map_labels(result, partners, pts, member)
+        # labels may leave the county for the blank frame around it, not the headline or
+        # the source line (the legend is an obstacle)
+        area = ax.get_position()
+        inside = Bbox([[0, area.y0], [1, area.y1]]).transformed(fig.transFigure)
+        place_labels(ax, points, obstacles=[dots, triangles, cross, legend],
+                     fontsize=FONT["source"], inside=inside)
+    set_alt_text(ax, title,
                  f"Map of {where} with its law enforcement agencies at the FBI's points: "
-                 f"{len(partners)} {'Ring partner(s)' if technology == 'ring' else who} on "
-                 f"{date} and {len(others)} other "
-                 f"agencies; a cross marks the place asked about.")
+                 f"{len(partners)} {who} on {date}"
+                 + (f" ({', '.join(partners['agency'].head(5))})" if len(partners) else "")
+                 + f" and {len(others)} other agencies; a cross marks the place asked about; "
+                 + "serving it: " + "; ".join(
+                     f"{r.agency} ({r.role}, {r.status})" for r in result.agencies.loc[
+                         result.agencies["role"] != "partner in the county"].itertuples())
+                 + ".")
     return fig, ax
 
 
-def _wrap(text: str, width: int = 110) -> list:
-    import textwrap
+#: Partners named on a lookup map at most (the nearest to the place first).
+MAX_PARTNER_LABELS = 12
 
-    return textwrap.wrap(text, width)
+
+def _map_labels(result, partners: pd.DataFrame, pts: pd.DataFrame, member: str) -> list:
+    """Return the map's labels in the order they are placed: partners, then serving agencies.
+
+    ``member``: what one of the table's agencies is called ("Ring partner", "agency
+    using drones").
+    """
+    serving = result.agencies.loc[result.agencies["role"] != "partner in the county"]
+    roles = dict(zip(serving["ori"], serving["role"]))
+    order = ((partners["longitude"] - result.longitude) ** 2
+             + (partners["latitude"] - result.latitude) ** 2).sort_values().index
+    chosen = list(partners.loc[order].head(MAX_PARTNER_LABELS).itertuples())
+    chosen += [r for r in pts.loc[pts["ori"].isin(serving["ori"]) & ~pts["partner"]]
+               .itertuples()]
+    points = []
+    for rec in chosen:
+        if rec.partner:
+            since = f", since {rec.activated:%Y-%m-%d}" if pd.notna(rec.activated) else ""
+            what = f"{member}{since}"
+        else:
+            what = f"not {'an' if member[:1].lower() in 'aeiou' else 'a'} {member}"
+        if rec.ori in roles:
+            what = f"{roles[rec.ori]} of {result.query}; {what}"
+        points.append((rec.longitude, rec.latitude, f"{rec.agency}\n{what}"))
+    return points
 
 
 # ---------------------------------------------------------------------- command line

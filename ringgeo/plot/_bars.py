@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import technologies
 from ..exceptions import ParameterError
 from ..states import state_name
-from ._figure import FONT, _new_figure, draw_source, set_alt_text, source_line
+from ._figure import FONT, draw_source, new_figure, set_alt_text, source_line
 
 __all__ = ["composition_chart", "COMPOSITION_MEASURES", "COMPOSITION_GROUPS"]
 
@@ -67,8 +68,9 @@ def composition_chart(table: pd.DataFrame, area: str = "US", *, as_of=None, base
                              f"{', '.join(map(repr, areas))}.")
     block = table.loc[area]
     where = "the United States" if area == "US" else state_name(area)
-    title = f"Who lives under a Ring-partnered police, {where}"
-    fig, top = _new_figure(title, f"Share of each group's residents, {base} population")
+    noun = technologies.noun(table)  # the table's technology (attrs), Ring by default
+    title = f"Who lives under a {noun}-partnered police, {where}"
+    fig, top = new_figure(title, f"Share of each group's residents, {base} population")
     ax = fig.add_axes([0.25, 0.2, 0.7, top - 0.28])
     y = np.arange(len(COMPOSITION_MEASURES))
     for i, (group, (label, colour)) in enumerate(COMPOSITION_GROUPS.items()):
@@ -90,7 +92,7 @@ def composition_chart(table: pd.DataFrame, area: str = "US", *, as_of=None, base
     covered = block.loc["covered_min"]
     rest = block.loc["not_covered"]
     set_alt_text(fig, title, (
-        f"Bar chart. Among residents whose first police is a Ring partner (lower bound), "
+        f"Bar chart. Among residents whose first police is a {noun} partner (lower bound), "
         f"{covered['share_white']:.0%} are white alone, {covered['share_black']:.0%} Black "
         f"alone and {covered['share_hispanic']:.0%} Hispanic; among residents outside every "
         f"partner's jurisdiction, {rest['share_white']:.0%}, {rest['share_black']:.0%} and "

@@ -30,6 +30,7 @@ from ._figure import (
     FONT,
     class_colours,
     draw_source,
+    map_figure,
     month_text,
     set_alt_text,
     source_line,
@@ -264,8 +265,21 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     table = map_data(frame, column, level=level, state=state, scheme=scheme, k=k, bins=bins,
                      zero_class=zero_class, legend_fmt=legend_fmt)
     level, usps = table.attrs["level"], table.attrs["state"]
-    fig, ax, own = titled_axes(ax, title, subtitle, left=0.01, bottom=0.11, margin=0.12,
-                           width=0.98 if usps is None else 0.70)  # legend beside a state
+    if as_of is None:
+        as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
+    source = source_line(column, as_of=as_of, note=note, credit=credit, level=level,
+                         frame=table)
+    if usps is not None:
+        xmin, ymin, xmax, ymax = table.total_bounds
+        pad = 0.02 * max(xmax - xmin, ymax - ymin)
+        limits = (xmin - pad, xmax + pad), (ymin - pad, ymax + pad)
+    if ax is None and usps is not None:  # a figure as wide as the state needs
+        (x0, x1), (y0, y1) = limits
+        fig, ax = map_figure((x1 - x0) / (y1 - y0), title, subtitle, source)
+        own = True
+    else:
+        fig, ax, own = titled_axes(ax, title, subtitle, left=0.01, bottom=0.11, margin=0.12,
+                                   width=0.98 if usps is None else 0.70)
     labels = table.attrs["labels"]
     colours = class_colours(cmap, len(labels), table.attrs["zero_class"])
     county = level == "county"
@@ -274,8 +288,9 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
     _draw_classes(ax, table, missing, colours, edge_width, county, usps)
     handles = [Patch(facecolor=c, edgecolor="#bdbdbd", linewidth=0.4, label=lab)
                for c, lab in zip(colours, labels)]
-    handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR, linewidth=0.4,
-                         hatch=NO_DATA_HATCH, label="No data"))
+    if len(missing):  # the legend lists only what the map shows
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor=NO_DATA_HATCH_COLOR,
+                             linewidth=0.4, hatch=NO_DATA_HATCH, label="No data"))
     name = legend_title if legend_title is not None else (metric_for(column, table)
                                                           or (column,))[0]
     name = "\n".join(textwrap.wrap(str(name), 26))  # keeps the legend off the land
@@ -289,29 +304,25 @@ def choropleth(frame, column, *, level=None, state=None, scheme="quantiles", k=5
         legend_kw = ({"loc": "lower right", "bbox_to_anchor": (1.0, 0.11)} if own else
                      {"loc": "center left", "bbox_to_anchor": (1.0, 0.5)})
     else:
-        xmin, ymin, xmax, ymax = table.total_bounds
-        pad = 0.02 * max(xmax - xmin, ymax - ymin)
-        ax.set_xlim(xmin - pad, xmax + pad)
-        ax.set_ylim(ymin - pad, ymax + pad)
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
         legend_kw = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5)}
     if legend:
         ax.legend(handles=handles, title=name, frameon=False, fontsize=FONT["legend"],
                   title_fontsize=FONT["legend_title"], alignment="left", handlelength=1.6,
                   handleheight=1.1, **legend_kw)
         ax._ringgeo_legend = legend_kw  # where the legend goes, for outline_areas
-    if as_of is None:
-        as_of = frame.attrs.get("as_of")  # map_data accepted only a DataFrame or Series
-    draw_source(fig, ax, source_line(column, as_of=as_of, note=note, credit=credit,
-                                      level=level, frame=table), own)
+    draw_source(fig, ax, source, own)
     ax._ringgeo_data = table
     title_text = title or subtitle or (metric_for(column, table) or (str(column),))[0]
-    set_alt_text(ax, title_text, describe_map(table, column, as_of))
+    described = describe_map(table, column, as_of, label=legend_title)
+    set_alt_text(ax, title_text, described)
     if own:
-        set_alt_text(fig, title_text, describe_map(table, column, as_of))
+        set_alt_text(fig, title_text, described)
     return fig, ax
 
 
-def describe_map(table, column, as_of=None) -> str:
+def describe_map(table, column, as_of=None, *, label=None) -> str:
     """One or two sentences that say what a map shows (its alt text), from its data.
 
     Parameters
@@ -320,6 +331,9 @@ def describe_map(table, column, as_of=None) -> str:
         The table of :func:`map_data`.
     column : str
     as_of : date-like, optional
+    label : str, optional
+        What the values are; default the metric's label (the column's name for
+        other columns). ``choropleth`` passes its ``legend_title``.
 
     Returns
     -------
@@ -334,7 +348,7 @@ def describe_map(table, column, as_of=None) -> str:
     Texas (80); 2 states have none; 47 have no data.'
     """
     level, usps = table.attrs["level"], table.attrs["state"]
-    metric = (metric_for(column, table) or (str(column),))[0]
+    metric = label if label is not None else (metric_for(column, table) or (str(column),))[0]
     unit = "states" if level == "state" else "counties"
     where = f"by {level}" if usps is None else f"in {state_name(usps)}, by county"
     values = table["value"]
@@ -344,15 +358,12 @@ def describe_map(table, column, as_of=None) -> str:
         fmt = "{:,.0f}".format
     else:
         fmt = "{:,.2f}".format
-    top = table.dropna(subset=["value"]).sort_values(["value", "GEOID"],
-                                                      ascending=[False, True]).head(3)
     def area(row):
         if level == "state":
             return state_name(row.state)
         return row.name if usps is not None else f"{row.name}, {row.state}"
-    names = [area(r) for r in top.itertuples()]
-    text = (f"{metric} {where}, {month_text(as_of)}. Highest: "
-            + ", ".join(f"{n} ({fmt(v)})" for n, v in zip(names, top["value"])))
+    text = f"{metric} {where}, {month_text(as_of)}. " + _highest(
+        table.dropna(subset=["value"]), area, fmt, unit)
     zero = int((values == 0).sum())
     missing = int(values.isna().sum())
     if zero:
@@ -364,6 +375,33 @@ def describe_map(table, column, as_of=None) -> str:
     elif missing:
         text += f"; {missing:,} have no data"
     return text + "."
+
+
+def _highest(table, area, fmt, unit: str, most: int = 3) -> str:
+    """Name the highest areas (at most ``most``); areas that tie are said to tie.
+
+    Several areas at the top value: "12 counties tie at the highest value, 100%: a, b,
+    c and 9 others". Else the highest ones in order, until a value shared by more
+    areas than there are names left ("then 5 counties tie at 2.1").
+    """
+    parts, named = [], 0
+    order = table.sort_values(["value", "GEOID"], ascending=[False, True])
+    for value, rows in order.groupby("value", sort=False):
+        names = sorted(area(r) for r in rows.itertuples())
+        if len(names) > 1 and named == 0:
+            shown = names[:most]
+            rest = len(names) - len(shown)
+            listed = (", ".join(shown) + f" and {rest:,} other{'s' if rest > 1 else ''}"
+                      if rest else ", ".join(shown[:-1]) + f" and {shown[-1]}")
+            return f"{len(names):,} {unit} tie at the highest value, {fmt(value)}: {listed}"
+        if len(names) > most - named:
+            parts.append(f"then {len(names):,} {unit} tie at {fmt(value)}")
+            break
+        parts.extend(f"{n} ({fmt(value)})" for n in names)
+        named += len(names)
+        if named >= most:
+            break
+    return "Highest: " + ", ".join(parts)
 
 
 def _draw_classes(ax, table, missing, colours, edge_width, county, usps):

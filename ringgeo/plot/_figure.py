@@ -14,7 +14,7 @@ from ..metrics import METRICS, metric_for
 from ..partners import DEFAULT_SNAPSHOT, EXPORT_DATE, SOURCES
 
 __all__ = ["FIGSIZE", "DPI", "FONT", "METRICS", "source_line", "class_colours", "titled_axes",
-           "draw_source"]
+           "draw_source", "headline", "new_figure", "map_figure", "source_height"]
 
 #: Default figure size (inches) and resolution of saved raster files.
 FIGSIZE = (10.0, 6.5)
@@ -116,21 +116,110 @@ def class_colours(cmap, n: int, zero: bool = False):
     return [cmap(x) for x in np.linspace(0.0, 1.0, n)]
 
 
-def _new_figure(title, subtitle):
-    """Make a figure of the standard size with a left-aligned headline.
+#: Text widths per character, as a share of the font size (DejaVu Sans, bold for titles).
+_CHAR = {"title": 0.62, "subtitle": 0.55, "source": 0.52}
+#: Left margin of the headline and the source line (figure fraction of a 10-inch figure).
+_LEFT_IN = 0.15
+
+
+def _lines(text, width_in: float, size: float, kind: str) -> list[str]:
+    chars = max(30, int(width_in * 72 * 0.96 / (size * _CHAR[kind])))
+    return textwrap.wrap(str(text), chars) if text else []
+
+
+#: The headline's room (inches): above the title, under a one-line title, under a one-line
+#: subtitle; each further line adds its line height.
+_HEAD = {"top": 0.195, "title": 0.3575, "subtitle": 0.2925}
+
+
+def _headline_steps(title, subtitle, width_in: float):
+    width = width_in - 2 * _LEFT_IN
+    titles = _lines(title, width, FONT["title"], "title")
+    subtitles = _lines(subtitle, width, FONT["subtitle"], "subtitle")
+    title_step = (_HEAD["title"] + (len(titles) - 1) * FONT["title"] * 1.1 / 72
+                  if titles else 0.0)
+    sub_step = (_HEAD["subtitle"] + (len(subtitles) - 1) * FONT["subtitle"] * 1.2 / 72
+                if subtitles else 0.0)
+    return titles, subtitles, title_step, sub_step
+
+
+def headline_height(title, subtitle, width_in: float) -> float:
+    """Height (inches) that :func:`headline` takes at the top of a figure ``width_in`` wide."""
+    _, _, title_step, sub_step = _headline_steps(title, subtitle, width_in)
+    return _HEAD["top"] + title_step + sub_step
+
+
+def headline(fig, title, subtitle) -> float:
+    """Write a figure's headline: the one title style of every ringgeo figure.
+
+    The title is 14 pt bold and the subtitle 10 pt, both left-aligned at the
+    figure's left margin (0.15 inch) and wrapped to its width. Return the figure
+    fraction left below them.
+    """
+    width_in, height_in = fig.get_size_inches()
+    left = _LEFT_IN / width_in
+    titles, subtitles, title_step, sub_step = _headline_steps(title, subtitle, width_in)
+    top_in = _HEAD["top"]
+    if titles:
+        fig.text(left, 1 - top_in / height_in, "\n".join(titles), ha="left", va="top",
+                 fontsize=FONT["title"], fontweight="bold", linespacing=1.1)
+        top_in += title_step
+    if subtitles:
+        fig.text(left, 1 - top_in / height_in, "\n".join(subtitles), ha="left", va="top",
+                 fontsize=FONT["subtitle"], linespacing=1.2)
+        top_in += sub_step
+    return 1 - top_in / height_in
+
+
+def new_figure(title, subtitle, *, figsize=FIGSIZE):
+    """Make a figure (10 x 6.5 inches unless ``figsize``) with its :func:`headline`.
 
     Return it and the height (figure fraction) left below the headline.
     """
-    fig = plt.figure(figsize=FIGSIZE)
-    top = 0.97
-    if title:
-        fig.text(0.015, top, title, ha="left", va="top", fontsize=FONT["title"],
-                 fontweight="bold")
-        top -= 0.055
-    if subtitle:
-        fig.text(0.015, top, subtitle, ha="left", va="top", fontsize=FONT["subtitle"])
-        top -= 0.045
-    return fig, top
+    fig = plt.figure(figsize=figsize)
+    return fig, headline(fig, title, subtitle)
+
+
+def source_height(text, width_in: float) -> float:
+    """Height (inches) of a source line written by :func:`draw_source` on its own figure."""
+    return len(_wrap(text, width_in - 2 * _LEFT_IN, FONT["source"]).splitlines()) \
+        * FONT["source"] * 1.3 / 72 + 0.1
+
+
+def map_figure(aspect: float, title, subtitle, source, *, legend_in: float = 2.6,
+               height: float = FIGSIZE[1], min_width: float = 6.0,
+               max_width: float = FIGSIZE[0]):
+    """Make a figure as wide as its map needs: the map at full height, the legend beside it.
+
+    A tall state (Illinois, Florida) in a 10-inch-wide frame leaves a third of it
+    empty. The figure keeps the standard height; its width is the map's (at the
+    height left by the headline and the source line, ``aspect`` = width / height
+    of the map's extent) plus ``legend_in`` inches for the legend, between
+    ``min_width`` and ``max_width``. A state too wide for that (Pennsylvania,
+    Tennessee) gets the full width and a figure only as tall as its map needs.
+
+    Returns
+    -------
+    (Figure, Axes)
+        The axes exactly hold the map's extent; the legend goes to their right.
+    """
+    width = max_width
+    for _ in range(4):  # the headline and the source wrap to the width: settle it
+        map_h = height - headline_height(title, subtitle, width) \
+            - source_height(source, width) - 0.25
+        map_w = map_h * aspect
+        new = min(max(map_w + legend_in + 2 * _LEFT_IN, min_width), max_width)
+        if abs(new - width) < 0.02:
+            break
+        width = new
+    if map_w > width - legend_in - 2 * _LEFT_IN:  # a wide state: as tall as its map
+        map_w = width - legend_in - 2 * _LEFT_IN
+        height = min(height, headline_height(title, subtitle, width)
+                     + source_height(source, width) + 0.25 + map_w / aspect)
+    fig, top = new_figure(title, subtitle, figsize=(width, height))
+    bottom = (source_height(source, width) + 0.15) / height
+    ax = fig.add_axes((_LEFT_IN / width, bottom, map_w / width, top - bottom - 0.05 / height))
+    return fig, ax
 
 
 def titled_axes(ax, title, subtitle, *, left, bottom, width, margin):
@@ -143,14 +232,15 @@ def titled_axes(ax, title, subtitle, *, left, bottom, width, margin):
         if title:
             ax.set_title(title, loc="left", fontsize=FONT["title"], fontweight="bold")
         return ax.figure, ax, False
-    fig, top = _new_figure(title, subtitle)
+    fig, top = new_figure(title, subtitle)
     ax = fig.add_axes((left, bottom, width, top - margin))
     return fig, ax, True
 
 
 def draw_source(fig, ax, text, own_figure):
     if own_figure:
-        fig.text(0.015, 0.012, _wrap(text, fig.get_figwidth() - 0.3, FONT["source"]),
+        fig.text(_LEFT_IN / fig.get_figwidth(), 0.078 / fig.get_figheight(),
+                 _wrap(text, fig.get_figwidth() - 2 * _LEFT_IN, FONT["source"]),
                  ha="left", va="bottom", fontsize=FONT["source"], color="#404040",
                  linespacing=1.3)
     else:

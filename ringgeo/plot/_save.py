@@ -8,13 +8,18 @@ in a notebook with its alt text.
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import pathlib
+import struct
 import tempfile
+from html import escape
 
 import matplotlib
 import matplotlib.figure
 import matplotlib.pyplot as plt
+import PIL.Image
 
 from ..exceptions import ParameterError
 from ..params import validate_dpi
@@ -25,7 +30,7 @@ from ._figure import (
 )
 from ._webmap import rendering
 
-__all__ = ["save", "show"]
+__all__ = ["save", "show", "saved_png"]
 
 
 # --------------------------------------------------------------------------- saving
@@ -140,39 +145,70 @@ def save(fig, path, *, dpi=DPI):
             fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=metadata)
         if suffix == ".svg" and (title or description):
             _svg_title(tmp, title, description)
-    return _write_atomic(path, write)
+    written = _write_atomic(path, write)
+    if suffix == ".png":  # what show() displays, as long as the figure does not change
+        fig._ringgeo_png = (written, dpi)
+        # saving drew every artist (each is now up to date); only the figure's dpi was set
+        # back, which marks it stale: clear that, so a later change (which marks it stale
+        # again) is what tells show() that the file no longer shows the figure
+        fig.stale = False
+    return written
 
 
 class _AltImage:
-    """A PNG of a figure that notebooks show with its alt text."""
+    """A PNG that notebooks show with its alt text, at its size in inches (``dpi``)."""
 
-    def __init__(self, png: bytes, alt: str):
-        self.png, self.alt = png, alt
+    def __init__(self, png: bytes, alt: str, dpi: float = 100):
+        self.png, self.alt, self.dpi = png, alt, dpi
+
+    def _width(self) -> int:
+        """Display width in CSS pixels: the image's width in inches at 100 pixels an inch."""
+        pixels = struct.unpack(">I", self.png[16:20])[0]  # the IHDR chunk's width
+        return max(1, round(pixels * 100 / self.dpi))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        import base64
-        from html import escape
-
         data = base64.b64encode(self.png).decode("ascii")
+        width = self._width()
         return {"text/html": f'<img src="data:image/png;base64,{data}" alt="{escape(self.alt)}"'
-                             f' style="max-width:100%">',
-                "image/png": data, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
+                             f' width="{width}" style="max-width:100%">',
+                "image/png": data, "text/plain": self.alt}, \
+            {"image/png": {"alt": self.alt, "width": width}}
+
+
+def saved_png(fig) -> pathlib.Path | None:
+    """Return the PNG file ``fig`` was last saved to, if the figure has not changed since.
+
+    :func:`save` records the file; any change to the figure afterwards makes
+    matplotlib mark it stale, and the file no longer shows it.
+    """
+    saved = getattr(fig, "_ringgeo_png", None)
+    if saved is None or fig.stale or not saved[0].is_file():
+        return None
+    return saved[0]
 
 
 def show(fig, *, dpi=100, close=True):
-    """Display a figure in a notebook as an image with its alt text.
+    """Display a figure in a notebook as an image with its alt text, drawn once.
+
+    A figure saved to PNG by :func:`save` (and not changed since) is shown as
+    that file's bytes: the notebook shows exactly the published pixels and the
+    figure is not drawn a second time. Any other figure is drawn once at ``dpi``.
+    A path to a PNG file written by :func:`save` is shown as it is.
 
     Parameters
     ----------
-    fig : matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure or path-like
     dpi : int, default 100
+        Resolution of a figure that was not saved to PNG.
     close : bool, default True
-        Close the figure, so the notebook does not also show it without alt text.
+        Close the figure, so the notebook's inline backend does not draw it again
+        (without alt text).
 
     Returns
     -------
     object
-        Shown by Jupyter as ``<img alt="...">`` (its plain-text form is the alt text).
+        Shown by Jupyter as ``<img alt="...">`` (its plain-text form is the alt text),
+        at the figure's size in inches at 100 pixels an inch.
 
     Examples
     --------
@@ -183,12 +219,23 @@ def show(fig, *, dpi=100, close=True):
     >>> show(fig)._repr_mimebundle_()[0]["text/plain"][:31]
     'Ring partner agencies by state,'
     """
-    import io
-
+    if not isinstance(fig, matplotlib.figure.Figure):
+        path = pathlib.Path(fig)
+        if path.suffix.lower() != ".png":
+            raise ParameterError(f"show() displays figures and PNG files, not {path.name!r}.")
+        with PIL.Image.open(path) as image:
+            text, dpi_read = dict(image.text), image.info.get("dpi", (DPI, DPI))[0]
+        return _AltImage(path.read_bytes(), text.get("Description") or text.get("Title", ""),
+                         round(dpi_read) or DPI)
     title, description = alt_text(fig)
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "ringgeo"}):
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    saved = saved_png(fig)
+    if saved is not None:
+        png, dpi = saved.read_bytes(), fig._ringgeo_png[1]
+    else:
+        buffer = io.BytesIO()
+        with matplotlib.rc_context({"svg.hashsalt": "ringgeo"}):
+            fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        png = buffer.getvalue()
     if close:
         plt.close(fig)
-    return _AltImage(buffer.getvalue(), description or title)
+    return _AltImage(png, description or title, dpi)

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 
+from .. import technologies
 from .._config import memoized
 from ..exceptions import ParameterError, warn
 from ..states import STATES_AND_DC, state_name, validate_state
@@ -21,6 +22,7 @@ from ._figure import (
     source_line,
     titled_axes,
 )
+from ._labels import place_labels
 
 __all__ = ["timeline", "published_counts"]
 
@@ -68,23 +70,23 @@ def published_counts() -> pd.DataFrame:
     return _read_published().copy()
 
 
-def _draw_published(ax, wide: pd.DataFrame) -> list:
-    """Draw labelled markers of the published counts; return the rows drawn.
+def _draw_published(ax, wide: pd.DataFrame):
+    """Draw the markers of the published counts and the event lines.
 
     Police only: filled; police and fire or law enforcement: open. Events without a count
-    are drawn as dashed lines.
+    are drawn as dashed lines, named along them. Return the rows drawn, the labels to
+    place (``(date, count, text)``, one per date) and what the labels must not cover.
     """
     table = published_counts()
-    drawn = []
+    drawn, labels, obstacles = [], [], []
     counts = table.loc[table["count"].notna() & (table["counted"] != "fire")]
     fire = table.loc[table["counted"] == "fire"].set_index("date")["count"]
-    labels = []
     for date, rows in counts.groupby("date", sort=True):
         for row in rows.itertuples():
             filled = row.counted == "police"
-            ax.plot([row.date], [int(row.count)], marker="o", markersize=6, linestyle="none",
-                    markerfacecolor="#252525" if filled else "white",
-                    markeredgecolor="#252525", markeredgewidth=1.2, zorder=4)
+            obstacles.append(ax.scatter([row.date], [int(row.count)], s=36, zorder=4,
+                                        facecolors="#252525" if filled else "white",
+                                        edgecolors="#252525", linewidths=1.2))
             drawn.append(row)
         top = rows.sort_values("count").iloc[-1]
         parts = []
@@ -95,25 +97,23 @@ def _draw_published(ax, wide: pd.DataFrame) -> list:
             source = row.publication.split(",")[0].split(" (")[0]
             parts.append(f"{qual}{int(row.count):,} {what} ({source})")
         if date in fire.index:
-            parts[-1] += f"\n+ {int(fire[date]):,} fire departments"
-        label = f"{date:%b. %Y}: " + "\n".join(parts)
-        labels.append((date, int(top["count"]), label))
-    first = min([wide.index.min()] + [d for d, _, _ in labels]) if len(wide) else None
-    last = max([wide.index.max()] + [d for d, _, _ in labels]) if len(wide) else None
-    for date, count, label in labels:
-        # below the marker, pointing away from the nearer end of the time axis
-        right = last is not None and (date - first) > 0.45 * (last - first)
-        ax.annotate(label, xy=(date, count), xytext=(-8 if right else 8, -7),
-                    textcoords="offset points", ha="right" if right else "left", va="top",
-                    fontsize=FONT["source"], color="#262626")
+            parts[-1] += f",\nplus {int(fire[date]):,} fire departments"
+        labels.append((date, int(top["count"]), f"{date:%b. %Y}: " + "\n".join(parts)))
     for row in table.loc[table["counted"] == "event"].itertuples():
-        ax.axvline(row.date, color="#737373", linewidth=0.8, linestyle="--")
-        ax.annotate(f"{row.date:%b. %Y}: " + row.publication.split(" (")[0],
-                    xy=(row.date, 0.03), xycoords=("data", "axes fraction"), xytext=(-4, 0),
-                    textcoords="offset points", ha="right", va="bottom", rotation=90,
-                    fontsize=FONT["source"], color="#404040")
+        obstacles.append(ax.axvline(row.date, color="#737373", linewidth=0.8, linestyle="--"))
+        obstacles.append(ax.annotate(
+            f"{row.date:%b. %Y}: " + row.publication.split(" (")[0], xy=(row.date, 0.03),
+            xycoords=("data", "axes fraction"), xytext=(-4, 0), textcoords="offset points",
+            ha="right", va="bottom", rotation=90, fontsize=FONT["source"], color="#404040"))
         drawn.append(row)
-    return drawn
+    return drawn, labels, obstacles
+
+
+def _last_activation_month(line: pd.Series):
+    """Return the period in which the cumulative count last grew (the last activation)."""
+    grew = line.diff().fillna(line)
+    grew = grew[grew > 0]
+    return grew.index[-1] if len(grew) else line.index[-1]
 
 
 def _timeline_table(frame, states) -> pd.DataFrame:
@@ -235,19 +235,22 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
     >>> plt.close(fig)
     """
     wide = _timeline_table(frame, states)
-    fig, ax, own = titled_axes(ax, title, subtitle, left=0.07, bottom=0.17, width=0.76, margin=0.22)
     many = len(wide.columns) > 1
+    # a national chart is labelled inside its axes; state lines are named at their right end
+    fig, ax, own = titled_axes(ax, title, subtitle, left=0.07, bottom=0.17,
+                               width=0.76 if many else 0.90, margin=0.22)
     colours = ([plt.get_cmap("tab10")(i % 10) for i in range(len(wide.columns))] if many
                else ["#bd0026"])
+    lines = []
     for name, colour in zip(wide.columns, colours):
         line = wide[name].dropna()
-        ax.plot(line.index, line.to_numpy(), color=colour, linewidth=2, label=name)
+        lines += ax.plot(line.index, line.to_numpy(), color=colour, linewidth=2, label=name)
     ax.set_ylim(bottom=0)
     if many:
         _label_line_ends(ax, wide, colours)
     published = []
     if annotate and list(wide.columns) == ["US"] and len(wide):
-        published = _draw_published(ax, wide)
+        published, labels, obstacles = _draw_published(ax, wide)
         cut = as_of if as_of is not None else frame.attrs.get("as_of")
         end = pd.Timestamp(cut) if cut is not None else pd.Timestamp(EXPORT_DATE)
         dates = [wide.index.min(), end] + [r.date for r in published]
@@ -259,10 +262,20 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
         ax.set_ylim(0, top * 1.15)
         if last > end:
             ax.axvspan(end, last + pad, color="#f0f0f0", zorder=0, linewidth=0)
-            ax.annotate(f"After the snapshot ({end:%b. %Y}):\npublished counts only",
-                        xy=(end, 0.98), xycoords=("data", "axes fraction"), xytext=(6, 0),
-                        textcoords="offset points", ha="left", va="top",
-                        fontsize=FONT["source"], color="#525252")
+            obstacles.append(ax.annotate(
+                f"After the snapshot ({end:%b. %Y}):\npublished counts only", xy=(end, 0.98),
+                xycoords=("data", "axes fraction"), xytext=(6, 0), textcoords="offset points",
+                ha="left", va="top", fontsize=FONT["source"], color="#525252"))
+        line = wide["US"].dropna()
+        if len(line) and line.index[-1] < end:  # the gap between the line's end and the export
+            obstacles += ax.plot([line.index[-1], end], [line.iloc[-1]] * 2, color="#bd0026",
+                                 linewidth=1, linestyle=":")
+            month = _last_activation_month(line)
+            labels.append((line.index[-1] + (end - line.index[-1]) / 2, float(line.iloc[-1]),
+                           f"The line ends in {month:%B %Y}: no activation in\nthe "
+                           f"{pd.Timestamp(EXPORT_DATE):%-d %b. %Y} export is dated later"))
+        place_labels(ax, labels, obstacles=lines + obstacles, fontsize=FONT["source"],
+                     box=False, multialignment="left")
     ax.set_ylabel("Partner agencies (cumulative)", fontsize=FONT["legend"])
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     locator = matplotlib.dates.AutoDateLocator()
@@ -285,26 +298,29 @@ def timeline(frame, *, states=None, ax=None, title=None, subtitle=None, as_of=No
                  "ringgeo/published_counts.csv")
     draw_source(fig, ax, source_line(None, as_of=as_of, note=note, credit=credit, level=None),
                  own)
-    describe = describe_timeline(wide, as_of, published)
-    set_alt_text(ax, title or "Ring partner agencies over time", describe)
+    members = technologies.members(frame)  # the table's technology (attrs), Ring by default
+    describe = describe_timeline(wide, as_of, published, members=members)
+    default = f"{members[0].upper()}{members[1:]} over time"
+    set_alt_text(ax, title or default, describe)
     if own:
-        set_alt_text(fig, title or "Ring partner agencies over time", describe)
+        set_alt_text(fig, title or default, describe)
     return fig, ax
 
 
-def describe_timeline(wide: pd.DataFrame, as_of=None, published=()) -> str:
+def describe_timeline(wide: pd.DataFrame, as_of=None, published=(),
+                      members: str = "Ring partner agencies") -> str:
     """Alt text of a timeline: what the lines show, from the data, and the published counts."""
     if wide.empty:
-        return "Cumulative Ring partner agencies: no dated partnership."
+        return f"Cumulative {members}: no dated partnership."
     start, end = wide.index.min(), wide.index.max()
     span = f"{start:%B %Y} to {end:%B %Y}"
     if list(wide.columns) == ["US"]:
         line = wide["US"].dropna()
-        text = (f"Cumulative number of Ring partner agencies by activation date, {span}: "
+        text = (f"Cumulative number of {members} by activation date, {span}: "
                 f"{int(line.iloc[-1]):,} by {month_text(as_of if as_of is not None else end)}.")
     else:
         last = wide.ffill().iloc[-1].sort_values(ascending=False)
-        text = (f"Cumulative Ring partner agencies by activation date in "
+        text = (f"Cumulative {members} by activation date in "
                 f"{len(wide.columns)} states, {span}: "
                 + ", ".join(f"{state_name(s)} {int(v):,}" for s, v in last.items()) + ".")
     counted = [r for r in published if getattr(r, "counted", "") != "event"]
