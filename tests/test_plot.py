@@ -711,8 +711,10 @@ def test_map_titles_name_the_technology():
     assert tables.map_title("share_covered_max", "county", "FL").startswith("Ring partnerships:")
     drones = pd.DataFrame()
     drones.attrs["technology"] = "drones"
+    # the label names the technology already (ringgeo.metrics.metric_for): no prefix
     title = tables.map_title("partners_per_100k", partners=drones)
-    assert title.startswith("Drones:") and "Ring" not in title
+    assert title == "Agencies using drones per 100,000 residents, by state"
+    assert tables.map_title("partners_per_100k", frame=drones) == title
 
 
 def test_timeline_explains_why_the_line_ends_before_the_export():
