@@ -393,8 +393,9 @@ def test_alt_text_from_the_data_in_png_svg_and_pdf(tmp_path):
     assert svg.index("<title>") < svg.index("<g ")  # first inside the root element
     pdf = plot.save(fig, tmp_path / "m.pdf").read_bytes()
     assert b"/Title (Ring partners)" in pdf
-    bundle, meta = plot.show(fig)._repr_mimebundle_()
+    bundle = plot.show(fig)._repr_mimebundle_()
     assert f'alt="{alt}"' in bundle["text/html"] and bundle["text/plain"] == alt
+    assert set(bundle) == {"text/html", "text/plain"}  # the image once, inside the <img>
     share = pd.DataFrame({"share_covered_max": {"NJ": 0.9, "PA": 0.5}})
     fig, ax = plot.choropleth(share, "share_covered_max")
     assert "New Jersey (90%), Pennsylvania (50%)" in plot.alt_text(fig)[1]

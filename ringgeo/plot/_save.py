@@ -167,12 +167,14 @@ class _AltImage:
         return max(1, round(pixels * 100 / self.dpi))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        # One copy of the image: an <img> with its alt text (JupyterLab, Notebook, VS Code,
+        # nbconvert and GitHub show text/html before image/png, which would only repeat the
+        # bytes: a county map's notebook would weigh twice its 1 MB PNG); the alt text alone
+        # for plain-text front ends
         data = base64.b64encode(self.png).decode("ascii")
-        width = self._width()
         return {"text/html": f'<img src="data:image/png;base64,{data}" alt="{escape(self.alt)}"'
-                             f' width="{width}" style="max-width:100%">',
-                "image/png": data, "text/plain": self.alt}, \
-            {"image/png": {"alt": self.alt, "width": width}}
+                             f' width="{self._width()}" style="max-width:100%">',
+                "text/plain": self.alt}
 
 
 def saved_png(fig) -> pathlib.Path | None:
@@ -216,7 +218,7 @@ def show(fig, *, dpi=100, close=True):
     >>> from ringgeo.plot import choropleth
     >>> frame = pd.DataFrame({"partners": {"CA": 120, "TX": 80}})
     >>> fig, ax = choropleth(frame, "partners", title="Partners")
-    >>> show(fig)._repr_mimebundle_()[0]["text/plain"][:31]
+    >>> show(fig)._repr_mimebundle_()["text/plain"][:31]
     'Ring partner agencies by state,'
     """
     if not isinstance(fig, matplotlib.figure.Figure):
