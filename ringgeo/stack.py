@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import technologies as tech
 from ._cleaning import dup_key
+from ._frames import without_attrs
 from .exceptions import ParameterError
 
 __all__ = ["agency_keys", "technologies_by_agency", "overlap", "overlap_table",
@@ -65,6 +66,7 @@ def agency_keys(atlas: pd.DataFrame, *, match: str = "ori") -> pd.DataFrame:
     1
     """
     _check(atlas, match)
+    atlas = without_attrs(atlas)  # else pandas deep-copies the quality report at every step
     names = pd.Series([f"name:{dup_key(a or '', s)}" for a, s in
                        zip(atlas["agency"].tolist(), atlas["state"].tolist())], index=atlas.index)
     if match == "name":
@@ -108,6 +110,7 @@ def technologies_by_agency(atlas: pd.DataFrame, *, match: str = "ori") -> pd.Dat
     ([('drones', 'ring'), ('ring',)], [True, False])
     """
     keys = agency_keys(atlas, match=match)
+    atlas = without_attrs(atlas)
     frame = pd.DataFrame({"agency_key": keys["agency_key"], "matched_by": keys["matched_by"],
                           "agency": atlas["agency"], "state": atlas["state"],
                           "ori": atlas["ori"] if "ori" in atlas else pd.NA,
@@ -326,6 +329,7 @@ def vendors(atlas: pd.DataFrame, *, match: str = "ori") -> pd.DataFrame:
     {'vendor': ['DJI', '(not named)'], 'rows': [2, 1], 'agencies': [2, 1]}
     """
     keys = agency_keys(atlas, match=match)
+    source, atlas = atlas.attrs.get("source"), without_attrs(atlas)
     frame = pd.DataFrame({"technology": atlas["technology"].astype(str),
                           "vendor": atlas["vendor"].astype("string").fillna("(not named)"),
                           "agency_key": keys["agency_key"]})
@@ -336,5 +340,5 @@ def vendors(atlas: pd.DataFrame, *, match: str = "ori") -> pd.DataFrame:
     out = out.sort_values(["technology", "rows", "vendor"],
                           key=lambda s: s.map(rank) if s.name == "technology" else
                           (-s if s.name == "rows" else s), kind="stable").reset_index(drop=True)
-    out.attrs = {"match": match, "source": atlas.attrs.get("source")}
+    out.attrs = {"match": match, "source": source}
     return out
