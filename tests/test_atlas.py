@@ -305,3 +305,17 @@ def test_lookup_command_line_takes_a_technology(capsys):
     assert ringgeo.cli.main(["lookup", "Philadelphia, PA", "--technology", "drones"]) == 0
     out = capsys.readouterr().out
     assert "Drones as of" in out and "Ring" not in out
+
+
+def test_a_web_map_of_a_readers_file_does_not_take_its_points_from_the_registry():
+    # a coverage table made from a reader's download: the agency points must come from the
+    # same file, not silently from the registry's 2020 export
+    table = pd.DataFrame({"partners": {"CA": 3, "TX": 1}})
+    table.attrs.update(technology="alpr", source_file={
+        "name": "Atlas of Surveillance-20250314.csv", "sha256": "ab" * 32,
+        "date": "2025-03-14", "registry": None})
+    with pytest.raises(ParameterError, match=r"your file 'Atlas of Surveillance-20250314\.csv'"
+                                             r".*partners=ringgeo\.load_atlas\('alpr'"):
+        ringgeo.plot.explore(table, "partners")
+    info = ringgeo.plot.map_info(ringgeo.plot.explore(table, "partners", agencies=False))
+    assert "your export of 2025-03-14" in info["credit"] and "Ring" not in info["credit"]

@@ -408,6 +408,13 @@ def explore(
         # the map's table says its technology (ringgeo.load_atlas): draw that technology's
         # agencies, in its words
         key = technologies.technology_of(frame).key if frame is not None else "ring"
+        mine = frame.attrs.get("source_file") if frame is not None else None
+        if isinstance(mine, dict) and not mine.get("registry"):  # a reader's own download
+            raise ParameterError(
+                f"this map's table comes from your file {mine.get('name')!r}, and the agency "
+                "points would come from the registry's 2020 export: pass the same file's "
+                f"table, explore(..., partners=ringgeo.load_atlas({key!r}, source=<that "
+                "file>)), or agencies=False for the areas only.")
         partners = (load_partners(as_of=as_of) if key in ("ring", "all")
                     else load_atlas(key, as_of=as_of))
     points = _agencies_of(agencies, partners)
