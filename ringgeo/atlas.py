@@ -261,8 +261,9 @@ def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
     if absent:
         def what(key):
             return tech.TECHNOLOGIES[key].atlas if key in tech.TECHNOLOGIES else key
-        ring = (" The Atlas dropped its Ring category in 2024: Ring's partners are in the "
-                "2020-10-07 export (source='atlas-2020-10-07')." if "ring" in absent else "")
+        ring = (" The Atlas removed its Ring category in March 2024 (EFF): Ring's partners "
+                "are in the 2020-10-07 export (source='atlas-2020-10-07')."
+                if "ring" in absent else "")
         message = (f"{path.name} has no row of {', '.join(repr(what(k)) for k in absent)}.{ring} "
                    f"Technologies in this file: {_listing(found)}.")
         if len(absent) == len(keys):

@@ -252,7 +252,8 @@ def test_an_export_without_ring_says_so_when_ring_is_asked_for(tmp_path, raw):
     rows = [r for r in _rows(raw) if r["Technology"] != "Ring/Neighbors Partnership"]
     path = _write(tmp_path / "Atlas of Surveillance-20250314.csv", rows, list(raw.columns))
     with pytest.raises(InputError, match=r"Atlas of Surveillance-20250314.csv has no row of "
-                                         r"'Ring/Neighbors Partnership'.*dropped its Ring.*"
+                                         r"'Ring/Neighbors Partnership'.*removed its Ring "
+                                         r"category in March 2024.*"
                                          r"atlas-2020-10-07.*drones \(6\), alpr \(6\)"):
         load_atlas(source=path, link=False)
     with pytest.warns(UserWarning, match="no row of 'Ring/Neighbors Partnership'"):
