@@ -165,6 +165,9 @@ def test_desktop_first_view_and_counts(national, browser):
         for label in info["labels"]:
             assert label in legend
         assert f"Ring partner agencies ({info['partners']:,})" in legend
+        # no legend line runs out of its box (long names, e.g. a technology's, wrap)
+        assert page.evaluate("() => [...document.querySelectorAll('.rg-legend .rg-row')]"
+                             ".every(r => r.scrollWidth <= r.clientWidth + 1)")
         assert page.locator(".leaflet-control-layers-expanded").count() == 0
         # the counts: the points drawn, and the tables' 1,501 partnerships explained
         drawn = page.evaluate("window.ringgeo.agencies.filter(a => a.partner).length")

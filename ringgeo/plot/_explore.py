@@ -465,8 +465,10 @@ def explore(
         title = _default_title(legend["name"] if frame is not None else None, level, usps,
                                tech)
     options["title"] = title
-    others_note = (f"Agencies that never partnered appear from zoom level {OTHERS_MIN_ZOOM} "
-                   "(about one state's size).")
+    others = ("Agencies that never partnered" if _point_words(tech)["ring"]
+              else "Other agencies (not listed)")
+    others_note = (f"{others} appear from zoom level {OTHERS_MIN_ZOOM} (about one state's "
+                   "size).")
     if info["partnerships"] is not None and info["partnerships"] != info["partners"]:
         words = _point_words(tech)
         others_note += (f" {info['partners']:,} points of {words['members']} for the tables' "
