@@ -495,7 +495,10 @@ def with_partners(partners, agencies=None):
     out = without_attrs(agencies).copy()  # no copies of the quality report per column
     out["partner"] = out["ori"].isin(ids.index)
     out["partner_id"] = out["ori"].map(ids).astype("string")
-    out["activated"] = pd.to_datetime(out["ori"].map(first)).astype("datetime64[ns]")
+    # (no partner with an ORI, e.g. the fusion centres of load_atlas: an all-NaT column)
+    mapped = (out["ori"].map(first) if len(first)
+              else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    out["activated"] = pd.to_datetime(mapped).astype("datetime64[ns]")
     out.attrs = dict(agencies.attrs)
     out.attrs["as_of"] = partners.attrs.get("as_of")
     return out

@@ -25,7 +25,7 @@ import stat
 
 import pandas as pd
 
-from . import _readers, data, partners, tablecache
+from . import _cleaning, _readers, data, partners, tablecache
 from . import technologies as tech
 from ._config import memoized
 from .exceptions import InputError, ParameterError, warn
@@ -231,6 +231,10 @@ def load_atlas(technology="ring", source="atlas-2020-10-07", *, as_of=None,
     >>> everything["technology"].value_counts().head(3).to_dict()
     {'ring': 1501, 'bwc': 1378, 'drones': 1079}
     """
+    if not isinstance(technology, (str, list, tuple, set)):
+        raise ParameterError(f"technology was {technology!r} ({type(technology).__name__}): "
+                             "give a name (a key such as 'drones', an Atlas name), a list "
+                             "of names, or 'all'.")
     path, label, snapshot, registry_name = _source_of(source)
     if registry_name is not None:
         stamp = None if as_of is None else partners.as_timestamp(as_of).date().isoformat()
@@ -289,7 +293,17 @@ def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
     quality["columns"] = meta["columns"]
     quality["sha256"] = meta["sha256"]
     quality["export_date"] = info["date"]
+    # a vendor that a spreadsheet would run as a formula: flagged as the other fields are
+    # (every CSV the package writes neutralizes it: ringgeo.tables.write_csv)
+    quality["formula_like"] += [
+        {"row": row, "partner_id": pid, "field": "vendor", "value": vendor}
+        for row, pid, vendor in zip(frame["row"], frame["partner_id"], frame["vendor"])
+        if isinstance(vendor, str) and _cleaning.formula_like(vendor)]
     notes = _column_notes(meta["columns"], unknown, renamed)
+    if registry_name is None and snapshot is None:
+        notes.append(f"the file name carries no export date (the Atlas names its downloads "
+                     f"'Atlas of Surveillance-YYYYMMDD.csv'): the source line says 'export "
+                     f"date unknown'; give the file its download date's name to credit it")
     quality["notes"].extend(notes)
     for note in notes:
         if not note.startswith("columns reordered"):

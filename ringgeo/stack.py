@@ -234,6 +234,10 @@ def overlap_table(atlas: pd.DataFrame, base: str = "ring", *, by: str | None = N
     table = technologies_by_agency(atlas, match=match)
     base = _key(base, table)
     others = [k for k in table.attrs["technologies"] if k != base]
+    if not others:
+        raise ParameterError(f"the table holds only {base!r}: an overlap needs another "
+                             "technology, e.g. load_atlas('all') or load_atlas(['ring', "
+                             "'drones']).")
     groups = [(None, table)] if by is None else list(table.groupby("state", sort=True))
     rows = []
     for state, part in groups:

@@ -320,3 +320,32 @@ def test_a_web_map_of_a_readers_file_does_not_take_its_points_from_the_registry(
         ringgeo.plot.explore(table, "partners")
     info = ringgeo.plot.map_info(ringgeo.plot.explore(table, "partners", agencies=False))
     assert "your export of 2025-03-14" in info["credit"] and "Ring" not in info["credit"]
+
+
+@pytest.mark.parametrize("technology", [None, 123, 4.5])
+def test_a_technology_that_is_no_name_is_a_parameter_error(technology):
+    with pytest.raises(ParameterError, match=r"technology was .* give a name"):
+        load_atlas(technology)
+
+
+def test_a_readers_file_flags_a_formula_vendor_and_a_name_without_a_date(tmp_path, raw):
+    rows = _rows(raw)
+    rows[0] = {**rows[0], "Vendor": "=HYPERLINK(\"http://x\")"}
+    path = _write(tmp_path / "atlas-export.csv", rows, list(raw.columns))
+    with pytest.warns(UserWarning, match="the file name carries no export date"):
+        frame = load_atlas("all", source=path, link=False)
+    q = ringgeo.quality_report(frame)
+    assert [f["field"] for f in q["formula_like"]] == ["vendor"]
+    assert q["export_date"] is None
+    assert "export date unknown" in ringgeo.plot.source_line(level=None, frame=frame)
+
+
+def test_overlaps_of_a_one_technology_table_and_a_lookup_of_unlinked_rows():
+    ring = quiet(load_atlas, "ring")
+    with pytest.raises(ParameterError, match=r"holds only 'ring': an overlap needs another"):
+        ringgeo.overlap_table(ring)
+    # the fusion centres link to no FBI agency: the answer says none is listed
+    answer = quiet(ringgeo.lookup, "19082", technology="fusion")
+    assert "not listed with fusion centers" in str(answer)
+    with pytest.raises(ParameterError, match="non-empty list of coverage tables"):
+        ringgeo.plot.small_multiples([1, 2])

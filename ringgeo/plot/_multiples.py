@@ -6,6 +6,7 @@ import math
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from .. import technologies
 from ..exceptions import ParameterError
@@ -61,7 +62,8 @@ def small_multiples(tables, column: str = "partners_per_100k", *, level: str = "
     ['Drones', 'Automated license plate readers']
     >>> plt.close(fig)
     """
-    if not isinstance(tables, (list, tuple)) or not tables:
+    if (not isinstance(tables, (list, tuple)) or not tables
+            or not all(isinstance(t, pd.DataFrame) for t in tables)):
         raise ParameterError("small_multiples needs a non-empty list of coverage tables, one "
                              "per technology (e.g. [by_state(load_atlas('drones')), ...]).")
     if scheme == "user_defined" and bins is None:
