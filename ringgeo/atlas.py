@@ -301,9 +301,9 @@ def _load_atlas(technology, path, label, snapshot, registry_name, as_of, link):
         if isinstance(vendor, str) and _cleaning.formula_like(vendor)]
     notes = _column_notes(meta["columns"], unknown, renamed)
     if registry_name is None and snapshot is None:
-        notes.append(f"the file name carries no export date (the Atlas names its downloads "
-                     f"'Atlas of Surveillance-YYYYMMDD.csv'): the source line says 'export "
-                     f"date unknown'; give the file its download date's name to credit it")
+        notes.append("the file name carries no export date (the Atlas names its downloads "
+                     "'Atlas of Surveillance-YYYYMMDD.csv'): the source line says 'export "
+                     "date unknown'; give the file its download date's name to credit it")
     quality["notes"].extend(notes)
     for note in notes:
         if not note.startswith("columns reordered"):
