@@ -329,10 +329,13 @@ def apply_as_of(frame: pd.DataFrame, as_of, snapshot: pd.Timestamp | None = None
     stamp = as_timestamp(as_of)
     first = pd.Timestamp(_cleaning.FIRST_YEAR, 1, 1)
     if stamp < first:
+        asked = frame.attrs.get("technology", "ring")
+        others = ("" if asked == "ring" else " (the Atlas dates only Ring's rows: the other "
+                  "technologies' rows are kept from the file's export date on)")
         raise ParameterError(
             f"`as_of` was {as_of!r}, before {first.date()}: Ring's police partnerships began "
-            f"in {_cleaning.FIRST_YEAR}, so no partnership would be left. Use a date from "
-            f"{first.date()} on, or None for every partnership.")
+            f"in {_cleaning.FIRST_YEAR}, so no dated row would be left{others}. Use a date "
+            f"from {first.date()} on, or None for every row.")
     undated = frame["activated"].isna()
     keep = frame["activated"] <= stamp
     # A dataset exported on day S lists only partnerships active by S: on or after S an

@@ -349,3 +349,9 @@ def test_overlaps_of_a_one_technology_table_and_a_lookup_of_unlinked_rows():
     assert "not listed with fusion centers" in str(answer)
     with pytest.raises(ParameterError, match="non-empty list of coverage tables"):
         ringgeo.plot.small_multiples([1, 2])
+
+
+def test_an_as_of_before_2018_for_drones_says_only_rings_rows_are_dated():
+    with pytest.raises(ParameterError, match=r"before 2018-01-01: .*the Atlas dates only "
+                                             r"Ring's rows"):
+        load_atlas("drones", as_of="2010-01-01", link=False)
