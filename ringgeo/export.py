@@ -37,7 +37,7 @@ from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
 
 from . import agencies as _agencies
-from . import coverage, data, geography
+from . import coverage, data, geography, technologies
 from ._frames import json_ready, without_attrs
 from .exceptions import InputError, ParameterError
 from .metrics import METRICS
@@ -344,14 +344,21 @@ def to_topojson(frame: gpd.GeoDataFrame, path, *, object_name: str = "data",
 
 def _readme(partners, tables, written) -> str:
     as_of = partners.attrs.get("as_of")
-    date = (f"partnerships activated by {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None
-            else f"every partnership of the {EXPORT_DATE} snapshot")
+    tech = technologies.technology_of(partners)
+    ring = tech.key == "ring"
+    # the table's own words: a table of load_atlas("drones") is no Ring partnership
+    rows = "partnerships" if ring else "rows"
+    date = (f"{rows} activated by {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None
+            else f"every {rows[:-1]} of the {EXPORT_DATE} snapshot")
+    what = "Ring police partnerships" if ring else f"{tech.label} (Atlas of Surveillance)"
+    mine, _ = technologies.source_words(partners, export_date=EXPORT_DATE)
+    origin = mine or f"EFF Atlas of Surveillance export of {EXPORT_DATE}"
+    if mine and as_of is None:
+        date = f"every {rows[:-1]} of the file"
     sources = list(_SOURCES)
     for metric in METRICS.values():
         sources += [s for s in metric.sources if s not in sources]
-    lines = ["# ringgeo export", "",
-             f"Ring police partnerships: {date} (EFF Atlas of Surveillance export of "
-             f"{EXPORT_DATE}).", "", "## Sources", ""]
+    lines = ["# ringgeo export", "", f"{what}: {date} ({origin}).", "", "## Sources", ""]
     credits = [data.credit(name) for name in sources]
     lines += [f"- {line}" for i, line in enumerate(credits) if line not in credits[:i]]
     lines += ["", "Credit them all when you publish a map or table made from these files.",
@@ -366,16 +373,16 @@ def _readme(partners, tables, written) -> str:
               "(`ringgeo.coverage.by_state` / `by_county`): " + ", ".join(
                   c for c in tables["states"].columns
                   if c not in ("state_fips", "state", "name", "geometry")) + ".",
-              "- `partners_per_100k`: Ring partner agencies per 100,000 residents (2019). "
+              f"- `partners_per_100k`: {tech.members} per 100,000 residents (2019). "
               "`share_covered_min` / `share_covered_max`: the share of residents whose police "
               "is a partner, lower and upper bound (see docs/methodology.md); "
               "`pop_covered_min` / `pop_covered_max` the same as residents.",
               "- Empty cells (CSV) and `null` (GeoJSON) are missing values (e.g. no sheriff "
               "in a state: no share of sheriffs partnered; Puerto Rico: no population).",
               "- agencies: the FBI agency list (2018); `partner` is True when the agency had "
-              "a Ring partnership on the date, `partner_id` and `activated` (YYYY-MM-DD) "
-              "name it.",
-              "- partners: one row per partnership; `county_fips` and `county_names` list "
+              f"{'a Ring partnership on the date' if ring else 'a row of the table'}, "
+              "`partner_id` and `activated` (YYYY-MM-DD) name it.",
+              f"- partners: one row per {rows[:-1]}; `county_fips` and `county_names` list "
               "several counties separated by `;`; `activated` is empty when unknown.",
               "- `latitude` / `longitude`: WGS 84 degrees (empty where unknown).",
               "- TopoJSON files hold the simplified boundaries keyed by `state_fips` / `fips` "

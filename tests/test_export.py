@@ -282,3 +282,19 @@ def test_topojson_crafted_reads_back(tmp_path):
     assert [i for i, _, _ in decoded] == ["01001", "02013"]
     for (_, _, geom), original in zip(decoded, frame.geometry):
         assert geom.area == pytest.approx(original.area, rel=1e-4)
+
+
+def test_an_export_of_another_technology_names_it_not_ring(tmp_path):
+    import warnings
+
+    from ringgeo import load_atlas
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drones = load_atlas("drones")
+        export(tmp_path, partners=drones, formats="csv")
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("# ringgeo export\n\nDrones (Atlas of Surveillance): every row of "
+                             "the 2020-10-07 snapshot")
+    assert "Ring" not in readme
+    assert "`partners_per_100k`: agencies using drones per 100,000 residents" in readme
