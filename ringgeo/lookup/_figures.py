@@ -184,8 +184,9 @@ def plot_map(result, *, ax=None, label: bool = True):
     """
     paths = source_paths()
     technology = getattr(result, "technology", "ring")  # the words of the Atlas technology
-    who = "Ring partners" if technology == "ring" else technologies.members(
-        SimpleNamespace(attrs={"technology": technology}))
+    asked = SimpleNamespace(attrs={"technology": technology})  # read by ringgeo.technologies
+    who = "Ring partners" if technology == "ring" else technologies.members(asked)
+    member = technologies.members(asked, plural=False)
     ctx = context(result.as_of, paths, technology)
     _, counties = boundaries(paths)
     shapes = counties.loc[counties["GEOID"].isin(result.counties)]
@@ -202,8 +203,6 @@ def plot_map(result, *, ax=None, label: bool = True):
     shown = pts["longitude"].between(x0, x1) & pts["latitude"].between(y0, y1)
     away = int((~shown).sum())
     pts = pts.loc[shown]
-    member = technologies.members(SimpleNamespace(attrs={"technology": technology}),
-                                  plural=False)
     date = result.as_of or EXPORT_DATE
     where = f"{', '.join(result.county_names)}, {result.state}"
     title = f"{where}: law enforcement agencies and {who} on {date}"
@@ -211,7 +210,7 @@ def plot_map(result, *, ax=None, label: bool = True):
                 f"{result.query!r} are named")
     names = tuple(dict.fromkeys(("cb_2019_us_county_20m.zip",) + result.sources))
     text = source_line(as_of=result.as_of, credit=list(names), level=None,
-                       frame=SimpleNamespace(attrs={"technology": technology}),
+                       frame=asked,
                        note="Agencies at the FBI's geocoded points (not boundaries)"
                        + (f"; {away} agencies of the county whose point lies off the map "
                           f"are not drawn" if away else ""))

@@ -287,13 +287,16 @@ def _point_words(tech) -> dict:
     members = technologies.members(tech)
     return {"ring": ring, "members": members,
             "others": "Never partnered" if ring else "Other agencies (not listed)",
+            "others_plural": ("Agencies that never partnered" if ring
+                              else "Other agencies (not listed)"),
+            "share": "partnered" if ring else "listed",
             "several": ("Several partners: click to open" if ring
                         else f"Several {members}: click to open"),
             "rows": "partnerships" if ring else f"{technologies.noun(tech)} rows"}
 
 
 def _legend_html(name, labels, colours, counts, tech, others_note) -> str:
-    styles = marker_styles()
+    styles, words = marker_styles(), _point_words(tech)
     rows = "".join(
         f'<div class="rg-row"><span class="rg-swatch" style="background:{c}"></span>'
         f'{html.escape(lab)}</div>' for lab, c in zip(labels, colours))
@@ -308,10 +311,10 @@ def _legend_html(name, labels, colours, counts, tech, others_note) -> str:
             f'{html.escape(technologies.members(tech).capitalize())} ({counts[0]:,})</div>'
             f'<div class="rg-row"><span class="rg-dot rg-cluster" style="width:20px;height:20px;'
             f'font-size:10px;display:inline-flex">12</span>'
-            f'{html.escape(_point_words(tech)["several"])}</div>'
+            f'{html.escape(words["several"])}</div>'
             f'<div class="rg-row"><span class="rg-dot" style="width:8px;height:8px;'
             f'background:{o["fillColor"]};border:1.2px solid {o["color"]}"></span>'
-            f'{html.escape(_point_words(tech)["others"])} ({counts[1]:,})</div>'
+            f'{html.escape(words["others"])} ({counts[1]:,})</div>'
             f'<div class="rg-note">{html.escape(others_note)}</div>')
     return (f'<details><summary>Legend</summary>{body}{points}</details>')
 
@@ -421,6 +424,7 @@ def explore(
     if as_of is None and points is not None:
         as_of = points.attrs.get("as_of")
     tech = partners if partners is not None else (points if points is not None else frame)
+    words = _point_words(tech)  # what the page calls its agencies and the others
     inline = _webassets.inline_assets() if self_contained else None
 
     m = WebMap(location=[39.5, -98.35], zoom_start=3, tiles=None, prefer_canvas=True,
@@ -439,8 +443,7 @@ def explore(
                "words": {"member": technologies.technology_of(tech).member,
                          "members_cap": technologies.members(tech).capitalize(),
                          "partnersLayer": technologies.members(tech).capitalize(),
-                         "othersLayer": _point_words(tech)["others"],
-                         "dated": _point_words(tech)["ring"]}}
+                         "othersLayer": words["others"], "dated": words["ring"]}}
     legend = {"labels": [], "colours": [], "name": "", "counts": None}
     notes = []
     bounds = None
@@ -465,12 +468,9 @@ def explore(
         title = _default_title(legend["name"] if frame is not None else None, level, usps,
                                tech)
     options["title"] = title
-    others = ("Agencies that never partnered" if _point_words(tech)["ring"]
-              else "Other agencies (not listed)")
-    others_note = (f"{others} appear from zoom level {OTHERS_MIN_ZOOM} (about one state's "
-                   "size).")
+    others_note = (f"{words['others_plural']} appear from zoom level {OTHERS_MIN_ZOOM} (about "
+                   "one state's size).")
     if info["partnerships"] is not None and info["partnerships"] != info["partners"]:
-        words = _point_words(tech)
         others_note += (f" {info['partners']:,} points of {words['members']} for the tables' "
                         f"{info['partnerships']:,} {words['rows']}: see Sources and notes.")
     options["legendHtml"] = _legend_html(legend["name"], legend["labels"], legend["colours"],
@@ -557,7 +557,8 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
     n_others = int((~table["partner"]).sum())
     info.update(unlocated=unlocated, markers=len(table), partners=n_partners)
     legend["counts"] = (n_partners, n_others)
-    others_word = _point_words(tech)["others"]
+    words = _point_words(tech)
+    others_word = words["others"]
     info["layers"] += [technologies.members(tech).capitalize(), others_word]
     options["words"].update(partnersLayer=f"{info['layers'][-2]} ({n_partners:,})",
                             othersLayer=f"{others_word} ({n_others:,})")
@@ -570,7 +571,7 @@ def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usp
                 .isin(UNIVERSE_TYPES).sum())
     notes.append(f"{others_word}: {n_others:,} agencies of every FBI type with a point (state "
                  "police posts, universities, tribal and special agencies included); the tables' "
-                 f"share of agencies {'partnered' if _point_words(tech)['ring'] else 'listed'} "
+                 f"share of agencies {words['share']} "
                  f"counts local police, sheriffs and county police only: {local:,} of them are "
                  "drawn here.")
     if unlocated:
