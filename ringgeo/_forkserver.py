@@ -80,6 +80,12 @@ _INLINE = "module://matplotlib_inline.backend_inline"
 # starts no thread and opens nothing
 _KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "pdb",
                    "psutil")
+# what the standard notebooks import besides, imported once in the server (a kernel
+# imported each of them again: 0.05 s a kernel); statsmodels, which only notebook 08
+# imports (0.3 s), is left to it
+_NOTEBOOK_MODULES = ("ringgeo.plot", "ringgeo.lookup", "ringgeo.tables", "ringgeo.stack",
+                     "ringgeo.atlas", "ringgeo.demographics", "ringgeo.export", "ringgeo.params",
+                     "pandas.io.formats.style")
 # sys.path of a kernel before IPython adds its working folder: the server's, without
 # the folder ``python -m`` put first (ipykernel_launcher removes it the same way)
 _KERNEL_PATH: list[str] = []
@@ -126,6 +132,10 @@ def rehearse() -> None:
 
     importlib.import_module("mapclassify")  # imported by the maps on first use
     importlib.import_module("folium")
+    # what the notebooks import as they run (ringgeo's modules are imported on first
+    # use, pandas' Styler by every table they display): a few hundredths of a second each
+    for name in _NOTEBOOK_MODULES:
+        importlib.import_module(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notebooks show the data's warnings
         _warm.warm()

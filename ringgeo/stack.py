@@ -72,8 +72,9 @@ def agency_keys(atlas: pd.DataFrame, *, match: str = "ori") -> pd.DataFrame:
     if match == "name":
         return pd.DataFrame({"agency_key": names, "matched_by": "name"}, index=atlas.index)
     ori = atlas["ori"].astype("string")
-    by_name = (pd.DataFrame({"name": names, "ori": ori}).dropna()
-               .groupby("name")["ori"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else pd.NA))
+    # a name adopts the ori its linked rows share, when they share exactly one
+    linked = pd.DataFrame({"name": names, "ori": ori}).dropna().groupby("name")["ori"]
+    by_name = linked.first().where(linked.nunique() == 1)
     adopted = names.map(by_name)
     key = ("ori:" + ori).fillna("ori:" + adopted.astype("string")).fillna(names)
     how = pd.Series("name", index=atlas.index, dtype="object")
@@ -119,10 +120,12 @@ def technologies_by_agency(atlas: pd.DataFrame, *, match: str = "ori") -> pd.Dat
     grouped = frame.groupby("agency_key", sort=False)
     table = grouped.agg(agency=("agency", "first"), state=("state", "first"),
                         ori=("ori", "first"), matched_by=("matched_by", "first"))
-    sets = grouped["technology"].agg(lambda s: tuple(sorted(set(s))))
+    present = (pd.crosstab(frame["agency_key"], frame["technology"]) > 0).reindex(table.index)
+    names = sorted(present.columns)  # each agency's technologies, in sorted order
+    sets = pd.Series([tuple(name for name, has in zip(names, row) if has)
+                      for row in present[names].to_numpy()], index=table.index, dtype=object)
     table["technologies"] = sets
     table["n_technologies"] = sets.map(len)
-    present = pd.crosstab(frame["agency_key"], frame["technology"]) > 0
     for key in order:
         table[key] = present[key].reindex(table.index, fill_value=False)
     table["ori"] = table["ori"].astype("string")

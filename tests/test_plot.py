@@ -8,6 +8,7 @@ change of the drawing, then look at them) with::
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
@@ -19,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.testing.compare import compare_images  # noqa: E402
@@ -366,15 +368,25 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     target = plot.save(fig, tmp_path / "map.png")
     before = target.read_bytes()
 
-    def broken(*args, **kwargs):
-        pathlib.Path(args[0]).write_bytes(b"half a PNG")
+    def broken(target, *args, **kwargs):  # matplotlib drawing (into a buffer) fails
+        if isinstance(target, (str, os.PathLike)):
+            pathlib.Path(target).write_bytes(b"half a PNG")
+        else:
+            target.write(b"half a PNG")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fig, "savefig", broken)
-    with pytest.raises(KeyboardInterrupt):
-        plot.save(fig, target)
-    assert target.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
+    def broken_png(image, target, *args, **kwargs):  # writing the PNG file fails half way
+        pathlib.Path(target).write_bytes(b"half a PNG")
+        raise KeyboardInterrupt
+
+    for obj, name, replacement in ((fig, "savefig", broken),
+                                   (PIL.Image.Image, "save", broken_png)):
+        with monkeypatch.context() as patch:
+            patch.setattr(obj, name, replacement)
+            with pytest.raises(KeyboardInterrupt):
+                plot.save(fig, target)
+        assert target.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["map.png"]
 
 
 def test_alt_text_from_the_data_in_png_svg_and_pdf(tmp_path):

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import data, demographics
+from .. import data, demographics, tablecache
 from .. import geography as geo
 from .._config import memoized
 from .._frames import without_attrs
@@ -269,6 +269,42 @@ def fingerprint(partners: pd.DataFrame) -> tuple:
             str(partners.attrs.get("as_of")), str(partners.attrs.get("technology")))
 
 
+def _stored(func, key: tuple, args: tuple, kwargs: tuple, partners: pd.DataFrame):
+    """Return ``func(partners, *args, **kwargs)``, from the parsed-data cache for a loader's table.
+
+    A table of :func:`ringgeo.load_partners` or :func:`ringgeo.load_atlas` (or a part
+    of one: its ``quality`` report travels with it) is stored in the parsed-data
+    cache (:func:`ringgeo.tablecache.cached`), keyed on its content (``key``:
+    :func:`fingerprint`), the arguments, every source file of the registry and the
+    package's code; a batch's notebooks and its fork server then read the coverage
+    tables instead of computing them again. Other tables (crafted ones) are computed.
+    """
+    def build():
+        return func(partners, *args, **dict(kwargs))
+
+    def flat():  # the cache stores columns: a named index is stored as columns, and named
+        table = build()
+        names = list(table.index.names)
+        if isinstance(table.index, pd.RangeIndex) or None in names or _INDEX in table.attrs:
+            return table  # stored only if it reads back identical (a RangeIndex does)
+        out = table.reset_index()
+        out.attrs = {**table.attrs, _INDEX: names}
+        return out
+
+    if "quality" not in partners.attrs:
+        return build()
+    table = tablecache.cached(f"coverage_{func.__name__}",
+                              {"partners": list(key), "args": list(args),
+                               "options": [list(option) for option in kwargs]},
+                              flat, sources=list(data.registry()))
+    names = table.attrs.pop(_INDEX, None)
+    return table if names is None else table.set_index(names)
+
+
+# the attrs key that names the index columns of a coverage table in the cache
+_INDEX = "_ringgeo_index"
+
+
 def per_partner_table(maxsize: int = 4):
     """Memoize a coverage table of a partner table and the default inputs, by content.
 
@@ -287,7 +323,7 @@ def per_partner_table(maxsize: int = 4):
         def compute(key, args, kwargs, carried):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                table = func(carried.value, *args, **dict(kwargs))
+                table = _stored(func, key[0], args, kwargs, carried.value)
             # what ringgeo tells a reader (UserWarning); the libraries' deprecation notices
             # stay where their filters put them
             return table, tuple((str(w.message), w.category) for w in caught

@@ -20,6 +20,7 @@ import matplotlib
 import matplotlib.figure
 import matplotlib.pyplot as plt
 import PIL.Image
+import PIL.PngImagePlugin
 
 from ..exceptions import ParameterError
 from ..params import validate_dpi
@@ -56,6 +57,37 @@ def _write_atomic(path: pathlib.Path, write) -> pathlib.Path:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: zlib level of the PNG files. An opaque map stored as RGB at level 4 is about 7 %
+#: smaller than matplotlib's RGBA at its level 6, and compressed in two thirds of the time.
+PNG_COMPRESS_LEVEL = 4
+
+
+def _write_png(fig, target, dpi, metadata: dict) -> None:
+    """Write ``fig`` as a PNG at ``dpi``: RGB when every pixel is opaque (a figure's are).
+
+    matplotlib always writes RGBA. Drawn by the same ``savefig`` (as raw RGBA pixels),
+    an opaque figure loses nothing as RGB, and its file is about a tenth smaller and
+    quicker to compress. ``metadata``: PNG text chunks (None values are left out).
+    """
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    pixels = raw.getbuffer()
+    # the size of matplotlib's canvas at this dpi (RendererAgg truncates width x dpi)
+    width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)
+    if width * height * 4 != len(pixels):  # not the canvas expected: matplotlib's own PNG
+        fig.savefig(target, format="png", dpi=dpi, metadata=metadata)
+        return
+    image = PIL.Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    if image.getextrema()[3] == (255, 255):
+        image = image.convert("RGB")
+    info = PIL.PngImagePlugin.PngInfo()
+    for key, value in metadata.items():
+        if value is not None:
+            info.add_text(key, value)
+    image.save(target, format="png", pnginfo=info, dpi=(dpi, dpi),
+               compress_level=PNG_COMPRESS_LEVEL)
 
 
 def _svg_title(tmp: str, title: str, description: str) -> None:
@@ -142,7 +174,10 @@ def save(fig, path, *, dpi=DPI):
     def write(tmp):
         with matplotlib.rc_context({"svg.hashsalt": "ringgeo", "svg.fonttype": "path",
                                     "pdf.compression": 6}):
-            fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=metadata)
+            if suffix == ".png":
+                _write_png(fig, tmp, dpi, metadata)
+            else:
+                fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=metadata)
         if suffix == ".svg" and (title or description):
             _svg_title(tmp, title, description)
     written = _write_atomic(path, write)
@@ -235,8 +270,7 @@ def show(fig, *, dpi=100, close=True):
         png, dpi = saved.read_bytes(), fig._ringgeo_png[1]
     else:
         buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.hashsalt": "ringgeo"}):
-            fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        _write_png(fig, buffer, dpi, {"Software": None})
         png = buffer.getvalue()
     if close:
         plt.close(fig)
