@@ -81,11 +81,20 @@ _INLINE = "module://matplotlib_inline.backend_inline"
 _KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "pdb",
                    "psutil")
 # what the standard notebooks import besides, imported once in the server (a kernel
-# imported each of them again: 0.05 s a kernel); statsmodels, which only notebook 08
-# imports (0.3 s), is left to it
+# imported each of them again: 0.05 s a kernel)
 _NOTEBOOK_MODULES = ("ringgeo.plot", "ringgeo.lookup", "ringgeo.tables", "ringgeo.stack",
                      "ringgeo.atlas", "ringgeo.demographics", "ringgeo.export", "ringgeo.params",
                      "pandas.io.formats.style")
+# what a few notebooks import on first use, imported by the server once it is ready,
+# while it waits for requests (:func:`serve`): folium (0.1 s) for the web maps,
+# statsmodels (0.3 s) for notebook 08's model. The first kernels of a batch start that
+# much sooner; a kernel forked before they are loaded imports them when it needs them.
+# (mapclassify, 0.5 s, stays in :func:`rehearse`: six standard runs draw computed
+# classes, and one of them is often among the first kernels)
+_DEFERRED = ("folium", "statsmodels.api")
+# how long the server waits for the next request before it loads a deferred module: the
+# runner asks for its first kernels one after another, right after the server is ready
+_IDLE = 0.1
 # sys.path of a kernel before IPython adds its working folder: the server's, without
 # the folder ``python -m`` put first (ipykernel_launcher removes it the same way)
 _KERNEL_PATH: list[str] = []
@@ -119,11 +128,14 @@ def rehearse() -> None:
 
     Runs in the fork server before the first kernel: the linked partners, the
     geography, the agencies and the ZIP codes (from the parsed-data cache,
-    building it when empty), the coverage tables' geography and agency roles,
-    the agency points, and the class-break and web-map libraries. Every kernel
-    forked afterwards finds them in the in-process caches that a kernel fills
-    on first use anyway. What one notebook alone needs (a lookup's indexes) is
-    left to it: here it would delay every kernel. No figure is drawn (the
+    building it when empty), the coverage tables (read from that cache once
+    stored), the geography's cells, the agencies' roles and the residents each
+    agency polices first, the class-break library and the modules the notebooks
+    import. Every kernel forked afterwards finds them in the in-process caches
+    that a kernel fills on first use anyway; the web-map and regression
+    libraries follow once the server is ready (:data:`_DEFERRED`). What one
+    notebook alone needs (a lookup's indexes) is left to it: here it would delay
+    every kernel. No figure is drawn (the
     kernel's matplotlib backend must load in the kernel).
     """
     # imported here, in the server process only: the runner that imports this module
@@ -131,7 +143,6 @@ def rehearse() -> None:
     from . import _warm, agencies, coverage, geography, partners, postal
 
     importlib.import_module("mapclassify")  # imported by the maps on first use
-    importlib.import_module("folium")
     # what the notebooks import as they run (ringgeo's modules are imported on first
     # use, pandas' Styler by every table they display): a few hundredths of a second each
     for name in _NOTEBOOK_MODULES:
@@ -145,9 +156,15 @@ def rehearse() -> None:
                      geography.load_mcd_place_overlaps, agencies.load_agencies,
                      postal.load_postal_codes):
             load()
-        coverage.by_state(linked)
+        coverage.by_state(linked)  # read from the parsed-data cache once stored
         coverage.by_county(linked)
         agencies.with_partners(linked)
+        # who polices each piece of every county: the geography's cells, the agencies'
+        # roles and the residents each agency polices first, which the timelines, the
+        # lookup, the web maps and notebook 08 compute on first use (0.1-0.3 s each)
+        from .plot import _mappoints
+
+        _mappoints.population_policed([])
 
 
 def _as_in_a_kernel() -> None:
@@ -353,12 +370,33 @@ def _load(preload: list[str]) -> None:
     if "ringgeo" in preload:
         rehearse()
     _as_in_a_kernel()
+    _settle()
+
+
+def _settle() -> None:
+    """Make the server fit to fork from after loading: one thread, what is loaded frozen."""
     _end_thread_pools()
     _, why = _threads_in_the_way()
     if why:
         raise RuntimeError(why)
     # what is loaded now lives as long as the server: the kernels' garbage collections
     # leave it alone (they walked all of it, up to 0.6 s each, and wrote to its pages)
+    gc.freeze()
+
+
+def _load_deferred(name: str) -> None:
+    """Import a module of :data:`_DEFERRED` while no kernel is asked for.
+
+    Imported as :func:`_load` imports (no warnings caught). A module that cannot be
+    imported is left to the kernels, which then say why in their notebook.
+    """
+    try:
+        importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - the kernel that imports it reports the error
+        return
+    # as after loading; a thread the import left running makes the next fork refuse
+    # (:func:`serve` checks before every fork), and that kernel starts as a new process
+    _end_thread_pools()
     gc.freeze()
 
 
@@ -373,6 +411,8 @@ def serve(preload: list[str]) -> None:
     as it forked), or ``{"refused": why}`` when it runs other threads; and for
     each kernel that ends, ``{"exit": N, "status": S}``, S being the kernel's
     exit code, or minus the signal that ended it. Ends at the end of its input.
+    Once ready, it imports the modules of :data:`_DEFERRED` whenever no request
+    has come for :data:`_IDLE` seconds.
     """
     global _SERVER_PID
     out = sys.stdout
@@ -394,9 +434,14 @@ def serve(preload: list[str]) -> None:
     _send(out, {"ready": True})
     stdin = sys.stdin.fileno()
     pending = b""
+    deferred = list(_DEFERRED) if "ringgeo" in preload else []
     while True:
         _report_exits(out)
-        readable, _, _ = select.select([stdin, wake_read], [], [])
+        readable, _, _ = select.select([stdin, wake_read], [], [],
+                                       _IDLE if deferred and b"\n" not in pending else None)
+        if not readable:  # no request for a while: load what the maps import
+            _load_deferred(deferred.pop(0))
+            continue
         if wake_read in readable:
             while True:
                 try:

@@ -392,3 +392,27 @@ def test_standard_runs_are_identical_in_forked_and_fresh_kernels(tmp_path, monke
     for name in written:  # figures and tables, byte for byte
         assert (tmp_path / "out_fork" / name).read_bytes() == \
             (tmp_path / "out_plain" / name).read_bytes(), name
+
+
+@pytest.mark.slow  # starts Jupyter kernels
+def test_the_server_imports_the_deferred_modules_while_idle(tmp_path, monkeypatch):
+    """Once ready, the server imports folium and statsmodels while no kernel is asked for:
+    a kernel forked later has them; one forked before imports them itself, and works."""
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    probe = ("import sys, time\nimport ringgeo\n"
+             "print('loaded', [m in sys.modules for m in ('folium', 'statsmodels.api')])\n"
+             "import folium\ntime.sleep(0.5)  # the server is idle meanwhile")
+    make_notebook(folder / "probe.ipynb", probe)
+    batch = batch_of(folder, [{"name": f"probe{i}", "notebook": "probe.ipynb"}
+                              for i in range(3)])
+    results = run(batch, tmp_path, "deferred", fork=True, monkeypatch=monkeypatch)
+    printed = [outputs(r.executed)[0] for r in results]
+    assert all("loaded" in text for text in printed)
+    assert "loaded [True, True]" in printed[-1]
+    assert _forkserver._DEFERRED == ("folium", "statsmodels.api")
+
+
+def test_a_deferred_module_that_cannot_be_imported_is_left_to_the_kernels():
+    _forkserver._load_deferred("ringgeo_no_such_module")  # no error: a kernel would say why
+    assert "ringgeo_no_such_module" not in sys.modules
