@@ -282,7 +282,7 @@ def _stored(func, key: tuple, args: tuple, kwargs: tuple, partners: pd.DataFrame
     def build():
         return func(partners, *args, **dict(kwargs))
 
-    def flat():  # the cache stores columns: a named index is stored as columns, and named
+    def flat():  # the cache stores columns: a named index goes in as columns, comes back
         table = build()
         names = list(table.index.names)
         if isinstance(table.index, pd.RangeIndex) or None in names or _INDEX in table.attrs:
@@ -297,6 +297,8 @@ def _stored(func, key: tuple, args: tuple, kwargs: tuple, partners: pd.DataFrame
                               {"partners": list(key), "args": list(args),
                                "options": [list(option) for option in kwargs]},
                               flat, sources=list(data.registry()))
+    if table is None:  # within tablecache.ensure_only (ringgeo data cache --warm): stored
+        return build()
     names = table.attrs.pop(_INDEX, None)
     return table if names is None else table.set_index(names)
 
