@@ -135,8 +135,8 @@ def rehearse() -> None:
     that a kernel fills on first use anyway; the web-map and regression
     libraries follow once the server is ready (:data:`_DEFERRED`). What one
     notebook alone needs (a lookup's indexes) is left to it: here it would delay
-    every kernel. No figure is drawn (the
-    kernel's matplotlib backend must load in the kernel).
+    every kernel. No figure is drawn (the kernel's matplotlib backend must load
+    in the kernel).
     """
     # imported here, in the server process only: the runner that imports this module
     # never loads the data libraries (pandas, geopandas: several seconds)
@@ -373,11 +373,15 @@ def _load(preload: list[str]) -> None:
     _settle()
 
 
-def _settle() -> None:
-    """Make the server fit to fork from after loading: one thread, what is loaded frozen."""
+def _settle(*, strict: bool = True) -> None:
+    """Make the server fit to fork from after loading: one thread, what is loaded frozen.
+
+    ``strict``: a thread still running is an error (the server cannot start); else it
+    is left to :func:`serve`, which checks before every fork and refuses to fork.
+    """
     _end_thread_pools()
     _, why = _threads_in_the_way()
-    if why:
+    if why and strict:
         raise RuntimeError(why)
     # what is loaded now lives as long as the server: the kernels' garbage collections
     # leave it alone (they walked all of it, up to 0.6 s each, and wrote to its pages)
@@ -394,10 +398,9 @@ def _load_deferred(name: str) -> None:
         importlib.import_module(name)
     except Exception:  # noqa: BLE001 - the kernel that imports it reports the error
         return
-    # as after loading; a thread the import left running makes the next fork refuse
-    # (:func:`serve` checks before every fork), and that kernel starts as a new process
-    _end_thread_pools()
-    gc.freeze()
+    # a thread the import left running makes the next fork refuse, and that kernel
+    # starts as a new process
+    _settle(strict=False)
 
 
 def serve(preload: list[str]) -> None:
@@ -437,9 +440,8 @@ def serve(preload: list[str]) -> None:
     deferred = list(_DEFERRED) if "ringgeo" in preload else []
     while True:
         _report_exits(out)
-        readable, _, _ = select.select([stdin, wake_read], [], [],
-                                       _IDLE if deferred and b"\n" not in pending else None)
-        if not readable:  # no request for a while: load what the maps import
+        readable, _, _ = select.select([stdin, wake_read], [], [], _IDLE if deferred else None)
+        if not readable:  # no request for a while: import what a few notebooks need
             _load_deferred(deferred.pop(0))
             continue
         if wake_read in readable:
