@@ -128,11 +128,10 @@ def rehearse() -> None:
 
     Runs in the fork server before the first kernel: the linked partners, the
     geography, the agencies and the ZIP codes (from the parsed-data cache,
-    building it when empty), the coverage tables (read from that cache once
-    stored), the geography's cells, the agencies' roles and the residents each
-    agency polices first, the class-break library and the modules the notebooks
-    import. Every kernel forked afterwards finds them in the in-process caches
-    that a kernel fills on first use anyway; the web-map and regression
+    building it when empty), the coverage tables and the residents each agency
+    polices first (read from that cache once stored), the class-break library and
+    the modules the notebooks import. Every kernel forked afterwards finds them in
+    the in-process caches that a kernel fills on first use anyway; the web-map and regression
     libraries follow once the server is ready (:data:`_DEFERRED`). What one
     notebook alone needs (a lookup's indexes) is left to it: here it would delay
     every kernel. No figure is drawn (the kernel's matplotlib backend must load
@@ -159,9 +158,8 @@ def rehearse() -> None:
         coverage.by_state(linked)  # read from the parsed-data cache once stored
         coverage.by_county(linked)
         agencies.with_partners(linked)
-        # who polices each piece of every county: the geography's cells, the agencies'
-        # roles and the residents each agency polices first, which the timelines, the
-        # lookup, the web maps and notebook 08 compute on first use (0.1-0.3 s each)
+        # the residents each agency polices first, which the web maps' popups give
+        # (read from the parsed-data cache once stored)
         from .plot import _mappoints
 
         _mappoints.population_policed([])

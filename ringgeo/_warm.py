@@ -27,7 +27,8 @@ def warm() -> list[str]:
         agencies (:func:`ringgeo.agencies.load_agencies`), the ZIP codes
         (:func:`ringgeo.postal.load_postal_codes`), the municipality names the
         linker and the lookup key on, and who polices each piece of every county
-        (:func:`ringgeo.coverage.primary_police`) with the residents of each
+        (:func:`ringgeo.coverage.primary_police`, and the
+        :func:`ringgeo.coverage.jurisdictions` table it reads) with the residents of each
         municipality by primary police, and each agency's partnership in the
         snapshot (the last two read by the lookup).
     """

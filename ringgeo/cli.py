@@ -28,16 +28,26 @@ import argparse
 import importlib
 import sys
 
-from . import data, tablecache
+from . import data
 from ._version import __version__
 from .exceptions import RinggeoError
 
 # modules whose add_cli(subparsers) registers a sub-command, in help order
 _COMMAND_MODULES = ("data", "partners", "lookup", "export", "runner", "lab")
+# the module of each sub-command
+_MODULE_OF = {"data": "data", "partners": "partners", "lookup": "lookup", "export": "export",
+              "figures": "runner", "lab": "lab"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``ringgeo`` command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of the ``ringgeo`` command.
+
+    With ``command`` (a sub-command's name), only the module of that sub-command is
+    imported and registered: ``ringgeo figures`` starts its kernels' fork server
+    without first importing pandas and geopandas for the others. Without it (or for
+    a name that is no sub-command), every sub-command is registered, as ``--help``
+    and argparse's "invalid choice" message list them all.
+    """
     parser = argparse.ArgumentParser(
         prog="ringgeo",
         description="Maps and statistics of Ring's police partnerships.",
@@ -46,12 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     # Each sub-command is registered by the module that owns it.
-    for module_name in _COMMAND_MODULES:
+    modules = [_MODULE_OF[command]] if command in _MODULE_OF else _COMMAND_MODULES
+    for module_name in modules:
         importlib.import_module(f"ringgeo.{module_name}").add_cli(sub)
     # `ringgeo data cache` is the parsed-data cache's, which sits below the loaders: the
     # command, which can build the cache (--warm), is the command line's
-    sub.choices["data"].set_defaults(func=_data_command)
+    if "data" in sub.choices:
+        sub.choices["data"].set_defaults(func=_data_command)
     return parser
+
+
+def _command(argv) -> str | None:
+    """Return the sub-command named in ``argv`` (its first word that is no option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _data_command(args) -> int:
@@ -61,12 +78,15 @@ def _data_command(args) -> int:
         from ._warm import warm  # imported here: it loads pandas and geopandas (about 1 s)
 
         print(f"stored {len(warm())} table(s)")
+    from . import tablecache  # imported here: it loads pandas (0.2 s)
+
     return tablecache.cli(clear=args.clear)
 
 
 def main(argv=None) -> int:
     """Run the ``ringgeo`` command; return its exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     try:
         args = parser.parse_args(argv)  # --help and --version print here
     except BrokenPipeError:

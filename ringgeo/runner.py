@@ -45,7 +45,6 @@ import yaml
 
 from . import _forkserver, data
 from .exceptions import InputError, NotebookError, NotebookTimeoutError, ParameterError
-from .params import output_name
 
 __all__ = ["Run", "RunResult", "load_batch", "run_batch", "strip_notebook", "refresh_notebook",
            "add_cli", "DEFAULT_BATCH", "DEFAULT_TIMEOUT", "CHECK_MARK", "NotebookTimeoutError"]
@@ -315,6 +314,10 @@ def load_batch(batch=None) -> list[Run]:
 
 def _check_batch(data, source: str, root: Path) -> list[Run]:
     """Return the runs of a batch as read by :func:`_read_batch`; see :func:`load_batch`."""
+    # imported here: ringgeo.params loads pandas (0.3 s), which the runner must not import
+    # before its fork server has started (it loads while this checks the batch)
+    from .params import output_name
+
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{source}: expected a mapping with a non-empty list under 'runs:', "
                          "each run a mapping with 'notebook' and optional 'parameters', 'name'.")

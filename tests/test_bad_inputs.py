@@ -827,7 +827,7 @@ def test_broken_pipe_inside_a_command_is_quiet(monkeypatch, capsys):
 
     parser = cli.build_parser()
     parser._subparsers._group_actions[0].choices["data"].set_defaults(func=closed)
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(cli, "build_parser", lambda command=None: parser)
     assert cli.main(["data", "info"]) == 141
     assert capsys.readouterr().err == ""
 

@@ -605,3 +605,55 @@ def test_real_timeline_invariants(real):
     last = long.loc[long.index == long.index.max()].set_index("state")
     assert last["partners"].to_dict() == coverage.by_state(dated)["partners"].to_dict()
     assert (long.groupby("state")["partners"].diff().dropna() >= 0).all()
+
+
+@pytest.mark.slow  # computes the snapshot's tables three times
+def test_tables_read_from_the_parsed_data_cache_are_those_computed(real_partners, tmp_path,
+                                                                   monkeypatch):
+    """The coverage tables of a loader's table are stored in the parsed-data cache: read
+    back, they equal those computed with the cache off (values, dtypes, index, attrs,
+    notes to the reader); a crafted table (no quality report) is never stored."""
+    from ringgeo import tablecache
+
+    calls = {
+        "by_state": lambda p: coverage.by_state(p),
+        "by_county": lambda p: coverage.by_county(p),
+        "national": lambda p: coverage.national(p),
+        "timeline_state": lambda p: coverage.timeline(p, freq="Q", by="state"),
+        "jurisdictions": lambda p: coverage.jurisdictions(p),
+        "model": lambda p: coverage.partnership_model(p),
+        "rates": lambda p: coverage.rates(p, by="poverty_quintile"),
+    }
+
+    def compute():
+        ringgeo.clear_caches()
+        out = {}
+        for name, call in calls.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                table = call(real_partners.copy())
+            out[name] = (table, sorted(str(w.message) for w in caught
+                                       if issubclass(w.category, UserWarning)))
+        return out
+
+    monkeypatch.setenv("RINGGEO_TABLE_CACHE_DIR", str(tmp_path / "tables"))
+    monkeypatch.setenv("RINGGEO_PARSED_CACHE", "0")
+    computed = compute()
+    monkeypatch.delenv("RINGGEO_PARSED_CACHE")
+    compute()  # builds and stores them
+    stored = {path.name.split("-")[0] for path in tablecache.entries()}
+    assert {f"coverage_{f}" for f in ("by_state", "by_county", "national", "timeline",
+                                     "jurisdictions", "partnership_model", "rates")} <= stored
+    read = compute()  # reads them
+    for name, (table, notes) in computed.items():
+        got, got_notes = read[name]
+        pd.testing.assert_frame_equal(got, table, check_exact=True)
+        assert got.index.names == table.index.names
+        assert repr(got.attrs) == repr(table.attrs), name
+        assert got_notes == notes, name
+    crafted = real_partners.head(20).copy()
+    crafted.attrs = {}
+    before = len(tablecache.entries())
+    coverage.by_state(crafted)
+    assert len(tablecache.entries()) == before
+    ringgeo.clear_caches()

@@ -36,8 +36,10 @@ def cache(tmp_path, monkeypatch):
     monkeypatch.delenv("RINGGEO_TABLE_CACHE_DIR", raising=False)  # the suite's (conftest)
     monkeypatch.delenv(tablecache.ENV, raising=False)
     tablecache._MEMO.clear()
+    ringgeo.clear_caches()  # the coverage tables computed earlier are held in memory too
     yield tmp_path / "tables"
     tablecache._MEMO.clear()
+    ringgeo.clear_caches()
 
 
 def _crafted() -> pd.DataFrame:
@@ -350,16 +352,16 @@ def test_geography_and_agencies_cached_equal_uncached(cache, monkeypatch):
 def test_warm_stores_what_the_notebooks_read(cache):
     names = warm()
     assert sorted(name.split("-")[0] for name in names) == [
-        "agencies", "agency_marks", "counties", "mcd_place_overlaps", "municipalities",
-        "municipality_keys", "municipality_parts", "partners", "postal_codes",
-        "primary_by_municipality", "primary_police", "states"]
+        "agencies", "agency_marks", "counties", "coverage_jurisdictions",
+        "mcd_place_overlaps", "municipalities", "municipality_keys", "municipality_parts",
+        "partners", "postal_codes", "primary_by_municipality", "primary_police", "states"]
     assert warm() == names  # already stored: nothing is built again
 
 
 def test_cli_data_cache_warm(cache, capsys):
     assert cli.main(["data", "cache", "--warm"]) == 0
     out = capsys.readouterr().out
-    assert "stored 12 table(s)" in out and "12 stored table(s)" in out
+    assert "stored 13 table(s)" in out and "13 stored table(s)" in out
 
 
 # ------------------------------------------------------------------ the lookup's tables

@@ -239,6 +239,7 @@ def _classes(counties: pd.DataFrame, by: str) -> tuple[pd.Series, dict]:
     return cls, labels
 
 
+@per_partner_table()
 def rates(partners, by: str = "rucc", *, base="2020", geography=None,
           agencies=None) -> pd.DataFrame:
     """Return partnership rates by kind of county, with 95 % intervals.
@@ -313,6 +314,7 @@ def rates(partners, by: str = "rucc", *, base="2020", geography=None,
     return table.loc[:, list(RATE_COLUMNS)]
 
 
+@per_partner_table()
 def partnership_model(partners, *, base="2020", geography=None,
                       agencies=None) -> pd.DataFrame:
     """Return a logistic regression of "a partner polices part of this county".

@@ -332,7 +332,7 @@ def per_partner_table(maxsize: int = 4):
                                 if issubclass(w.category, UserWarning))
 
         @functools.wraps(func)
-        def wrapper(partners, *args, geography=None, agencies=None, **kwargs):
+        def wrapper(partners=None, *args, geography=None, agencies=None, **kwargs):
             if geography is not None or agencies is not None \
                     or not isinstance(partners, pd.DataFrame):
                 return func(partners, *args, geography=geography, agencies=agencies, **kwargs)

@@ -34,7 +34,7 @@ from ..agencies import AGENCY_FILE, load_agencies
 from ..geography import load_municipalities, source_paths
 from ..partners import EXPORT_DATE
 from . import _cells, _inputs
-from ._inputs import counties_of, prepare, prepare_empty
+from ._inputs import counties_of, per_partner_table, prepare, prepare_empty
 
 __all__ = ["STATE_POLICE_STATES", "PRIMARY_KINDS", "BASES", "JURISDICTION_COLUMNS",
            "jurisdictions", "contract_units", "policing", "cover_dates", "units", "Policing"]
@@ -398,6 +398,7 @@ def _type_of(kind: str, ori, county: str, pol: Policing) -> str | None:
             "sheriff": "sheriff"}.get(kind)
 
 
+@per_partner_table()
 def jurisdictions(partners=None, *, geography=None, agencies=None,
                   base="2019") -> pd.DataFrame:
     """Return who polices each piece of every county first, why, and whether it partnered.

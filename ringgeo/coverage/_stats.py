@@ -465,6 +465,7 @@ def _cumulative(geo, dates, start, freq, periods, states):
     return out
 
 
+@per_partner_table()
 def timeline(partners, freq: str = "M", by: str | None = None, *,
              geography=None, agencies=None, base="2019") -> pd.DataFrame:
     """Cumulative partners and covered population over time, from activation dates.
