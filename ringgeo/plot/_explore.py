@@ -154,11 +154,12 @@ def _county_text(raw) -> str:
                      for n in names)
 
 
-def _agency_points(agencies, usps, partners=None):
+def _agency_points(agencies, usps, partners=None, *, default: bool = False):
     """Return the agencies of the map with points and popup fields, and the number not drawn.
 
     The agencies are those of one state or all (``usps`` None); points are placed by
-    :func:`ringgeo.plot._mappoints.place_agencies`.
+    :func:`ringgeo.plot._mappoints.place_agencies` (read from the parsed-data cache when
+    ``default``: ``agencies`` are :func:`ringgeo.agencies.with_partners` of ``partners``).
     """
     need = {"ori", "agency", "agency_type", "state", "geometry", "partner", "partner_id",
             "activated"}
@@ -166,7 +167,8 @@ def _agency_points(agencies, usps, partners=None):
     if missing:
         raise ParameterError(f"agencies lacks columns {missing}: pass "
                              "ringgeo.agencies.with_partners(partners) or agencies=True.")
-    frame = _mappoints.place_agencies(agencies, partners)
+    frame = (_mappoints.placed_agencies(partners) if default and partners is not None
+             else _mappoints.place_agencies(agencies, partners))
     frame = frame if usps is None else frame.loc[frame["state"] == usps]
     located = frame["lat"].notna()
     unlocated = int((~located).sum())
@@ -453,7 +455,7 @@ def explore(
             legend_fmt=legend_fmt), cmap, usps)
     if points is not None:
         point_bounds, note = _add_points(data, info, legend, options, points, usps, partners,
-                                         tech)
+                                         tech, default=agencies is True)
         notes += note
         bounds = bounds or point_bounds
     if search:
@@ -546,12 +548,13 @@ def _usps_of(geoid: str):
 
 
 def _add_points(data: dict, info: dict, legend: dict, options: dict, points, usps, partners,
-                tech):
+                tech, *, default: bool = False):
     """Add the agencies to the page's data; return a state's bounds and the notes on counts.
 
-    The notes say what the counts leave out and how points were placed.
+    The notes say what the counts leave out and how points were placed. ``default``:
+    ``points`` are every FBI agency marked with ``partners`` (``explore(agencies=True)``).
     """
-    table, unlocated = _agency_points(points, usps, partners)
+    table, unlocated = _agency_points(points, usps, partners, default=default)
     data.update(_points_data(table))
     n_partners = int(table["partner"].sum())
     n_others = int((~table["partner"]).sum())

@@ -21,7 +21,9 @@ import pandas as pd
 from .. import data, geography, postal, tablecache
 from .._config import memoized
 from .._frames import without_attrs
+from ..agencies import with_partners
 from ..coverage import contract_units, jurisdictions
+from ..coverage._inputs import fingerprint
 
 __all__ = ["place_agencies", "population_policed", "PLACEMENTS", "COUNTY_CENTRE_KM"]
 
@@ -200,6 +202,31 @@ def _unmatched(partners, points, counties) -> pd.DataFrame:
                                       "activated", "lat", "lon", "placed"])
     out["placed"] = out["placed"].astype("string")
     return out
+
+
+#: The columns of :func:`placed_agencies`: what the web map's points and popups read.
+POINT_COLUMNS = ["ori", "agency", "agency_type", "state", "county_raw", "muni_name",
+                 "partner", "partner_id", "activated", "lat", "lon", "placed"]
+
+
+def placed_agencies(partners) -> pd.DataFrame:
+    """Return :func:`place_agencies` of every FBI agency marked with ``partners``.
+
+    ``place_agencies(with_partners(partners), partners)[POINT_COLUMNS]``, stored in
+    the parsed-data cache for a loader's table (one carrying its quality report),
+    keyed on its content: placing 18,000 agencies takes 0.3 s, reading them back
+    0.02 s. The web map's default agencies (``explore(agencies=True)``).
+    """
+    def build():
+        placed = place_agencies(with_partners(partners), partners)
+        placed = placed[[c for c in POINT_COLUMNS if c in placed.columns]]
+        # text or missing (a partnership that names no FBI agency): as the cache stores it
+        return placed.astype({"ori": "string"})
+
+    if not isinstance(partners, pd.DataFrame) or "quality" not in partners.attrs:
+        return build()
+    return tablecache.cached("agency_points", {"partners": list(fingerprint(partners))}, build,
+                             sources=list(data.registry()))
 
 
 @memoized(maxsize=1)
