@@ -86,12 +86,13 @@ _NOTEBOOK_MODULES = ("ringgeo.plot", "ringgeo.lookup", "ringgeo.tables", "ringge
                      "ringgeo.atlas", "ringgeo.demographics", "ringgeo.export", "ringgeo.params",
                      "pandas.io.formats.style")
 # what a few notebooks import on first use, imported by the server once it is ready,
-# while it waits for requests (:func:`serve`): folium (0.1 s) for the web maps,
-# statsmodels (0.3 s) for notebook 08's model. The first kernels of a batch start that
-# much sooner; a kernel forked before they are loaded imports them when it needs them.
-# (mapclassify, 0.5 s, stays in :func:`rehearse`: six standard runs draw computed
-# classes, and one of them is often among the first kernels)
-_DEFERRED = ("folium", "statsmodels.api")
+# while it waits for requests (:func:`serve`): the web map (folium and branca, 0.2 s),
+# which two standard runs draw. The first kernels of a batch start that much sooner; a
+# kernel forked before it is loaded imports it when it needs it. (mapclassify, 0.6 s,
+# stays in :func:`rehearse`: six standard runs draw computed classes, and one of them
+# is often among the first kernels; statsmodels, for notebook 08's model, is only
+# imported when the model is not in the parsed-data cache)
+_DEFERRED = ("ringgeo.plot._explore",)
 # how long the server waits for the next request before it loads a deferred module: the
 # runner asks for its first kernels one after another, right after the server is ready
 _IDLE = 0.1
@@ -131,7 +132,7 @@ def rehearse() -> None:
     building it when empty), the coverage tables and the residents each agency
     polices first (read from that cache once stored), the class-break library and
     the modules the notebooks import. Every kernel forked afterwards finds them in
-    the in-process caches that a kernel fills on first use anyway; the web-map and regression
+    the in-process caches that a kernel fills on first use anyway; the web map's
     libraries follow once the server is ready (:data:`_DEFERRED`). What one
     notebook alone needs (a lookup's indexes) is left to it: here it would delay
     every kernel. No figure is drawn (the kernel's matplotlib backend must load
@@ -160,9 +161,13 @@ def rehearse() -> None:
         agencies.with_partners(linked)
         # the residents each agency polices first, which the web maps' popups give
         # (read from the parsed-data cache once stored)
-        from .plot import _mappoints
+        from .plot import _choropleth, _mappoints
 
         _mappoints.population_policed([])
+        # the national maps' composite geometry (Alaska, Hawaii and Puerto Rico moved):
+        # nine standard runs draw one (0.04 s each)
+        for level in ("state", "county"):
+            _choropleth._geometry(level)  # memoized: what every kernel would compute
 
 
 def _as_in_a_kernel() -> None:

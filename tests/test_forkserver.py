@@ -396,12 +396,12 @@ def test_standard_runs_are_identical_in_forked_and_fresh_kernels(tmp_path, monke
 
 @pytest.mark.slow  # starts Jupyter kernels
 def test_the_server_imports_the_deferred_modules_while_idle(tmp_path, monkeypatch):
-    """Once ready, the server imports folium and statsmodels while no kernel is asked for:
-    a kernel forked later has them; one forked before imports them itself, and works."""
+    """Once ready, the server imports the web map (folium) while no kernel is asked for:
+    a kernel forked later has it; one forked before imports it itself, and works."""
     folder = tmp_path / "nb"
     folder.mkdir()
     probe = ("import sys, time\nimport ringgeo\n"
-             "print('loaded', [m in sys.modules for m in ('folium', 'statsmodels.api')])\n"
+             "print('loaded', [m in sys.modules for m in ('folium', 'ringgeo.plot._explore')])\n"
              "import folium\ntime.sleep(0.5)  # the server is idle meanwhile")
     make_notebook(folder / "probe.ipynb", probe)
     batch = batch_of(folder, [{"name": f"probe{i}", "notebook": "probe.ipynb"}
@@ -410,7 +410,7 @@ def test_the_server_imports_the_deferred_modules_while_idle(tmp_path, monkeypatc
     printed = [outputs(r.executed)[0] for r in results]
     assert all("loaded" in text for text in printed)
     assert "loaded [True, True]" in printed[-1]
-    assert _forkserver._DEFERRED == ("folium", "statsmodels.api")
+    assert _forkserver._DEFERRED == ("ringgeo.plot._explore",)
 
 
 def test_a_deferred_module_that_cannot_be_imported_is_left_to_the_kernels():

@@ -16,7 +16,6 @@ from __future__ import annotations
 from ..classes import SCHEMES, class_labels
 from ._bars import composition_chart
 from ._choropleth import CMAP, choropleth, describe_map, map_data, outline_areas
-from ._explore import contrast_ratio, explore, map_info, marker_styles, stable_ids
 from ._figure import DPI, FIGSIZE, METRICS, MIN_DELTA_E, alt_text, palette_check, source_line
 from ._multiples import small_multiples
 from ._save import save, show
@@ -27,3 +26,14 @@ __all__ = ["SCHEMES", "METRICS", "FIGSIZE", "DPI", "CMAP", "choropleth", "map_da
            "published_counts", "show", "stable_ids", "map_info", "describe_map", "palette_check",
            "MIN_DELTA_E", "composition_chart", "outline_areas", "small_multiples",
            "contrast_ratio", "marker_styles"]
+
+# the web map (folium, branca, requests: 0.2 s to import) is imported on first use
+_WEB_MAP = ("contrast_ratio", "explore", "map_info", "marker_styles", "stable_ids")
+
+
+def __getattr__(name):
+    if name in _WEB_MAP:
+        from . import _explore
+
+        return getattr(_explore, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

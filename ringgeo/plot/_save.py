@@ -24,12 +24,10 @@ import PIL.PngImagePlugin
 
 from ..exceptions import ParameterError
 from ..params import validate_dpi
-from ._explore import stable_ids
 from ._figure import (
     DPI,
     alt_text,
 )
-from ._webmap import rendering
 
 __all__ = ["save", "show", "saved_png"]
 
@@ -154,6 +152,9 @@ def save(fig, path, *, dpi=DPI):
             raise ParameterError(f"Cannot save {path.name!r}: web maps (ringgeo.plot.explore) "
                                  "are saved as .html, figures as "
                                  f"{', '.join(_FORMATS)}.")
+
+        from ._explore import stable_ids  # a web map: folium is loaded
+        from ._webmap import rendering
 
         def write_html(tmp):
             stable_ids(fig)
