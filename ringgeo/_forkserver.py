@@ -85,14 +85,14 @@ _KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debug
 _NOTEBOOK_MODULES = ("ringgeo.plot", "ringgeo.lookup", "ringgeo.tables", "ringgeo.stack",
                      "ringgeo.atlas", "ringgeo.demographics", "ringgeo.export", "ringgeo.params",
                      "pandas.io.formats.style")
-# what a few notebooks import on first use, imported by the server once it is ready,
+# what some notebooks import on first use, imported by the server once it is ready,
 # while it waits for requests (:func:`serve`): the web map (folium and branca, 0.2 s),
-# which two standard runs draw. The first kernels of a batch start that much sooner; a
-# kernel forked before it is loaded imports it when it needs it. (mapclassify, 0.6 s,
-# stays in :func:`rehearse`: six standard runs draw computed classes, and one of them
-# is often among the first kernels; statsmodels, for notebook 08's model, is only
-# imported when the model is not in the parsed-data cache)
-_DEFERRED = ("ringgeo.plot._explore",)
+# which two standard runs draw, and mapclassify (scipy.stats and scikit-learn, 0.6 s),
+# which computes class breaks when they are not in the parsed-data cache (a warm batch
+# reads them all). The first kernels of a batch start that much sooner; a kernel forked
+# before they are loaded imports them when it needs them. (statsmodels, for notebook
+# 08's model, is only imported when the model is not in that cache either)
+_DEFERRED = ("ringgeo.plot._explore", "mapclassify")
 # how long the server waits for the next request before it loads a deferred module: the
 # runner asks for its first kernels one after another, right after the server is ready
 _IDLE = 0.1
@@ -130,10 +130,11 @@ def rehearse() -> None:
     Runs in the fork server before the first kernel: the linked partners, the
     geography, the agencies and the ZIP codes (from the parsed-data cache,
     building it when empty), the coverage tables and the residents each agency
-    polices first (read from that cache once stored), the class-break library and
-    the modules the notebooks import. Every kernel forked afterwards finds them in
-    the in-process caches that a kernel fills on first use anyway; the web map's
-    libraries follow once the server is ready (:data:`_DEFERRED`). What one
+    polices first (read from that cache once stored), the national maps' geometry
+    and the modules the notebooks import. Every kernel forked afterwards finds them
+    in the in-process caches that a kernel fills on first use anyway; the web map's
+    and the class breaks' libraries follow once the server is ready
+    (:data:`_DEFERRED`). What one
     notebook alone needs (a lookup's indexes) is left to it: here it would delay
     every kernel. No figure is drawn (the kernel's matplotlib backend must load
     in the kernel).
@@ -142,7 +143,6 @@ def rehearse() -> None:
     # never loads the data libraries (pandas, geopandas: several seconds)
     from . import _warm, agencies, coverage, geography, partners, postal
 
-    importlib.import_module("mapclassify")  # imported by the maps on first use
     # what the notebooks import as they run (ringgeo's modules are imported on first
     # use, pandas' Styler by every table they display): a few hundredths of a second each
     for name in _NOTEBOOK_MODULES:

@@ -64,8 +64,20 @@ SCHEMES = {
 
 
 # --------------------------------------------------------------------------- classes
-def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
-    """Upper bounds of right-closed classes covering ``values`` (all finite)."""
+def _computed(scheme: str, values: np.ndarray, k: int, bins) -> np.ndarray:
+    """Return the breaks of a mapclassify scheme (its notes on duplicate quantiles silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify's own notes on duplicate quantiles
+        return np.asarray(SCHEMES[scheme](values, k, bins), dtype=float)
+
+
+def _breaks(values: np.ndarray, scheme: str, k: int, bins, computed=None) -> np.ndarray:
+    """Upper bounds of right-closed classes covering ``values`` (all finite).
+
+    ``computed(scheme, values, k, bins, compute)``, when given, returns the breaks of a
+    computed scheme, calling ``compute()`` (:func:`_computed`) when it does not know
+    them (:mod:`ringgeo.plot` keeps them in the parsed-data cache).
+    """
     if scheme == "user_defined":
         if bins is None:
             raise ParameterError('scheme="user_defined" needs bins=[...], the upper bound of '
@@ -87,31 +99,37 @@ def _breaks(values: np.ndarray, scheme: str, k: int, bins) -> np.ndarray:
     distinct = np.unique(values)
     if distinct.size <= k and scheme not in ("headtail_breaks", "percentiles"):
         return distinct.astype(float)  # one class per distinct value
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # mapclassify's own notes on duplicate quantiles
-        edges = np.asarray(SCHEMES[scheme](values, k, bins), dtype=float)
+    if computed is None:
+        edges = _computed(scheme, values, k, bins)
+    else:
+        edges = computed(scheme, values, k, bins, lambda: _computed(scheme, values, k, bins))
     edges = np.unique(edges)
     if edges[-1] < values.max():
         edges = np.append(edges, values.max())
     return edges
 
 
-def classify(values: pd.Series, scheme: str, k: int, bins, zero_class: bool):
-    """Return (class index per row, -1 for missing; upper bounds; index of the zero class)."""
+def classify(values: pd.Series, scheme: str, k: int, bins, zero_class: bool, *,
+             computed=None):
+    """Return (class index per row, -1 for missing; upper bounds; index of the zero class).
+
+    ``computed``: how the breaks of a computed scheme are found (see :func:`_breaks`).
+    """
     finite = values.dropna().to_numpy(dtype=float)
     split_zero = (zero_class and finite.size and finite.min() >= 0 and (finite == 0).any())
     if split_zero:
         positive = finite[finite > 0]
         if scheme == "user_defined":
-            edges = _breaks(finite, scheme, k, bins)
+            edges = _breaks(finite, scheme, k, bins, computed)
             if edges[0] > 0:
                 edges = np.concatenate([[0.0], edges])
         elif positive.size:
-            edges = np.concatenate([[0.0], _breaks(positive, scheme, max(k - 1, 1), None)])
+            edges = np.concatenate([[0.0], _breaks(positive, scheme, max(k - 1, 1), None,
+                                                   computed)])
         else:
             edges = np.array([0.0])
     else:
-        edges = _breaks(finite, scheme, k, bins)
+        edges = _breaks(finite, scheme, k, bins, computed)
     if scheme != "user_defined" and finite.size and np.all(np.mod(finite, 1) == 0):
         # Counts: a break of 2.5 holds the same whole numbers as 2, and reads "1-2".
         edges = np.unique(np.floor(edges))

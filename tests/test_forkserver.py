@@ -410,7 +410,7 @@ def test_the_server_imports_the_deferred_modules_while_idle(tmp_path, monkeypatc
     printed = [outputs(r.executed)[0] for r in results]
     assert all("loaded" in text for text in printed)
     assert "loaded [True, True]" in printed[-1]
-    assert _forkserver._DEFERRED == ("ringgeo.plot._explore",)
+    assert _forkserver._DEFERRED == ("ringgeo.plot._explore", "mapclassify")
 
 
 def test_a_deferred_module_that_cannot_be_imported_is_left_to_the_kernels():

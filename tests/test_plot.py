@@ -744,3 +744,37 @@ def test_timeline_explains_why_the_line_ends_before_the_export():
     assert (f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}") == ("2020-06-30", "2020-10-07")
     assert all(p.overlaps == 0 for p in ax._ringgeo_labels)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "fisher_jenks", "natural_breaks"])
+def test_computed_class_breaks_are_stored_and_read_back(tmp_path, monkeypatch, scheme):
+    """A map's computed breaks are kept in the parsed-data cache, keyed on the values: the
+    same numbers read them back (mapclassify is not asked again) and give the same map as
+    with the cache off; other numbers are classified afresh."""
+    from ringgeo import classes, tablecache
+
+    monkeypatch.setenv("RINGGEO_TABLE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("RINGGEO_PARSED_CACHE", raising=False)
+    tablecache._MEMO.clear()
+    frame = pd.DataFrame({"partners": {usps: float((i * 7) % 23) for i, usps in enumerate(IN_51)}})
+
+    def labels():
+        table = plot.map_data(frame, "partners", scheme=scheme, k=5)
+        return table.set_index("GEOID")[["class", "label"]]
+
+    def stored():
+        return [p for p in tablecache.entries() if p.name.startswith("class_breaks-")]
+
+    first = labels()
+    assert len(stored()) == 1
+    tablecache._MEMO.clear()
+    with monkeypatch.context() as patch:  # read back: mapclassify is not called
+        patch.setattr(classes, "_computed", lambda *a: pytest.fail("breaks computed again"))
+        pd.testing.assert_frame_equal(labels(), first)
+    monkeypatch.setenv("RINGGEO_PARSED_CACHE", "0")
+    pd.testing.assert_frame_equal(labels(), first)
+    monkeypatch.delenv("RINGGEO_PARSED_CACHE")
+    frame["partners"] *= 2  # other numbers: other breaks, stored beside the first
+    assert labels()["label"].tolist() != first["label"].tolist()
+    assert len(stored()) == 2
+    tablecache._MEMO.clear()
