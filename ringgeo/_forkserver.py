@@ -87,12 +87,16 @@ _NOTEBOOK_MODULES = ("ringgeo.plot", "ringgeo.lookup", "ringgeo.tables", "ringge
                      "pandas.io.formats.style")
 # what some notebooks import on first use, imported by the server once it is ready,
 # while it waits for requests (:func:`serve`): the web map (folium and branca, 0.2 s),
-# which two standard runs draw, and mapclassify (scipy.stats and scikit-learn, 0.6 s),
-# which computes class breaks when they are not in the parsed-data cache (a warm batch
-# reads them all). The first kernels of a batch start that much sooner; a kernel forked
-# before they are loaded imports them when it needs them. (statsmodels, for notebook
-# 08's model, is only imported when the model is not in that cache either)
-_DEFERRED = ("ringgeo.plot._explore", "mapclassify")
+# which two standard runs draw. The first kernels of a batch start that much sooner; a
+# kernel forked before it is loaded imports it when it needs it.
+_DEFERRED = ("ringgeo.plot._explore",)
+# ... and mapclassify (scipy.stats and scikit-learn, 0.6 s), which computes class breaks
+# that are not in the parsed-data cache: imported too when the server found that cache
+# cold (it built tables), as the kernels will then compute breaks as well. A warm batch
+# reads them all, and importing it would only take a core from the first kernels.
+# (statsmodels, for notebook 08's model, is likewise only imported on a cold cache, by
+# the kernel that computes the model)
+_DEFERRED_COLD = ("mapclassify",)
 # how long the server waits for the next request before it loads a deferred module: the
 # runner asks for its first kernels one after another, right after the server is ready
 _IDLE = 0.1
@@ -133,8 +137,8 @@ def rehearse() -> None:
     polices first (read from that cache once stored), the national maps' geometry
     and the modules the notebooks import. Every kernel forked afterwards finds them
     in the in-process caches that a kernel fills on first use anyway; the web map's
-    and the class breaks' libraries follow once the server is ready
-    (:data:`_DEFERRED`). What one
+    libraries (and, on a cold cache, the class breaks') follow once the server is
+    ready (:func:`_deferred`). What one
     notebook alone needs (a lookup's indexes) is left to it: here it would delay
     every kernel. No figure is drawn (the kernel's matplotlib backend must load
     in the kernel).
@@ -391,6 +395,15 @@ def _settle(*, strict: bool = True) -> None:
     gc.freeze()
 
 
+def _deferred(preload: list[str]) -> list[str]:
+    """Return the modules the server imports once ready (:data:`_DEFERRED`), in order."""
+    if "ringgeo" not in preload:
+        return []
+    from . import tablecache
+
+    return list(_DEFERRED) + (list(_DEFERRED_COLD) if tablecache.built() else [])
+
+
 def _load_deferred(name: str) -> None:
     """Import a module of :data:`_DEFERRED` while no kernel is asked for.
 
@@ -417,7 +430,7 @@ def serve(preload: list[str]) -> None:
     as it forked), or ``{"refused": why}`` when it runs other threads; and for
     each kernel that ends, ``{"exit": N, "status": S}``, S being the kernel's
     exit code, or minus the signal that ended it. Ends at the end of its input.
-    Once ready, it imports the modules of :data:`_DEFERRED` whenever no request
+    Once ready, it imports the modules of :func:`_deferred` whenever no request
     has come for :data:`_IDLE` seconds.
     """
     global _SERVER_PID
@@ -440,7 +453,7 @@ def serve(preload: list[str]) -> None:
     _send(out, {"ready": True})
     stdin = sys.stdin.fileno()
     pending = b""
-    deferred = list(_DEFERRED) if "ringgeo" in preload else []
+    deferred = _deferred(preload)
     while True:
         _report_exits(out)
         readable, _, _ = select.select([stdin, wake_read], [], [], _IDLE if deferred else None)

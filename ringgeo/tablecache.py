@@ -90,6 +90,8 @@ _MEMO: dict[str, tuple] = {}
 on_clear(_MEMO.clear)
 # set by warm(): a table already stored is not read back
 _ENSURE_ONLY = False
+# the tables this process built because no stored copy fitted (see :func:`built`)
+_BUILT: list[str] = []
 
 
 def enabled() -> bool:
@@ -483,6 +485,7 @@ def _load_or_build(stem: str, build: Callable) -> tuple:
         ensure, _ENSURE_ONLY = _ENSURE_ONLY, False  # a build reads its inputs in full
         try:
             frame, caught = _build_recording(build)
+            _BUILT.append(stem)
         finally:
             _ENSURE_ONLY = ensure
         _store(stem, frame, caught)
@@ -511,6 +514,19 @@ def _unlink(path: pathlib.Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+def built() -> list[str]:
+    """Return the tables this process built (none stored fitted), by file stem, in order.
+
+    Empty in a process that read every table it asked for: the cache was warm.
+
+    Examples
+    --------
+    >>> isinstance(built(), list)
+    True
+    """
+    return list(_BUILT)
 
 
 def entries() -> list[pathlib.Path]:

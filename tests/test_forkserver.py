@@ -410,9 +410,21 @@ def test_the_server_imports_the_deferred_modules_while_idle(tmp_path, monkeypatc
     printed = [outputs(r.executed)[0] for r in results]
     assert all("loaded" in text for text in printed)
     assert "loaded [True, True]" in printed[-1]
-    assert _forkserver._DEFERRED == ("ringgeo.plot._explore", "mapclassify")
+    assert _forkserver._DEFERRED == ("ringgeo.plot._explore",)
 
 
 def test_a_deferred_module_that_cannot_be_imported_is_left_to_the_kernels():
     _forkserver._load_deferred("ringgeo_no_such_module")  # no error: a kernel would say why
     assert "ringgeo_no_such_module" not in sys.modules
+
+
+def test_mapclassify_is_imported_ahead_only_when_the_cache_was_cold(monkeypatch):
+    """A warm cache serves every class break: mapclassify would only take a core from the
+    first kernels. A cold one (the server built tables) has none: the kernels need it."""
+    from ringgeo import tablecache
+
+    monkeypatch.setattr(tablecache, "_BUILT", [])
+    assert _forkserver._deferred(["ringgeo"]) == ["ringgeo.plot._explore"]
+    monkeypatch.setattr(tablecache, "_BUILT", ["partners-0123"])
+    assert _forkserver._deferred(["ringgeo"]) == ["ringgeo.plot._explore", "mapclassify"]
+    assert _forkserver._deferred([]) == []
