@@ -623,6 +623,7 @@ def test_tables_read_from_the_parsed_data_cache_are_those_computed(real_partners
         "jurisdictions": lambda p: coverage.jurisdictions(p),
         "model": lambda p: coverage.partnership_model(p),
         "rates": lambda p: coverage.rates(p, by="poverty_quintile"),
+        "composition": lambda p: coverage.composition(p, by="state"),
     }
 
     def compute():
@@ -643,7 +644,8 @@ def test_tables_read_from_the_parsed_data_cache_are_those_computed(real_partners
     compute()  # builds and stores them
     stored = {path.name.split("-")[0] for path in tablecache.entries()}
     assert {f"coverage_{f}" for f in ("by_state", "by_county", "national", "timeline",
-                                     "jurisdictions", "partnership_model", "rates")} <= stored
+                                     "jurisdictions", "partnership_model", "rates",
+                                     "composition")} <= stored
     read = compute()  # reads them
     for name, (table, notes) in computed.items():
         got, got_notes = read[name]

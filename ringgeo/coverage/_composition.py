@@ -125,6 +125,7 @@ def _weighted(values: pd.Series, weights: np.ndarray) -> float:
     return float(np.dot(values.to_numpy(dtype="float64")[ok], w) / w.sum())
 
 
+@per_partner_table()
 def composition(partners, *, by=None, base="2020", geography=None,
                 agencies=None) -> pd.DataFrame:
     """Return who lives under a partnered police, and who does not, by race, poverty, place.
