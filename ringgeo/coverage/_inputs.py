@@ -291,16 +291,31 @@ def _stored(func, key: tuple, args: tuple, kwargs: tuple, partners: pd.DataFrame
         out.attrs = {**table.attrs, _INDEX: names}
         return out
 
-    if "quality" not in partners.attrs:
+    if "quality" not in partners.attrs:  # a crafted table: as computed, never stored
         return build()
-    table = tablecache.cached(f"coverage_{func.__name__}",
-                              {"partners": list(key), "args": list(args),
-                               "options": [list(option) for option in kwargs]},
-                              flat, sources=list(data.registry()))
+    table = stored_for(partners, f"coverage_{func.__name__}",
+                       {"args": list(args), "options": [list(option) for option in kwargs]},
+                       flat, key=key)
     if table is None:  # within tablecache.ensure_only (ringgeo data cache --warm): stored
         return build()
     names = table.attrs.pop(_INDEX, None)
     return table if names is None else table.set_index(names)
+
+
+def stored_for(partners, name: str, params: dict, build, *, key: tuple | None = None):
+    """Return ``build()``, a table derived from ``partners``, from the parsed-data cache.
+
+    Only a loader's table (:func:`ringgeo.load_partners`, :func:`ringgeo.load_atlas`, or a
+    part of one: it carries its ``quality`` report) is stored, keyed on its content
+    (:func:`fingerprint`, or ``key`` when already computed), ``params``, every source file
+    of the registry and the package's code (:func:`ringgeo.tablecache.cached`); a crafted
+    table is built every time.
+    """
+    if not isinstance(partners, pd.DataFrame) or "quality" not in partners.attrs:
+        return build()
+    key = fingerprint(partners) if key is None else key
+    return tablecache.cached(name, {"partners": list(key), **params}, build,
+                             sources=list(data.registry()))
 
 
 # the attrs key that names the index columns of a coverage table in the cache

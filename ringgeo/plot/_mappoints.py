@@ -23,7 +23,7 @@ from .._config import memoized
 from .._frames import without_attrs
 from ..agencies import with_partners
 from ..coverage import contract_units, jurisdictions
-from ..coverage._inputs import fingerprint
+from ..coverage._inputs import stored_for
 
 __all__ = ["place_agencies", "population_policed", "PLACEMENTS", "COUNTY_CENTRE_KM"]
 
@@ -223,10 +223,7 @@ def placed_agencies(partners) -> pd.DataFrame:
         # text or missing (a partnership that names no FBI agency): as the cache stores it
         return placed.astype({"ori": "string"})
 
-    if not isinstance(partners, pd.DataFrame) or "quality" not in partners.attrs:
-        return build()
-    return tablecache.cached("agency_points", {"partners": list(fingerprint(partners))}, build,
-                             sources=list(data.registry()))
+    return stored_for(partners, "agency_points", {}, build)
 
 
 @memoized(maxsize=1)
